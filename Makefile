@@ -1,0 +1,60 @@
+# aTES developer entry points. `make run` and `make test` do all the set-up
+# (packages, build) themselves on a fresh Debian 12 machine.
+SHELL := /bin/bash
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+DEPS_STAMP := .deps/stamp
+export CCACHE_DIR ?= $(CURDIR)/.ccache
+
+APT_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
+  libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev \
+  libnats-dev nats-server libpq-dev postgresql libspdlog-dev libyaml-cpp-dev \
+  libgtest-dev libgmock-dev libsodium-dev libssl-dev prometheus-cpp-dev \
+  libcurl4-openssl-dev clang-format nodejs npm
+
+.PHONY: all deps build run test unit integration bench lint format buf-lint buf-breaking clean distclean
+
+all: build
+
+# Installs what is missing; a no-op when everything is present.
+deps:
+	@scripts/deps.sh $(APT_PACKAGES)
+
+$(BUILD_DIR)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The embedded default: PostgreSQL + nats-server under .run/, every daemon, first admin.
+run: build
+	@scripts/run.sh $(BUILD_DIR)
+
+# Unit, integration and end-to-end tests, plus proto lint and breaking-change check.
+test: build lint
+	cd $(BUILD_DIR) && ctest --output-on-failure -j 2 --timeout 600
+
+unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
+
+bench: build
+	@scripts/bench.sh $(BUILD_DIR)
+
+lint: deps buf-lint buf-breaking
+	@scripts/check-format.sh
+
+buf-lint: deps
+	cd api/proto && ../../node_modules/.bin/buf lint
+
+# Compares the protos with the previous commit on main (skipped on the first commit).
+buf-breaking: deps
+	@scripts/buf-breaking.sh
+
+format:
+	@find cmd internal tests bench \( -name '*.cpp' -o -name '*.hpp' \) -print0 | xargs -0 clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)
+
+distclean: clean
+	rm -rf .run .deps node_modules .ccache

@@ -1,0 +1,21 @@
+# ates_embed_sql(<target> <function> <dir>): compiles every <dir>/*.sql (sorted by
+# name) into <target> as `const std::vector<ates::pg::Migration>& <function>()`, so
+# a daemon carries its migrations and needs no files at run time.
+function(ates_embed_sql target function dir)
+  file(GLOB sql_files CONFIGURE_DEPENDS ${dir}/*.sql)
+  list(SORT sql_files)
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${function}.cpp)
+  set(body "// Generated from ${dir} by cmake/EmbedSql.cmake. Do not edit.\n")
+  string(APPEND body "#include \"ates/platform/pg.hpp\"\n\n")
+  string(APPEND body "const std::vector<ates::pg::Migration>& ${function}() {\n")
+  string(APPEND body "  static const std::vector<ates::pg::Migration> kMigrations = {\n")
+  foreach(f ${sql_files})
+    get_filename_component(name ${f} NAME_WE)
+    file(READ ${f} sql)
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${f})
+    string(APPEND body "      {\"${name}\", R\"ates_sql(${sql})ates_sql\"},\n")
+  endforeach()
+  string(APPEND body "  };\n  return kMigrations;\n}\n")
+  file(CONFIGURE OUTPUT ${out} CONTENT "${body}" @ONLY)
+  target_sources(${target} PRIVATE ${out})
+endfunction()

@@ -1,0 +1,149 @@
+#include "auth_grpc_service.hpp"
+
+#include <google/protobuf/util/time_util.h>
+
+namespace ates::auth {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+const std::string kLogin = "ates.auth.v1.AuthService/Login";
+const std::string kGetPublicKeys = "ates.auth.v1.AuthService/GetPublicKeys";
+const std::string kCreateAccount = "ates.auth.v1.AuthService/CreateAccount";
+const std::string kUpdateAccount = "ates.auth.v1.AuthService/UpdateAccount";
+const std::string kGetAccount = "ates.auth.v1.AuthService/GetAccount";
+const std::string kListAccounts = "ates.auth.v1.AuthService/ListAccounts";
+const std::string kChangePassword = "ates.auth.v1.AuthService/ChangePassword";
+
+google::protobuf::Timestamp Ts(std::chrono::system_clock::time_point tp) {
+  return TimeUtil::MicrosecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count());
+}
+
+void ToProto(const Account& a, v1::Account* out) {
+  out->set_id(a.id);
+  out->set_login(a.login);
+  out->set_full_name(a.full_name);
+  out->set_email(a.email);
+  out->set_role(static_cast<ates::common::v1::Role>(a.role));
+  out->set_active(a.active);
+  out->set_version(a.version);
+  *out->mutable_created_at() = Ts(a.created_at);
+  *out->mutable_updated_at() = Ts(a.updated_at);
+}
+
+Role FromProto(ates::common::v1::Role role) {
+  switch (role) {
+    case ates::common::v1::ROLE_ADMIN: return Role::kAdmin;
+    case ates::common::v1::ROLE_MANAGER: return Role::kManager;
+    case ates::common::v1::ROLE_ACCOUNTANT: return Role::kAccountant;
+    case ates::common::v1::ROLE_WORKER: return Role::kWorker;
+    default: return Role::kUnspecified;
+  }
+}
+
+}  // namespace
+
+AuthGrpcService::AuthGrpcService(AccountService& accounts, platform::Authorizer& authz)
+    : accounts_(accounts), authz_(authz) {
+  authz_.AllowPublic(kLogin);
+  authz_.AllowPublic(kGetPublicKeys);
+  authz_.Allow(kCreateAccount, {Role::kAdmin});
+  authz_.Allow(kUpdateAccount, {Role::kAdmin});
+  authz_.AllowAuthenticated(kGetAccount);  // self, or any account for an admin
+  authz_.Allow(kListAccounts, {Role::kAdmin});
+  authz_.AllowAuthenticated(kChangePassword);
+}
+
+grpc::Status AuthGrpcService::Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
+                                    v1::LoginResponse* resp) {
+  return platform::Handle([&] {
+    authz_.Authorize(*ctx, kLogin);
+    auto result = accounts_.Login(req->login(), req->password());
+    resp->set_access_token(result.token);
+    *resp->mutable_expires_at() = Ts(result.expires_at);
+    ToProto(result.account, resp->mutable_account());
+  });
+}
+
+grpc::Status AuthGrpcService::GetPublicKeys(grpc::ServerContext* ctx,
+                                            const v1::GetPublicKeysRequest*,
+                                            v1::GetPublicKeysResponse* resp) {
+  return platform::Handle([&] {
+    authz_.Authorize(*ctx, kGetPublicKeys);
+    for (const auto& k : accounts_.ListPublicKeys()) {
+      auto* key = resp->add_keys();
+      key->set_kid(k.kid);
+      key->set_algorithm("EdDSA");
+      key->set_public_key(k.public_key);
+      *key->mutable_created_at() = Ts(k.created_at);
+    }
+    resp->set_issuer(accounts_.settings().issuer);
+    resp->set_audience(accounts_.settings().audience);
+  });
+}
+
+grpc::Status AuthGrpcService::CreateAccount(grpc::ServerContext* ctx,
+                                            const v1::CreateAccountRequest* req,
+                                            v1::CreateAccountResponse* resp) {
+  return platform::Handle([&] {
+    authz_.Authorize(*ctx, kCreateAccount);
+    NewAccount a;
+    a.login = req->login();
+    a.full_name = req->full_name();
+    a.email = req->email();
+    a.role = FromProto(req->role());
+    a.password = req->password();
+    ToProto(accounts_.Create(a), resp->mutable_account());
+  });
+}
+
+grpc::Status AuthGrpcService::UpdateAccount(grpc::ServerContext* ctx,
+                                            const v1::UpdateAccountRequest* req,
+                                            v1::UpdateAccountResponse* resp) {
+  return platform::Handle([&] {
+    authz_.Authorize(*ctx, kUpdateAccount);
+    AccountPatch p;
+    p.account_id = req->account_id();
+    if (req->has_role()) p.role = FromProto(req->role());
+    if (req->has_email()) p.email = req->email();
+    if (req->has_full_name()) p.full_name = req->full_name();
+    if (req->has_active()) p.active = req->active();
+    ToProto(accounts_.Update(p), resp->mutable_account());
+  });
+}
+
+grpc::Status AuthGrpcService::GetAccount(grpc::ServerContext* ctx,
+                                         const v1::GetAccountRequest* req,
+                                         v1::GetAccountResponse* resp) {
+  return platform::Handle([&] {
+    auto who = authz_.Authorize(*ctx, kGetAccount);
+    std::string id = req->account_id().empty() ? who.account_id : req->account_id();
+    if (id != who.account_id && who.role != Role::kAdmin) {
+      throw Error(ErrorCode::kPermissionDenied, "only an admin may read another account");
+    }
+    ToProto(accounts_.Get(id), resp->mutable_account());
+  });
+}
+
+grpc::Status AuthGrpcService::ListAccounts(grpc::ServerContext* ctx,
+                                           const v1::ListAccountsRequest* req,
+                                           v1::ListAccountsResponse* resp) {
+  return platform::Handle([&] {
+    authz_.Authorize(*ctx, kListAccounts);
+    auto page = accounts_.List(req->page_size(), req->page_token());
+    for (const auto& a : page.accounts) ToProto(a, resp->add_accounts());
+    resp->set_next_page_token(page.next_page_token);
+  });
+}
+
+grpc::Status AuthGrpcService::ChangePassword(grpc::ServerContext* ctx,
+                                             const v1::ChangePasswordRequest* req,
+                                             v1::ChangePasswordResponse*) {
+  return platform::Handle([&] {
+    auto who = authz_.Authorize(*ctx, kChangePassword);
+    accounts_.ChangePassword(who.account_id, req->old_password(), req->new_password());
+  });
+}
+
+}  // namespace ates::auth

@@ -1,0 +1,36 @@
+#pragma once
+
+#include "accounts.hpp"
+#include "ates/auth/v1/auth_service.grpc.pb.h"
+#include "ates/platform/server.hpp"
+
+namespace ates::auth {
+
+// gRPC face of AccountService: converts proto <-> domain and checks roles.
+class AuthGrpcService final : public ates::auth::v1::AuthService::Service {
+ public:
+  static constexpr const char* kName = "ates.auth.v1.AuthService";
+
+  AuthGrpcService(AccountService& accounts, platform::Authorizer& authz);
+
+  grpc::Status Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
+                     v1::LoginResponse* resp) override;
+  grpc::Status GetPublicKeys(grpc::ServerContext* ctx, const v1::GetPublicKeysRequest* req,
+                             v1::GetPublicKeysResponse* resp) override;
+  grpc::Status CreateAccount(grpc::ServerContext* ctx, const v1::CreateAccountRequest* req,
+                             v1::CreateAccountResponse* resp) override;
+  grpc::Status UpdateAccount(grpc::ServerContext* ctx, const v1::UpdateAccountRequest* req,
+                             v1::UpdateAccountResponse* resp) override;
+  grpc::Status GetAccount(grpc::ServerContext* ctx, const v1::GetAccountRequest* req,
+                          v1::GetAccountResponse* resp) override;
+  grpc::Status ListAccounts(grpc::ServerContext* ctx, const v1::ListAccountsRequest* req,
+                            v1::ListAccountsResponse* resp) override;
+  grpc::Status ChangePassword(grpc::ServerContext* ctx, const v1::ChangePasswordRequest* req,
+                              v1::ChangePasswordResponse* resp) override;
+
+ private:
+  AccountService& accounts_;
+  platform::Authorizer& authz_;
+};
+
+}  // namespace ates::auth

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+// nats.c types, kept out of users' headers.
+typedef struct __natsConnection natsConnection;
+typedef struct __jsCtx jsCtx;
+typedef struct jsOptions jsOptions;
+
+namespace ates::platform {
+
+class NatsError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct StreamSpec {
+  std::string name;
+  std::vector<std::string> subjects;
+  std::chrono::milliseconds duplicate_window{std::chrono::minutes(2)};
+  int replicas = 1;
+};
+
+// The four streams of the system, one per producing domain.
+std::vector<StreamSpec> SystemStreams(std::chrono::milliseconds duplicate_window, int replicas);
+
+// One NATS connection that keeps reconnecting for ever, so a daemon starts and
+// serves while NATS is down and catches up when it is back.
+class JetStream final {
+ public:
+  JetStream(const std::string& url, const std::string& client_name);
+  ~JetStream();
+  JetStream(const JetStream&) = delete;
+  JetStream& operator=(const JetStream&) = delete;
+
+  natsConnection* connection() { return conn_; }
+  jsCtx* js() { return js_; }
+  // A JetStream context of the caller's own (e.g. with an async ack handler).
+  jsCtx* NewContext(jsOptions* options);
+  bool Connected() const;
+
+  // Creates or updates the streams; throws NatsError when JetStream does not answer.
+  void EnsureStreams(const std::vector<StreamSpec>& streams);
+
+ private:
+  natsConnection* conn_ = nullptr;
+  jsCtx* js_ = nullptr;
+};
+
+std::string NatsStatusText(int status);
+
+}  // namespace ates::platform

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace ates::log {
+
+// A structured field; ids go here rather than into the message text.
+using Field = std::pair<std::string_view, std::string>;
+using Fields = std::initializer_list<Field>;
+
+// JSON lines on stderr: {"ts":..,"level":..,"service":..,"msg":..,<fields>}.
+void Init(const std::string& service, const std::string& level);
+
+void Debug(std::string_view msg, Fields fields = {});
+void Info(std::string_view msg, Fields fields = {});
+void Warn(std::string_view msg, Fields fields = {});
+void Error(std::string_view msg, Fields fields = {});
+
+std::string JsonEscape(std::string_view text);
+
+}  // namespace ates::log

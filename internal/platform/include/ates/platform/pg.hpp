@@ -1,0 +1,199 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+struct pg_conn;
+struct pg_result;
+
+namespace ates::pg {
+
+// A server or connection error with its SQLSTATE ("" when the connection broke).
+class PgError : public std::runtime_error {
+ public:
+  PgError(std::string message, std::string sqlstate, bool connection_lost)
+      : std::runtime_error(std::move(message)),
+        sqlstate_(std::move(sqlstate)),
+        connection_lost_(connection_lost) {}
+  const std::string& sqlstate() const { return sqlstate_; }
+  bool connection_lost() const { return connection_lost_; }
+  // Serialization failure, deadlock, lost connection, server shutting down.
+  bool IsRetryable() const;
+  bool IsUniqueViolation() const { return sqlstate_ == "23505"; }
+
+ private:
+  std::string sqlstate_;
+  bool connection_lost_;
+};
+
+// One query parameter, sent in text format unless binary (bytea).
+struct Param {
+  std::string value;
+  bool null = false;
+  bool binary = false;
+};
+using Params = std::vector<Param>;
+
+Param Text(std::string_view value);
+Param Int(int64_t value);
+Param Bool(bool value);
+Param Bytes(std::string_view value);
+Param Null();
+template <class T>
+Param Optional(const std::optional<T>& value) {
+  return value ? Text(*value) : Null();
+}
+
+// Array literals for `unnest($1::uuid[])`-style set-based statements.
+Param TextArray(const std::vector<std::string>& values);
+Param IntArray(const std::vector<int64_t>& values);
+Param BytesArray(const std::vector<std::string>& values);
+
+struct Query {
+  std::string_view sql;  // Always a named constant: never built from input.
+  Params params;
+};
+
+class Result final {
+ public:
+  Result() = default;
+  explicit Result(pg_result* res);
+  int Rows() const;
+  bool IsNull(int row, int col) const;
+  std::string_view Text(int row, int col) const;
+  std::string String(int row, int col) const { return std::string(Text(row, col)); }
+  int64_t Int(int row, int col) const;
+  bool Bool(int row, int col) const;
+  std::string Bytes(int row, int col) const;  // decodes bytea text format
+  int64_t Affected() const;
+
+ private:
+  std::shared_ptr<pg_result> res_;
+};
+
+class Connection final {
+ public:
+  explicit Connection(std::string conninfo);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs one statement. With no params, `sql` may hold several statements.
+  Result Exec(std::string_view sql, const Params& params = {});
+  // Sends every query in one round trip (libpq pipeline mode) as one implicit
+  // transaction: all commit or none does.
+  std::vector<Result> ExecPipeline(const std::vector<Query>& queries);
+
+  bool Healthy() const;
+  void EnsureConnected();
+
+ private:
+  std::string conninfo_;
+  pg_conn* conn_ = nullptr;
+};
+
+// An interactive transaction on one connection; rolls back unless committed.
+class Transaction final {
+ public:
+  explicit Transaction(Connection& conn);
+  ~Transaction();
+  Result Exec(std::string_view sql, const Params& params = {}) { return conn_.Exec(sql, params); }
+  Result Exec(const Query& q) { return conn_.Exec(q.sql, q.params); }
+  void Commit();
+  Connection& connection() { return conn_; }
+
+ private:
+  Connection& conn_;
+  bool done_ = false;
+};
+
+// A fixed-size pool of connections opened lazily.
+class Pool final {
+ public:
+  Pool(std::string conninfo, int size);
+  ~Pool();
+
+  class Lease final {
+   public:
+    Lease(Pool* pool, std::unique_ptr<Connection> conn) : pool_(pool), conn_(std::move(conn)) {}
+    Lease(Lease&&) = default;
+    ~Lease();
+    Connection& operator*() { return *conn_; }
+    Connection* operator->() { return conn_.get(); }
+
+   private:
+    Pool* pool_;
+    std::unique_ptr<Connection> conn_;
+  };
+
+  Lease Acquire();
+
+  // Runs `fn(Connection&)`, retrying retryable failures with back-off.
+  template <class Fn>
+  auto WithRetry(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+    for (int attempt = 1;; ++attempt) {
+      try {
+        auto lease = Acquire();
+        lease->EnsureConnected();
+        return fn(*lease);
+      } catch (const PgError& e) {
+        if (!e.IsRetryable() || attempt >= max_attempts_) throw;
+        BackOff(attempt, e);
+      }
+    }
+  }
+
+  // Runs `fn(Transaction&)` in a transaction, committed when fn returns.
+  template <class Fn>
+  auto InTransaction(Fn&& fn) -> decltype(fn(std::declval<Transaction&>())) {
+    return WithRetry([&](Connection& c) {
+      Transaction tx(c);
+      if constexpr (std::is_void_v<decltype(fn(tx))>) {
+        fn(tx);
+        tx.Commit();
+      } else {
+        auto result = fn(tx);
+        tx.Commit();
+        return result;
+      }
+    });
+  }
+
+  const std::string& conninfo() const { return conninfo_; }
+  void set_max_attempts(int n) { max_attempts_ = n; }
+
+ private:
+  void Release(std::unique_ptr<Connection> conn);
+  void BackOff(int attempt, const PgError& e);
+
+  std::string conninfo_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int max_attempts_ = 8;
+};
+
+struct Migration {
+  std::string name;
+  std::string sql;
+};
+
+// Applies the migrations not yet recorded in schema_migrations, in order, each
+// in its own transaction, under an advisory lock so replicas starting together
+// do not race.
+void Migrate(Pool& pool, const std::vector<Migration>& migrations);
+
+// Migrations every service needs: outbox, processed_events, dead_letters.
+const std::vector<Migration>& PlatformMigrations();
+
+}  // namespace ates::pg

@@ -1,0 +1,148 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ates/platform/config.hpp"
+#include "ates/platform/consumer.hpp"
+#include "ates/platform/error.hpp"
+#include "ates/platform/jetstream.hpp"
+#include "ates/platform/metrics.hpp"
+#include "ates/platform/outbox.hpp"
+#include "ates/platform/pg.hpp"
+#include "ates/platform/token.hpp"
+
+namespace ates::platform {
+
+// Maps a domain error to its gRPC status; INVALID_ARGUMENT carries a
+// google.rpc.BadRequest naming the fields.
+grpc::Status ToStatus(const ates::Error& error);
+
+// Runs an RPC body and turns whatever it throws into a status.
+template <class Fn>
+grpc::Status Handle(Fn&& fn);
+
+// Deny-by-default table of which roles may call which RPC, plus token checks.
+class Authorizer final {
+ public:
+  using KeyRefresh = std::function<void()>;
+
+  explicit Authorizer(auth::TokenVerifier& verifier) : verifier_(verifier) {}
+
+  void AllowPublic(const std::string& method) { public_.insert(method); }
+  void AllowAuthenticated(const std::string& method) { any_role_.insert(method); }
+  void Allow(const std::string& method, std::initializer_list<auth::Role> roles) {
+    roles_[method].insert(roles.begin(), roles.end());
+  }
+  // Called (at most every few seconds) when a token names a key we do not have.
+  void SetKeyRefresh(KeyRefresh refresh) { refresh_ = std::move(refresh); }
+
+  // Throws UNAUTHENTICATED without a valid bearer token, PERMISSION_DENIED when
+  // the role may not call `method`. Public methods return an empty principal.
+  auth::Principal Authorize(const grpc::ServerContext& ctx, const std::string& method) const;
+
+ private:
+  auth::TokenVerifier& verifier_;
+  std::set<std::string> public_;
+  std::set<std::string> any_role_;
+  std::map<std::string, std::set<auth::Role>> roles_;
+  KeyRefresh refresh_;
+  mutable std::mutex refresh_mu_;
+  mutable std::chrono::steady_clock::time_point last_refresh_{};
+};
+
+// Everything a daemon is made of, built from its config: database pool,
+// migrations, NATS, outbox relay, consumers, token verification, gRPC server
+// with health and reflection, metrics. main() builds one, adds its parts, Run()s.
+class App final {
+ public:
+  App(std::string service, Config config);
+  ~App();
+
+  const std::string& service() const { return service_; }
+  Config& config() { return config_; }
+  pg::Pool& db() { return *db_; }
+  JetStream& nats() { return *nats_; }
+  Metrics& metrics() { return metrics_; }
+  OutboxRelay& relay() { return *relay_; }
+  auth::TokenVerifier& verifier() { return *verifier_; }
+  Authorizer& authorizer() { return *authorizer_; }
+
+  void AddMigrations(const std::vector<pg::Migration>& migrations);
+  void AddService(grpc::Service* service, std::string name);
+  void AddConsumer(ConsumerOptions options, EventHandler& handler);
+  // Runs once the database is migrated, before the daemon reports ready.
+  void OnReady(std::function<void()> fn) { on_ready_.push_back(std::move(fn)); }
+  // Where verification keys come from; by default GetPublicKeys of ates-auth.
+  void SetKeyLoader(std::function<std::map<std::string, std::array<unsigned char, 32>>()> loader);
+
+  // Serves until SIGINT/SIGTERM, then NOT_SERVING, drains and stops. Returns the exit code.
+  int Run();
+  // Stops Run() as a signal would (tests, embedded use).
+  void RequestStop();
+
+ private:
+  void Initialize();
+  void RefreshKeys();
+  void SetReady(bool ready);
+
+  std::string service_;
+  Config config_;
+  Metrics metrics_;
+  std::unique_ptr<pg::Pool> db_;
+  std::unique_ptr<JetStream> nats_;
+  std::unique_ptr<OutboxRelay> relay_;
+  std::unique_ptr<auth::TokenVerifier> verifier_;
+  std::unique_ptr<Authorizer> authorizer_;
+  std::vector<pg::Migration> migrations_;
+  std::vector<std::pair<grpc::Service*, std::string>> services_;
+  std::vector<std::unique_ptr<Consumer>> consumers_;
+  std::vector<std::function<void()>> on_ready_;
+  std::function<std::map<std::string, std::array<unsigned char, 32>>()> key_loader_;
+  std::unique_ptr<grpc::Server> server_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> ready_{false};
+  std::mutex keys_mu_;
+
+  std::string grpc_listen_;
+  std::string admin_listen_;
+  int64_t max_message_bytes_;
+  std::chrono::milliseconds shutdown_grace_;
+  std::chrono::milliseconds key_refresh_;
+  std::string keys_url_;
+  std::vector<StreamSpec> streams_;
+  std::string bound_address_;
+};
+
+// main() of every daemon: blocks signals before any thread starts, loads
+// --config, builds the App through `build`, runs it. Exit 2 on bad config.
+int RunDaemon(const std::string& service, int argc, char** argv,
+              const std::function<void(App&)>& build);
+
+// ---- implementation of the template ----
+grpc::Status DatabaseStatus(const pg::PgError& error);
+grpc::Status InternalStatus(const std::exception& error);
+
+template <class Fn>
+grpc::Status Handle(Fn&& fn) {
+  try {
+    fn();
+    return grpc::Status::OK;
+  } catch (const ates::Error& e) {
+    return ToStatus(e);
+  } catch (const pg::PgError& e) {
+    return DatabaseStatus(e);
+  } catch (const std::exception& e) {
+    return InternalStatus(e);
+  }
+}
+
+}  // namespace ates::platform

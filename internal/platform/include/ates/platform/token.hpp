@@ -1,0 +1,74 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ates::auth {
+
+enum class Role { kUnspecified = 0, kAdmin = 1, kManager = 2, kAccountant = 3, kWorker = 4 };
+
+std::string_view RoleName(Role role);              // "admin", ...
+std::optional<Role> ParseRole(std::string_view name);  // inverse of RoleName
+
+// Who is calling, as proven by a verified access token.
+struct Principal {
+  std::string account_id;
+  Role role = Role::kUnspecified;
+};
+
+// An Ed25519 key pair; `kid` names it in token headers.
+struct SigningKey {
+  std::string kid;
+  std::array<unsigned char, 64> secret{};
+  std::array<unsigned char, 32> public_key{};
+
+  static SigningKey Generate(std::string kid);
+  static SigningKey FromSeed(std::string kid, std::string_view seed32);
+};
+
+struct TokenClaims {
+  std::string issuer;
+  std::string audience;
+  std::string subject;  // account id
+  Role role = Role::kUnspecified;
+  std::chrono::system_clock::time_point issued_at;
+  std::chrono::system_clock::time_point expires_at;
+};
+
+// Compact JWS (header.payload.signature) with alg EdDSA.
+std::string SignToken(const SigningKey& key, const TokenClaims& claims);
+
+std::string Base64UrlEncode(std::string_view bytes);
+std::optional<std::string> Base64UrlDecode(std::string_view text);
+
+// Verifies tokens locally against a set of public keys by kid. Thread-safe;
+// keys can be replaced while requests are verified (rotation).
+class TokenVerifier final {
+ public:
+  TokenVerifier(std::string issuer, std::string audience);
+
+  void SetKeys(std::map<std::string, std::array<unsigned char, 32>> keys);
+  bool HasKey(const std::string& kid) const;
+  size_t KeyCount() const;
+
+  // Throws ates::Error(kUnauthenticated) for anything but a valid, current token.
+  Principal Verify(std::string_view token,
+                   std::chrono::system_clock::time_point now = std::chrono::system_clock::now(),
+                   std::string* unknown_kid = nullptr) const;
+
+  const std::string& issuer() const { return issuer_; }
+  const std::string& audience() const { return audience_; }
+
+ private:
+  std::string issuer_;
+  std::string audience_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::array<unsigned char, 32>> keys_;
+};
+
+}  // namespace ates::auth

@@ -1,0 +1,345 @@
+#include "ates/platform/consumer.hpp"
+
+#include <google/protobuf/message.h>
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <set>
+
+#include "ates/platform/events.hpp"
+#include "ates/platform/jetstream.hpp"
+#include "ates/platform/log.hpp"
+#include "ates/platform/metrics.hpp"
+
+namespace ates::platform {
+namespace {
+
+constexpr std::string_view kInboxInsert =
+    "INSERT INTO processed_events (consumer, event_id)"
+    " SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id";
+
+constexpr std::string_view kDeadLetterInsert =
+    "INSERT INTO dead_letters (consumer, event_id, subject, event_type, event_version, stream_seq,"
+    " deliveries, reason, headers, payload)"
+    " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],"
+    " $7::int[], $8::text[], $9::text[], $10::bytea[])"
+    " ON CONFLICT (consumer, stream_seq) DO NOTHING";
+
+std::string Header(natsMsg* msg, const char* key) {
+  const char* value = nullptr;
+  if (natsMsgHeader_Get(msg, key, &value) == NATS_OK && value) return value;
+  return "";
+}
+
+std::string AllHeaders(natsMsg* msg) {
+  const char** keys = nullptr;
+  int count = 0;
+  std::string out;
+  if (natsMsgHeader_Keys(msg, &keys, &count) != NATS_OK) return out;
+  for (int i = 0; i < count; ++i) {
+    out += keys[i];
+    out += ": ";
+    out += Header(msg, keys[i]);
+    out += "\n";
+  }
+  free(keys);
+  return out;
+}
+
+}  // namespace
+
+struct Consumer::Delivery {
+  natsMsg* msg = nullptr;
+  InboundEvent event;
+  uint64_t deliveries = 1;
+  std::string reason;  // non-empty: poison
+  bool dead_letter = false;
+};
+
+Consumer::Consumer(ConsumerOptions options, JetStream& nats, pg::Pool& db, EventHandler& handler,
+                   Metrics* metrics)
+    : options_(std::move(options)), nats_(nats), db_(db), handler_(handler), metrics_(metrics) {}
+
+Consumer::~Consumer() { Stop(); }
+
+void Consumer::Start() {
+  running_ = true;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Consumer::Stop() {
+  if (!running_.exchange(false)) return;
+  if (thread_.joinable()) thread_.join();
+  if (sub_) {
+    // Unsubscribe would not delete the durable (we bound to it), but a plain
+    // destroy is enough and leaves the server-side consumer alone.
+    natsSubscription_Destroy(sub_);
+    sub_ = nullptr;
+  }
+}
+
+void Consumer::EnsureSubscription() {
+  if (sub_) return;
+  std::vector<int64_t> backoff;
+  jsConsumerConfig cc;
+  jsConsumerConfig_Init(&cc);
+  cc.Durable = options_.name.c_str();
+  cc.AckPolicy = js_AckExplicit;
+  cc.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.ack_wait).count();
+  // The application dead-letters at max_deliver; the server limit is a safety net.
+  cc.MaxDeliver = options_.max_deliver * 2 + 5;
+  cc.MaxAckPending = std::max(20000, options_.batch_size * 4);
+  cc.MaxWaiting = 512;
+  if (!options_.filter_subject.empty()) cc.FilterSubject = options_.filter_subject.c_str();
+  jsErrCode err = static_cast<jsErrCode>(0);
+  jsConsumerInfo* info = nullptr;
+  natsStatus s = js_AddConsumer(&info, nats_.js(), options_.stream.c_str(), &cc, nullptr, &err);
+  if (s != NATS_OK) {
+    if (info) jsConsumerInfo_Destroy(info);
+    info = nullptr;
+    s = js_UpdateConsumer(&info, nats_.js(), options_.stream.c_str(), &cc, nullptr, &err);
+  }
+  if (info) jsConsumerInfo_Destroy(info);
+  if (s != NATS_OK) {
+    throw NatsError("create consumer " + options_.name + " on " + options_.stream + ": " +
+                    NatsStatusText(s) + " (js error " + std::to_string(static_cast<int>(err)) +
+                    ")");
+  }
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = options_.stream.c_str();
+  so.Consumer = options_.name.c_str();
+  std::string subject = options_.filter_subject;
+  if (subject.empty()) {
+    subject = options_.stream;
+    std::transform(subject.begin(), subject.end(), subject.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    subject += ".>";
+  }
+  s = js_PullSubscribe(&sub_, nats_.js(), subject.c_str(), options_.name.c_str(), nullptr, &so,
+                       &err);
+  if (s != NATS_OK) {
+    sub_ = nullptr;
+    throw NatsError("pull subscribe " + options_.name + ": " + NatsStatusText(s));
+  }
+  log::Info("consumer bound", {{"consumer", options_.name}, {"stream", options_.stream}});
+}
+
+void Consumer::Run() {
+  int failures = 0;
+  while (running_) {
+    try {
+      if (!nats_.Connected()) throw NatsError("nats not connected");
+      EnsureSubscription();
+      natsMsgList list{};
+      jsErrCode err = static_cast<jsErrCode>(0);
+      natsStatus s = natsSubscription_Fetch(&list, sub_, options_.batch_size,
+                                            options_.fetch_wait.count(), &err);
+      if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
+        natsMsgList_Destroy(&list);
+        failures = 0;
+        continue;
+      }
+      if (s != NATS_OK) {
+        natsMsgList_Destroy(&list);
+        throw NatsError("fetch: " + NatsStatusText(s));
+      }
+      std::vector<Delivery> batch(list.Count);
+      for (int i = 0; i < list.Count; ++i) {
+        batch[i].msg = list.Msgs[i];
+        list.Msgs[i] = nullptr;  // ownership moves to the batch
+      }
+      natsMsgList_Destroy(&list);
+      try {
+        ProcessBatch(batch);
+      } catch (...) {
+        for (auto& d : batch) natsMsg_Destroy(d.msg);
+        throw;
+      }
+      for (auto& d : batch) natsMsg_Destroy(d.msg);
+      failures = 0;
+    } catch (const std::exception& e) {
+      ++failures;
+      if (failures == 1 || failures % 20 == 0) {
+        log::Warn("consumer backing off", {{"consumer", options_.name}, {"error", e.what()}});
+      }
+      if (failures >= 3 && sub_) {
+        // The subscription may be stale (e.g. the consumer was lost with the
+        // server's store): bind again.
+        natsSubscription_Destroy(sub_);
+        sub_ = nullptr;
+      }
+      auto delay = std::chrono::milliseconds(std::min(2000, 50 << std::min(failures, 6)));
+      for (auto waited = std::chrono::milliseconds(0); running_ && waited < delay;
+           waited += std::chrono::milliseconds(50)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  }
+}
+
+void Consumer::ProcessBatch(std::vector<Delivery>& batch) {
+  std::set<std::pair<std::string, int>> accepted;
+  for (auto& a : handler_.Accepts()) accepted.insert(a);
+  const auto& registry = events::Registry::Global();
+
+  std::vector<Delivery*> to_commit;
+  for (auto& d : batch) {
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, d.msg) == NATS_OK) {
+      d.deliveries = meta->NumDelivered;
+      d.event.stream_seq = meta->Sequence.Stream;
+      jsMsgMetaData_Destroy(meta);
+    }
+    auto& ev = d.event;
+    ev.id = Header(d.msg, events::kHeaderMsgId);
+    ev.name = Header(d.msg, events::kHeaderName);
+    auto version_text = Header(d.msg, events::kHeaderVersion);
+    std::from_chars(version_text.data(), version_text.data() + version_text.size(), ev.version);
+    ev.subject = natsMsg_GetSubject(d.msg);
+    ev.occurred_at = Header(d.msg, events::kHeaderOccurredAt);
+    ev.correlation_id = Header(d.msg, events::kHeaderCorrelationId);
+    if (!events::IsUuid(ev.id)) {
+      d.reason = "missing or malformed Nats-Msg-Id '" + ev.id + "'";
+    } else if (!accepted.count({ev.name, ev.version})) {
+      d.reason = "unknown event " + ev.name + " v" + version_text + " for consumer " + options_.name;
+    } else {
+      ev.body = registry.Decode(ev.name, ev.version,
+                                std::string_view(natsMsg_GetData(d.msg),
+                                                 static_cast<size_t>(natsMsg_GetDataLength(d.msg))),
+                                &d.reason);
+    }
+    if (d.reason.empty()) {
+      to_commit.push_back(&d);
+    } else if (static_cast<int>(d.deliveries) >= options_.max_deliver) {
+      d.dead_letter = true;
+      to_commit.push_back(&d);
+    } else {
+      auto idx = std::min<size_t>(d.deliveries - 1, options_.backoff.size() - 1);
+      auto delay = options_.backoff.empty() ? std::chrono::milliseconds(1000) : options_.backoff[idx];
+      log::Warn("poison message, retrying later",
+                {{"consumer", options_.name}, {"event_id", ev.id}, {"reason", d.reason},
+                 {"deliveries", std::to_string(d.deliveries)}});
+      natsMsg_NakWithDelay(d.msg, delay.count(), nullptr);
+    }
+  }
+  if (to_commit.empty()) return;
+  auto infra = [](const std::exception& e) {
+    auto* pe = dynamic_cast<const pg::PgError*>(&e);
+    return pe != nullptr && pe->IsRetryable();
+  };
+  auto retry_all_later = [&] {
+    for (Delivery* d : to_commit) natsMsg_NakWithDelay(d->msg, 1000, nullptr);
+  };
+  try {
+    Commit(to_commit);
+  } catch (const std::exception& e) {
+    if (infra(e)) {
+      // Database trouble, not the events' fault: redeliver them all later.
+      retry_all_later();
+      throw;
+    }
+    if (to_commit.size() == 1) {
+      Delivery& d = *to_commit[0];
+      d.reason = std::string("handler failed: ") + e.what();
+      if (static_cast<int>(d.deliveries) >= options_.max_deliver) {
+        d.dead_letter = true;
+        Commit(to_commit);
+      } else {
+        natsMsg_NakWithDelay(d.msg, options_.backoff.front().count(), nullptr);
+      }
+      return;
+    }
+    // Find the poison one: apply one by one.
+    for (Delivery* d : to_commit) {
+      std::vector<Delivery*> one{d};
+      try {
+        Commit(one);
+      } catch (const std::exception& inner) {
+        if (infra(inner)) {
+          retry_all_later();
+          throw;
+        }
+        d->reason = std::string("handler failed: ") + inner.what();
+        if (static_cast<int>(d->deliveries) >= options_.max_deliver) {
+          d->dead_letter = true;
+          Commit(one);
+        } else {
+          log::Warn("event failed, retrying later",
+                    {{"consumer", options_.name}, {"event_id", d->event.id}, {"reason", d->reason}});
+          natsMsg_NakWithDelay(d->msg, options_.backoff.front().count(), nullptr);
+        }
+      }
+    }
+  }
+}
+
+void Consumer::Commit(std::vector<Delivery*>& items) {
+  std::vector<std::string> ids;
+  std::vector<Delivery*> dead;
+  for (Delivery* d : items) {
+    if (d->dead_letter) {
+      dead.push_back(d);
+    } else {
+      ids.push_back(d->event.id);
+    }
+  }
+  size_t fresh_count = 0;
+  db_.InTransaction([&](pg::Transaction& tx) {
+    fresh_count = 0;
+    if (!ids.empty()) {
+      auto fresh = tx.Exec(kInboxInsert, {pg::Text(options_.name), pg::TextArray(ids)});
+      std::set<std::string, std::less<>> fresh_ids;
+      for (int i = 0; i < fresh.Rows(); ++i) fresh_ids.insert(fresh.String(i, 0));
+      std::vector<const InboundEvent*> to_apply;
+      for (Delivery* d : items) {
+        if (!d->dead_letter && fresh_ids.count(d->event.id)) {
+          fresh_ids.erase(d->event.id);  // a batch may carry the same id twice
+          to_apply.push_back(&d->event);
+        }
+      }
+      fresh_count = to_apply.size();
+      if (!to_apply.empty()) handler_.Apply(tx, to_apply);
+    }
+    if (!dead.empty()) {
+      std::vector<std::string> ev_ids, subjects, names, versions, reasons, headers, payloads;
+      std::vector<int64_t> seqs, deliveries;
+      for (Delivery* d : dead) {
+        ev_ids.push_back(d->event.id);
+        subjects.push_back(d->event.subject);
+        names.push_back(d->event.name);
+        versions.push_back(std::to_string(d->event.version));
+        seqs.push_back(static_cast<int64_t>(d->event.stream_seq));
+        deliveries.push_back(static_cast<int64_t>(d->deliveries));
+        reasons.push_back(d->reason);
+        headers.push_back(AllHeaders(d->msg));
+        payloads.emplace_back(natsMsg_GetData(d->msg),
+                              static_cast<size_t>(natsMsg_GetDataLength(d->msg)));
+      }
+      tx.Exec(kDeadLetterInsert,
+              {pg::Text(options_.name), pg::TextArray(ev_ids), pg::TextArray(subjects),
+               pg::TextArray(names), pg::TextArray(versions), pg::IntArray(seqs),
+               pg::IntArray(deliveries), pg::TextArray(reasons), pg::TextArray(headers),
+               pg::BytesArray(payloads)});
+    }
+  });
+  if (options_.after_commit) options_.after_commit();
+  for (Delivery* d : items) natsMsg_Ack(d->msg, nullptr);
+  applied_ += fresh_count;
+  if (metrics_) {
+    metrics_->EventsConsumed(options_.name).Increment(static_cast<double>(fresh_count));
+    metrics_->EventsDuplicate(options_.name)
+        .Increment(static_cast<double>(ids.size() - fresh_count));
+    if (!dead.empty()) {
+      metrics_->EventsDeadLettered(options_.name).Increment(static_cast<double>(dead.size()));
+    }
+  }
+  for (Delivery* d : dead) {
+    log::Error("event dead-lettered",
+               {{"consumer", options_.name}, {"event_id", d->event.id}, {"reason", d->reason}});
+  }
+}
+
+}  // namespace ates::platform

@@ -1,0 +1,132 @@
+#include "ates/platform/events.hpp"
+
+#include <google/protobuf/message.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+
+#include "ates/events/accounts/v1/account_events.pb.h"
+#include "ates/platform/error.hpp"
+
+namespace ates::events {
+
+const Registry& Registry::Global() {
+  static const Registry registry = [] {
+    Registry r;
+    namespace acc = ::ates::events::accounts::v1;
+    r.Register("accounts.account.created", 1, acc::AccountCreated::default_instance());
+    r.Register("accounts.account.updated", 1, acc::AccountUpdated::default_instance());
+    r.Register("accounts.account.role_changed", 1, acc::AccountRoleChanged::default_instance());
+    return r;
+  }();
+  return registry;
+}
+
+void Registry::Register(std::string name, int version, const google::protobuf::Message& prototype) {
+  types_.push_back(EventType{std::move(name), version, &prototype});
+}
+
+const EventType* Registry::Find(std::string_view name, int version) const {
+  for (const auto& t : types_) {
+    if (t.name == name && t.version == version) return &t;
+  }
+  return nullptr;
+}
+
+std::unique_ptr<google::protobuf::Message> Registry::Decode(std::string_view name, int version,
+                                                            std::string_view payload,
+                                                            std::string* reason) const {
+  const EventType* type = Find(name, version);
+  if (type == nullptr) {
+    if (reason) *reason = "unknown event " + std::string(name) + " v" + std::to_string(version);
+    return nullptr;
+  }
+  std::unique_ptr<google::protobuf::Message> msg(type->prototype->New());
+  if (!msg->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    if (reason) {
+      *reason = "undecodable body for " + std::string(name) + " v" + std::to_string(version);
+    }
+    return nullptr;
+  }
+  return msg;
+}
+
+std::string StreamFor(std::string_view subject) {
+  auto dot = subject.find('.');
+  std::string stream(subject.substr(0, dot));
+  std::transform(stream.begin(), stream.end(), stream.begin(),
+                 [](unsigned char c) { return std::toupper(c); });
+  return stream;
+}
+
+OutgoingEvent Make(std::string_view name, int version, const google::protobuf::Message& body,
+                   std::string aggregate_type, std::string aggregate_id) {
+  const EventType* type = Registry::Global().Find(name, version);
+  if (type == nullptr) {
+    throw Error(ErrorCode::kInternal,
+                "event " + std::string(name) + " v" + std::to_string(version) + " is not registered");
+  }
+  if (type->prototype->GetDescriptor() != body.GetDescriptor()) {
+    throw Error(ErrorCode::kInternal, "event " + std::string(name) + " v" +
+                                          std::to_string(version) + " must be a " +
+                                          type->prototype->GetDescriptor()->full_name());
+  }
+  OutgoingEvent e;
+  e.id = NewUuid();
+  e.name = std::string(name);
+  e.version = version;
+  e.aggregate_type = std::move(aggregate_type);
+  e.aggregate_id = std::move(aggregate_id);
+  e.payload = body.SerializeAsString();
+  e.occurred_at = std::chrono::system_clock::now();
+  return e;
+}
+
+std::string NewUuid() {
+  unsigned char b[16];
+  randombytes_buf(b, sizeof b);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+  b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0f));
+  b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 0xf]);
+  }
+  return out;
+}
+
+bool IsUuid(std::string_view t) {
+  if (t.size() != 36) return false;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (t[i] != '-') return false;
+    } else if (!std::isxdigit(static_cast<unsigned char>(t[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string FormatTimestamp(std::chrono::system_clock::time_point tp) {
+  auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(micros % 1'000'000));
+  return buf;
+}
+
+}  // namespace ates::events

@@ -1,0 +1,305 @@
+#include "ates/platform/pg.hpp"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstring>
+
+#include "ates/platform/log.hpp"
+
+namespace ates::pg {
+namespace {
+
+constexpr std::string_view kHex = "0123456789abcdef";
+
+std::string HexBytea(std::string_view bytes) {
+  std::string out = "\\x";
+  out.reserve(2 + bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+  }
+  return out;
+}
+
+void AppendQuoted(std::string& out, std::string_view value) {
+  out.push_back('"');
+  for (char c : value) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+PgError ErrorFrom(pg_conn* conn, const PGresult* res, std::string_view what) {
+  std::string sqlstate;
+  std::string message;
+  if (res != nullptr) {
+    if (const char* s = PQresultErrorField(res, PG_DIAG_SQLSTATE)) sqlstate = s;
+    message = PQresultErrorMessage(res);
+  }
+  if (message.empty()) message = PQerrorMessage(conn);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  bool lost = PQstatus(conn) != CONNECTION_OK;
+  return PgError(std::string(what) + ": " + message, sqlstate, lost);
+}
+
+bool IsOk(const PGresult* res) {
+  auto status = PQresultStatus(res);
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+struct ParamArrays {
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+  explicit ParamArrays(const Params& params) {
+    for (const auto& p : params) {
+      values.push_back(p.null ? nullptr : p.value.data());
+      lengths.push_back(static_cast<int>(p.value.size()));
+      formats.push_back(p.binary ? 1 : 0);
+    }
+  }
+};
+
+}  // namespace
+
+bool PgError::IsRetryable() const {
+  if (connection_lost_) return true;
+  return sqlstate_ == "40001" || sqlstate_ == "40P01" || sqlstate_.starts_with("08") ||
+         sqlstate_ == "57P01" || sqlstate_ == "57P02" || sqlstate_ == "57P03";
+}
+
+Param Text(std::string_view value) { return Param{std::string(value), false, false}; }
+Param Int(int64_t value) { return Param{std::to_string(value), false, false}; }
+Param Bool(bool value) { return Param{value ? "t" : "f", false, false}; }
+Param Bytes(std::string_view value) { return Param{std::string(value), false, true}; }
+Param Null() { return Param{"", true, false}; }
+
+Param TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out.push_back(',');
+    AppendQuoted(out, values[i]);
+  }
+  out.push_back('}');
+  return Param{std::move(out), false, false};
+}
+
+Param IntArray(const std::vector<int64_t>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out.push_back(',');
+    out += std::to_string(values[i]);
+  }
+  out.push_back('}');
+  return Param{std::move(out), false, false};
+}
+
+Param BytesArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out.push_back(',');
+    AppendQuoted(out, HexBytea(values[i]));
+  }
+  out.push_back('}');
+  return Param{std::move(out), false, false};
+}
+
+Result::Result(pg_result* res) : res_(res, PQclear) {}
+int Result::Rows() const { return res_ ? PQntuples(res_.get()) : 0; }
+bool Result::IsNull(int row, int col) const { return PQgetisnull(res_.get(), row, col); }
+std::string_view Result::Text(int row, int col) const {
+  return {PQgetvalue(res_.get(), row, col),
+          static_cast<size_t>(PQgetlength(res_.get(), row, col))};
+}
+int64_t Result::Int(int row, int col) const {
+  auto text = Text(row, col);
+  int64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+bool Result::Bool(int row, int col) const { return Text(row, col) == "t"; }
+std::string Result::Bytes(int row, int col) const {
+  size_t len = 0;
+  unsigned char* raw = PQunescapeBytea(
+      reinterpret_cast<const unsigned char*>(PQgetvalue(res_.get(), row, col)), &len);
+  std::string out(reinterpret_cast<char*>(raw), len);
+  PQfreemem(raw);
+  return out;
+}
+int64_t Result::Affected() const {
+  const char* n = PQcmdTuples(res_.get());
+  return (n && *n) ? std::stoll(n) : 0;
+}
+
+Connection::Connection(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+Connection::~Connection() {
+  if (conn_) PQfinish(conn_);
+}
+
+bool Connection::Healthy() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
+
+void Connection::EnsureConnected() {
+  if (Healthy()) return;
+  if (conn_) PQfinish(conn_);
+  conn_ = PQconnectdb(conninfo_.c_str());
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(conn_);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw PgError("connect: " + message, "08001", true);
+  }
+}
+
+Result Connection::Exec(std::string_view sql, const Params& params) {
+  EnsureConnected();
+  std::string text(sql);
+  PGresult* res;
+  if (params.empty()) {
+    res = PQexec(conn_, text.c_str());
+  } else {
+    ParamArrays a(params);
+    res = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
+                       a.values.data(), a.lengths.data(), a.formats.data(), 0);
+  }
+  if (!IsOk(res)) {
+    auto err = ErrorFrom(conn_, res, "query failed");
+    PQclear(res);
+    throw err;
+  }
+  return Result(res);
+}
+
+std::vector<Result> Connection::ExecPipeline(const std::vector<Query>& queries) {
+  EnsureConnected();
+  if (PQenterPipelineMode(conn_) != 1) throw ErrorFrom(conn_, nullptr, "enter pipeline");
+  std::vector<std::string> texts;
+  texts.reserve(queries.size());
+  for (const auto& q : queries) {
+    texts.emplace_back(q.sql);
+    ParamArrays a(q.params);
+    if (PQsendQueryParams(conn_, texts.back().c_str(), static_cast<int>(q.params.size()), nullptr,
+                          a.values.data(), a.lengths.data(), a.formats.data(), 0) != 1) {
+      auto err = ErrorFrom(conn_, nullptr, "pipeline send");
+      PQfinish(conn_);
+      conn_ = nullptr;
+      throw err;
+    }
+  }
+  if (PQpipelineSync(conn_) != 1) {
+    auto err = ErrorFrom(conn_, nullptr, "pipeline sync");
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw err;
+  }
+  std::vector<Result> results;
+  std::optional<PgError> first_error;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    PGresult* res = PQgetResult(conn_);
+    if (res == nullptr) {
+      first_error = ErrorFrom(conn_, nullptr, "pipeline result");
+      break;
+    }
+    if (!IsOk(res) && !first_error) {
+      first_error = ErrorFrom(conn_, res, "pipeline query failed");
+    }
+    results.emplace_back(res);
+    // Each query's results end with a null.
+    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+  }
+  // Drain up to and including the sync point.
+  for (;;) {
+    PGresult* res = PQgetResult(conn_);
+    if (res == nullptr) {
+      if (!Healthy()) break;
+      continue;
+    }
+    auto status = PQresultStatus(res);
+    PQclear(res);
+    if (status == PGRES_PIPELINE_SYNC) break;
+  }
+  if (Healthy()) PQexitPipelineMode(conn_);
+  if (!Healthy() && !first_error) first_error = ErrorFrom(conn_, nullptr, "pipeline");
+  if (first_error) throw *first_error;
+  return results;
+}
+
+Transaction::Transaction(Connection& conn) : conn_(conn) { conn_.Exec("BEGIN"); }
+Transaction::~Transaction() {
+  if (done_) return;
+  try {
+    if (conn_.Healthy()) conn_.Exec("ROLLBACK");
+  } catch (...) {
+  }
+}
+void Transaction::Commit() {
+  done_ = true;
+  conn_.Exec("COMMIT");
+}
+
+Pool::Pool(std::string conninfo, int size) : conninfo_(std::move(conninfo)) {
+  for (int i = 0; i < size; ++i) idle_.push_back(std::make_unique<Connection>(conninfo_));
+}
+Pool::~Pool() = default;
+
+Pool::Lease::~Lease() {
+  if (conn_) pool_->Release(std::move(conn_));
+}
+
+Pool::Lease Pool::Acquire() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !idle_.empty(); });
+  auto conn = std::move(idle_.back());
+  idle_.pop_back();
+  return Lease(this, std::move(conn));
+}
+
+void Pool::Release(std::unique_ptr<Connection> conn) {
+  {
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(conn));
+  }
+  cv_.notify_one();
+}
+
+void Pool::BackOff(int attempt, const PgError& e) {
+  auto delay = std::chrono::milliseconds(std::min(2000, 25 << std::min(attempt, 7)));
+  log::Warn("database call failed, retrying",
+            {{"error", e.what()}, {"sqlstate", e.sqlstate()}, {"attempt", std::to_string(attempt)}});
+  std::this_thread::sleep_for(delay);
+}
+
+namespace {
+constexpr std::string_view kMigrationLock = "SELECT pg_advisory_lock(4242001)";
+constexpr std::string_view kMigrationUnlock = "SELECT pg_advisory_unlock(4242001)";
+constexpr std::string_view kCreateMigrations =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())";
+constexpr std::string_view kMigrationApplied = "SELECT 1 FROM schema_migrations WHERE name = $1";
+constexpr std::string_view kRecordMigration = "INSERT INTO schema_migrations (name) VALUES ($1)";
+}  // namespace
+
+void Migrate(Pool& pool, const std::vector<Migration>& migrations) {
+  pool.WithRetry([&](Connection& c) {
+    c.Exec(kMigrationLock);
+    try {
+      c.Exec(kCreateMigrations);
+      for (const auto& m : migrations) {
+        if (c.Exec(kMigrationApplied, {Text(m.name)}).Rows() > 0) continue;
+        Transaction tx(c);
+        tx.Exec(m.sql);
+        tx.Exec(kRecordMigration, {Text(m.name)});
+        tx.Commit();
+        log::Info("migration applied", {{"migration", m.name}});
+      }
+    } catch (...) {
+      if (c.Healthy()) c.Exec(kMigrationUnlock);
+      throw;
+    }
+    c.Exec(kMigrationUnlock);
+  });
+}
+
+}  // namespace ates::pg

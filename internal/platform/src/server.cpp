@@ -1,0 +1,396 @@
+#include "ates/platform/server.hpp"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/support/server_interceptor.h>
+#include <signal.h>
+
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "ates/auth/v1/auth_service.grpc.pb.h"
+#include "ates/platform/log.hpp"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "grpc/health/v1/health.pb.h"
+
+namespace ates::platform {
+namespace {
+
+grpc::StatusCode CodeFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
+    case ErrorCode::kNotFound: return grpc::StatusCode::NOT_FOUND;
+    case ErrorCode::kAlreadyExists: return grpc::StatusCode::ALREADY_EXISTS;
+    case ErrorCode::kFailedPrecondition: return grpc::StatusCode::FAILED_PRECONDITION;
+    case ErrorCode::kPermissionDenied: return grpc::StatusCode::PERMISSION_DENIED;
+    case ErrorCode::kUnauthenticated: return grpc::StatusCode::UNAUTHENTICATED;
+    case ErrorCode::kResourceExhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case ErrorCode::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
+    case ErrorCode::kInternal: return grpc::StatusCode::INTERNAL;
+  }
+  return grpc::StatusCode::INTERNAL;
+}
+
+const char* CodeName(grpc::StatusCode code) {
+  static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+                                 "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
+                                 "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  int i = static_cast<int>(code);
+  return (i >= 0 && i <= 16) ? kNames[i] : "UNKNOWN";
+}
+
+// Counts every RPC by method and code and observes its latency.
+class MetricsInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  MetricsInterceptor(Metrics& metrics, std::string method)
+      : metrics_(metrics), method_(std::move(method)), start_(std::chrono::steady_clock::now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      auto status = methods->GetSendStatus();
+      metrics_.RpcCount(method_, CodeName(status.error_code())).Increment();
+      metrics_.RpcLatency(method_).Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  Metrics& metrics_;
+  std::string method_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+class MetricsInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(Metrics& metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new MetricsInterceptor(metrics_, info->method());
+  }
+
+ private:
+  Metrics& metrics_;
+};
+
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// Strips an optional scheme so both "host:port" and "http://host:port" work.
+std::string GrpcTarget(std::string url) {
+  for (const char* scheme : {"http://", "grpc://", "dns:///"}) {
+    if (url.rfind(scheme, 0) == 0) return url.substr(std::strlen(scheme));
+  }
+  return url;
+}
+
+}  // namespace
+
+grpc::Status ToStatus(const ates::Error& error) {
+  auto code = CodeFor(error.code());
+  if (error.violations().empty()) return grpc::Status(code, error.what());
+  google::rpc::BadRequest bad;
+  for (const auto& v : error.violations()) {
+    auto* fv = bad.add_field_violations();
+    fv->set_field(v.field);
+    fv->set_description(v.description);
+  }
+  google::rpc::Status rich;
+  rich.set_code(static_cast<int>(code));
+  rich.set_message(error.what());
+  rich.add_details()->PackFrom(bad);
+  return grpc::Status(code, error.what(), rich.SerializeAsString());
+}
+
+grpc::Status DatabaseStatus(const pg::PgError& error) {
+  if (error.IsRetryable()) {
+    log::Warn("database unavailable", {{"error", error.what()}});
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "database unavailable, retry later");
+  }
+  log::Error("database error", {{"error", error.what()}, {"sqlstate", error.sqlstate()}});
+  return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+}
+
+grpc::Status InternalStatus(const std::exception& error) {
+  log::Error("internal error", {{"error", error.what()}});
+  return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+}
+
+auth::Principal Authorizer::Authorize(const grpc::ServerContext& ctx,
+                                      const std::string& method) const {
+  if (public_.count(method)) return {};
+  auto it = ctx.client_metadata().find("authorization");
+  if (it == ctx.client_metadata().end()) {
+    throw Error(ErrorCode::kUnauthenticated, "missing access token (authorization: Bearer ...)");
+  }
+  std::string_view value(it->second.data(), it->second.size());
+  constexpr std::string_view kBearer = "Bearer ";
+  if (value.size() <= kBearer.size() || value.substr(0, kBearer.size()) != kBearer) {
+    throw Error(ErrorCode::kUnauthenticated, "authorization must be 'Bearer <token>'");
+  }
+  auto token = value.substr(kBearer.size());
+  auth::Principal principal;
+  try {
+    std::string unknown_kid;
+    try {
+      principal = verifier_.Verify(token, std::chrono::system_clock::now(), &unknown_kid);
+    } catch (const Error&) {
+      if (unknown_kid.empty() || !refresh_) throw;
+      {
+        std::lock_guard lock(refresh_mu_);
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_refresh_ < std::chrono::seconds(5)) throw;
+        last_refresh_ = now;
+      }
+      refresh_();
+      principal = verifier_.Verify(token);
+    }
+  } catch (const Error& e) {
+    throw;
+  }
+  if (any_role_.count(method)) return principal;
+  auto roles = roles_.find(method);
+  if (roles == roles_.end() || !roles->second.count(principal.role)) {
+    throw Error(ErrorCode::kPermissionDenied,
+                "role '" + std::string(auth::RoleName(principal.role)) + "' may not call " + method);
+  }
+  return principal;
+}
+
+App::App(std::string service, Config config) : service_(std::move(service)), config_(std::move(config)) {
+  grpc_listen_ = config_.GetString("grpc.listen");
+  admin_listen_ = config_.GetString("admin.listen");
+  max_message_bytes_ = config_.GetInt("grpc.max_message_bytes");
+  shutdown_grace_ = config_.GetDuration("grpc.shutdown_grace");
+  db_ = std::make_unique<pg::Pool>(config_.GetString("database.url"),
+                                   static_cast<int>(config_.GetInt("database.pool_size")));
+  nats_ = std::make_unique<JetStream>(config_.GetString("nats.url"), service_);
+  streams_ = SystemStreams(config_.GetDuration("nats.duplicate_window"),
+                           static_cast<int>(config_.GetInt("nats.stream_replicas")));
+  RelayOptions ro;
+  ro.producer = service_;
+  ro.batch_size = static_cast<int>(config_.GetInt("outbox.batch_size"));
+  ro.poll_interval = config_.GetDuration("outbox.poll_interval");
+  ro.retention = config_.GetDuration("outbox.retention");
+  relay_ = std::make_unique<OutboxRelay>(ro, db_->conninfo(), *nats_, &metrics_);
+  verifier_ = std::make_unique<auth::TokenVerifier>(config_.GetString("auth.issuer"),
+                                                    config_.GetString("auth.audience"));
+  authorizer_ = std::make_unique<Authorizer>(*verifier_);
+  keys_url_ = config_.GetString("auth.keys_url", "");
+  key_refresh_ = config_.GetDuration("auth.keys_refresh", std::chrono::minutes(1));
+  migrations_ = pg::PlatformMigrations();
+  if (!keys_url_.empty()) {
+    std::string target = GrpcTarget(keys_url_);
+    key_loader_ = [target] {
+      auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+      auto stub = ates::auth::v1::AuthService::NewStub(channel);
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+      ates::auth::v1::GetPublicKeysRequest req;
+      ates::auth::v1::GetPublicKeysResponse resp;
+      auto status = stub->GetPublicKeys(&ctx, req, &resp);
+      if (!status.ok()) {
+        throw std::runtime_error("GetPublicKeys from " + target + ": " + status.error_message());
+      }
+      std::map<std::string, std::array<unsigned char, 32>> keys;
+      for (const auto& k : resp.keys()) {
+        if (k.public_key().size() != 32) continue;
+        std::array<unsigned char, 32> raw;
+        std::memcpy(raw.data(), k.public_key().data(), 32);
+        keys[k.kid()] = raw;
+      }
+      return keys;
+    };
+  }
+  authorizer_->SetKeyRefresh([this] { RefreshKeys(); });
+}
+
+App::~App() = default;
+
+void App::AddMigrations(const std::vector<pg::Migration>& migrations) {
+  migrations_.insert(migrations_.end(), migrations.begin(), migrations.end());
+}
+
+void App::AddService(grpc::Service* service, std::string name) {
+  services_.emplace_back(service, std::move(name));
+}
+
+void App::AddConsumer(ConsumerOptions options, EventHandler& handler) {
+  consumers_.push_back(std::make_unique<Consumer>(std::move(options), *nats_, *db_, handler,
+                                                  &metrics_));
+}
+
+void App::SetKeyLoader(
+    std::function<std::map<std::string, std::array<unsigned char, 32>>()> loader) {
+  key_loader_ = std::move(loader);
+}
+
+void App::RefreshKeys() {
+  if (!key_loader_) return;
+  std::lock_guard lock(keys_mu_);
+  try {
+    auto keys = key_loader_();
+    verifier_->SetKeys(std::move(keys));
+  } catch (const std::exception& e) {
+    log::Warn("cannot refresh verification keys", {{"error", e.what()}});
+  }
+}
+
+void App::SetReady(bool ready) {
+  ready_ = ready;
+  if (!server_) return;
+  auto* health = server_->GetHealthCheckService();
+  health->SetServingStatus("readiness", ready);
+  for (const auto& [svc, name] : services_) health->SetServingStatus(name, ready);
+}
+
+void App::Initialize() {
+  // Retry until the database is there: a daemon may start before PostgreSQL.
+  for (int attempt = 1; !stopping_; ++attempt) {
+    try {
+      pg::Migrate(*db_, migrations_);
+      break;
+    } catch (const std::exception& e) {
+      if (attempt == 1 || attempt % 10 == 0) {
+        log::Warn("database not ready, retrying", {{"error", e.what()}});
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  }
+  if (stopping_) return;
+  for (auto& fn : on_ready_) {
+    for (int attempt = 1; !stopping_; ++attempt) {
+      try {
+        fn();
+        break;
+      } catch (const std::exception& e) {
+        if (attempt == 1 || attempt % 10 == 0) {
+          log::Warn("start-up step failed, retrying", {{"error", e.what()}});
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+    }
+  }
+  while (!stopping_ && key_loader_ && verifier_->KeyCount() == 0) {
+    RefreshKeys();
+    if (verifier_->KeyCount() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  if (stopping_) return;
+  relay_->Start();
+  for (auto& c : consumers_) c->Start();
+  SetReady(true);
+  log::Info("ready", {{"grpc", bound_address_}, {"admin", admin_listen_}});
+  // Streams are created when NATS answers; the relay and consumers retry until then.
+  std::thread([this] {
+    for (int attempt = 1; !stopping_; ++attempt) {
+      try {
+        nats_->EnsureStreams(streams_);
+        return;
+      } catch (const std::exception& e) {
+        if (attempt == 1 || attempt % 20 == 0) {
+          log::Warn("cannot ensure streams yet", {{"error", e.what()}});
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+    }
+  }).detach();
+}
+
+void App::RequestStop() { kill(getpid(), SIGTERM); }
+
+int App::Run() {
+  config_.CheckNoUnknownKeys();
+  metrics_.Serve(admin_listen_);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Link the health schema so reflection can describe grpc.health.v1.Health.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(grpc_listen_, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(max_message_bytes_));
+  builder.SetMaxSendMessageSize(static_cast<int>(max_message_bytes_));
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<MetricsInterceptorFactory>(metrics_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  for (auto& [svc, name] : services_) builder.RegisterService(svc);
+  server_ = builder.BuildAndStart();
+  if (!server_ || port == 0) {
+    log::Error("cannot listen", {{"grpc", grpc_listen_}});
+    return 1;
+  }
+  bound_address_ = grpc_listen_.substr(0, grpc_listen_.rfind(':') + 1) + std::to_string(port);
+  auto* health = server_->GetHealthCheckService();
+  health->SetServingStatus("", true);
+  health->SetServingStatus("liveness", true);
+  SetReady(false);
+  log::Info("listening", {{"grpc", bound_address_}, {"admin", admin_listen_}});
+
+  std::thread init([this] { Initialize(); });
+
+  sigset_t set = StopSignals();
+  int sig = 0;
+  sigwait(&set, &sig);
+  log::Info("stopping", {{"signal", strsignal(sig)}});
+  stopping_ = true;
+  health->SetServingStatus("", false);
+  SetReady(false);
+  server_->Shutdown(std::chrono::system_clock::now() + shutdown_grace_);
+  init.join();
+  for (auto& c : consumers_) c->Stop();
+  relay_->Stop();
+  log::Info("stopped");
+  return 0;
+}
+
+int RunDaemon(const std::string& service, int argc, char** argv,
+              const std::function<void(App&)>& build) {
+  // Before any thread exists, so that only sigwait() sees SIGINT/SIGTERM.
+  sigset_t set = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  std::string path = "config/" + service + ".yaml";
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      path = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      path = arg.substr(9);
+    } else if (arg == "--help" || arg == "-h") {
+      std::cout << "usage: " << service << " [--config FILE]\n"
+                << "Every config key can be overridden by ATES_<KEY> (dots as underscores).\n";
+      return 0;
+    } else {
+      std::cerr << service << ": unknown argument '" << arg << "' (see --help)\n";
+      return 2;
+    }
+  }
+  try {
+    auto config = Config::FromFile(path);
+    log::Init(service, config.GetString("log.level"));
+    App app(service, std::move(config));
+    build(app);
+    return app.Run();
+  } catch (const ConfigError& e) {
+    std::cerr << service << ": configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << service << ": fatal: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace ates::platform

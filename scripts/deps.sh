@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages given as arguments and the npm tools in
+# package.json, but only what is missing, so a second run takes a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+for pkg in "$@"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}" >&2
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -x node_modules/.bin/buf || package.json -nt node_modules/.stamp ]]; then
+  echo "deps: installing npm tools (buf)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  touch node_modules/.stamp
+fi
