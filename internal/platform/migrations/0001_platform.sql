@@ -42,3 +42,13 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   created_at    timestamptz NOT NULL DEFAULT now(),
   UNIQUE (consumer, stream_seq)
 );
+
+-- Aborts the statement (and so the whole pipeline or transaction) unless `ok`.
+-- Lets a single round trip say "write these events only if the change happened".
+CREATE OR REPLACE FUNCTION ates_assert(ok boolean, message text) RETURNS void AS $$
+BEGIN
+  IF NOT ok THEN
+    RAISE EXCEPTION USING ERRCODE = 'AT001', MESSAGE = message;
+  END IF;
+END
+$$ LANGUAGE plpgsql;

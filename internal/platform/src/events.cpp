@@ -8,6 +8,8 @@
 #include <ctime>
 
 #include "ates/events/accounts/v1/account_events.pb.h"
+#include "ates/events/tasks/v1/task_events.pb.h"
+#include "ates/events/tasks/v2/task_events.pb.h"
 #include "ates/platform/error.hpp"
 
 namespace ates::events {
@@ -19,6 +21,12 @@ const Registry& Registry::Global() {
     r.Register("accounts.account.created", 1, acc::AccountCreated::default_instance());
     r.Register("accounts.account.updated", 1, acc::AccountUpdated::default_instance());
     r.Register("accounts.account.role_changed", 1, acc::AccountRoleChanged::default_instance());
+    namespace t1 = ::ates::events::tasks::v1;
+    namespace t2 = ::ates::events::tasks::v2;
+    r.Register("tasks.task.created", 1, t1::TaskCreated::default_instance());
+    r.Register("tasks.task.created", 2, t2::TaskCreated::default_instance());
+    r.Register("tasks.task.assigned", 1, t1::TaskAssigned::default_instance());
+    r.Register("tasks.task.completed", 1, t1::TaskCompleted::default_instance());
     return r;
   }();
   return registry;
@@ -51,6 +59,47 @@ std::unique_ptr<google::protobuf::Message> Registry::Decode(std::string_view nam
     return nullptr;
   }
   return msg;
+}
+
+ates::events::tasks::v2::TaskCreated UpcastTaskCreated(const ates::events::tasks::v1::TaskCreated& v1) {
+  ates::events::tasks::v2::TaskCreated v2;
+  v2.set_task_id(v1.task_id());
+  auto [jira_id, title] = SplitLegacyTitle(v1.title());
+  v2.set_title(title);
+  v2.set_jira_id(jira_id);
+  v2.set_description(v1.description());
+  v2.set_created_by(v1.created_by());
+  v2.set_assignee_id(v1.assignee_id());
+  v2.set_version(v1.version());
+  *v2.mutable_created_at() = v1.created_at();
+  return v2;
+}
+
+std::pair<std::string, std::string> SplitLegacyTitle(std::string_view title) {
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    return s;
+  };
+  std::string_view t = trim(title);
+  if (t.size() > 2 && t.front() == '[') {
+    auto close = t.find(']');
+    if (close != std::string_view::npos && close > 1) {
+      auto key = trim(t.substr(1, close - 1));
+      auto rest = trim(t.substr(close + 1));
+      if (!key.empty() && key.find('[') == std::string_view::npos) {
+        return {std::string(key), std::string(rest)};
+      }
+    }
+  }
+  // No leading key: the whole title stays; brackets elsewhere become parentheses
+  // so the v2 rule (no '[' or ']') holds.
+  std::string clean(t);
+  for (auto& c : clean) {
+    if (c == '[') c = '(';
+    if (c == ']') c = ')';
+  }
+  return {"", clean};
 }
 
 std::string StreamFor(std::string_view subject) {

@@ -305,6 +305,15 @@ void App::Initialize() {
       }
     }
   }).detach();
+  // Keep verification keys current so rotated keys are known before use.
+  auto next = std::chrono::steady_clock::now() + key_refresh_;
+  while (!stopping_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (std::chrono::steady_clock::now() >= next) {
+      RefreshKeys();
+      next = std::chrono::steady_clock::now() + key_refresh_;
+    }
+  }
 }
 
 void App::RequestStop() { kill(getpid(), SIGTERM); }

@@ -11,6 +11,12 @@
 namespace google::protobuf {
 class Message;
 }
+namespace ates::events::tasks::v1 {
+class TaskCreated;
+}
+namespace ates::events::tasks::v2 {
+class TaskCreated;
+}
 
 namespace ates::events {
 
@@ -40,6 +46,11 @@ class Registry final {
  private:
   std::vector<EventType> types_;
 };
+
+// Upcaster: a v1 task.created ("[UP-42] text" titles) as the v2 event.
+ates::events::tasks::v2::TaskCreated UpcastTaskCreated(const ates::events::tasks::v1::TaskCreated& v1);
+// "[UP-42] Fix it" -> {"UP-42", "Fix it"}; a title without a leading key -> {"", title}.
+std::pair<std::string, std::string> SplitLegacyTitle(std::string_view title);
 
 // Stream that holds a subject: the upper-cased first token ("tasks.task.x" -> TASKS).
 std::string StreamFor(std::string_view subject);

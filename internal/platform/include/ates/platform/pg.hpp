@@ -30,6 +30,8 @@ class PgError : public std::runtime_error {
   // Serialization failure, deadlock, lost connection, server shutting down.
   bool IsRetryable() const;
   bool IsUniqueViolation() const { return sqlstate_ == "23505"; }
+  // Raised by the ates_assert() SQL function (platform migration).
+  bool IsAssertion() const { return sqlstate_ == "AT001"; }
 
  private:
   std::string sqlstate_;

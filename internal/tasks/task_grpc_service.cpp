@@ -1,0 +1,98 @@
+#include "task_grpc_service.hpp"
+
+#include <google/protobuf/util/time_util.h>
+
+namespace ates::tasks {
+namespace {
+
+using auth::Role;
+
+const std::string kCreate = "ates.tasks.v1.TaskService/CreateTask";
+const std::string kGet = "ates.tasks.v1.TaskService/GetTask";
+const std::string kList = "ates.tasks.v1.TaskService/ListTasks";
+const std::string kComplete = "ates.tasks.v1.TaskService/CompleteTask";
+const std::string kShuffle = "ates.tasks.v1.TaskService/ShuffleTasks";
+
+google::protobuf::Timestamp Ts(std::chrono::system_clock::time_point tp) {
+  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count());
+}
+
+void ToProto(const Task& t, v1::Task* out) {
+  out->set_id(t.id);
+  out->set_title(t.title);
+  out->set_jira_id(t.jira_id);
+  out->set_description(t.description);
+  out->set_status(t.status == TaskStatus::kOpen ? v1::TASK_STATUS_OPEN
+                                                : v1::TASK_STATUS_COMPLETED);
+  out->set_assignee_id(t.assignee_id);
+  out->set_created_by(t.created_by);
+  *out->mutable_created_at() = Ts(t.created_at);
+  if (t.completed_at) *out->mutable_completed_at() = Ts(*t.completed_at);
+  out->set_version(t.version);
+}
+
+}  // namespace
+
+TaskGrpcService::TaskGrpcService(TaskService& tasks, platform::Authorizer& authz)
+    : tasks_(tasks), authz_(authz) {
+  authz_.AllowAuthenticated(kCreate);
+  authz_.AllowAuthenticated(kGet);       // workers: own tasks only (checked in the domain)
+  authz_.AllowAuthenticated(kList);      // same
+  authz_.AllowAuthenticated(kComplete);  // the assignee only (checked in the domain)
+  authz_.Allow(kShuffle, {Role::kAdmin, Role::kManager});
+}
+
+grpc::Status TaskGrpcService::CreateTask(grpc::ServerContext* ctx,
+                                         const v1::CreateTaskRequest* req,
+                                         v1::CreateTaskResponse* resp) {
+  return platform::Handle([&] {
+    auto who = authz_.Authorize(*ctx, kCreate);
+    NewTask t{req->title(), req->jira_id(), req->description(), req->request_id()};
+    ToProto(tasks_.Create(who, t), resp->mutable_task());
+  });
+}
+
+grpc::Status TaskGrpcService::GetTask(grpc::ServerContext* ctx, const v1::GetTaskRequest* req,
+                                      v1::GetTaskResponse* resp) {
+  return platform::Handle([&] {
+    auto who = authz_.Authorize(*ctx, kGet);
+    ToProto(tasks_.Get(who, req->task_id()), resp->mutable_task());
+  });
+}
+
+grpc::Status TaskGrpcService::ListTasks(grpc::ServerContext* ctx, const v1::ListTasksRequest* req,
+                                        v1::ListTasksResponse* resp) {
+  return platform::Handle([&] {
+    auto who = authz_.Authorize(*ctx, kList);
+    TaskFilter f;
+    if (req->status() == v1::TASK_STATUS_OPEN) f.status = TaskStatus::kOpen;
+    if (req->status() == v1::TASK_STATUS_COMPLETED) f.status = TaskStatus::kCompleted;
+    f.assignee_id = req->assignee_id();
+    f.page_size = req->page_size();
+    f.page_token = req->page_token();
+    auto page = tasks_.List(who, f);
+    for (const auto& t : page.tasks) ToProto(t, resp->add_tasks());
+    resp->set_next_page_token(page.next_page_token);
+  });
+}
+
+grpc::Status TaskGrpcService::CompleteTask(grpc::ServerContext* ctx,
+                                           const v1::CompleteTaskRequest* req,
+                                           v1::CompleteTaskResponse* resp) {
+  return platform::Handle([&] {
+    auto who = authz_.Authorize(*ctx, kComplete);
+    ToProto(tasks_.Complete(who, req->task_id()), resp->mutable_task());
+  });
+}
+
+grpc::Status TaskGrpcService::ShuffleTasks(grpc::ServerContext* ctx,
+                                           const v1::ShuffleTasksRequest*,
+                                           v1::ShuffleTasksResponse* resp) {
+  return platform::Handle([&] {
+    auto who = authz_.Authorize(*ctx, kShuffle);
+    resp->set_reassigned_count(tasks_.Shuffle(who));
+  });
+}
+
+}  // namespace ates::tasks

@@ -1,0 +1,355 @@
+#include "task_service.hpp"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "ates/events/tasks/v1/task_events.pb.h"
+#include "ates/events/tasks/v2/task_events.pb.h"
+#include "ates/platform/error.hpp"
+#include "ates/platform/events.hpp"
+#include "ates/platform/log.hpp"
+#include "ates/platform/outbox.hpp"
+
+namespace ates::tasks {
+namespace {
+
+using Clock = std::chrono::system_clock;
+namespace t1 = ::ates::events::tasks::v1;
+namespace t2 = ::ates::events::tasks::v2;
+
+constexpr std::string_view kCandidates =
+    "SELECT id FROM accounts_replica WHERE active AND role IN ('worker', 'accountant')"
+    " ORDER BY id";
+
+// Inserts the task only if the chosen assignee is still assignable and the
+// idempotency key is new; otherwise aborts the pipeline, events included.
+constexpr std::string_view kInsertTask =
+    "WITH ins AS ("
+    " INSERT INTO tasks (id, title, jira_id, description, status, assignee_id, created_by,"
+    "  request_id, version, created_at, updated_at)"
+    " SELECT $1, $2, $3, $4, 'open', $5, $6, $7, 1, $8, $8"
+    " WHERE EXISTS (SELECT 1 FROM accounts_replica WHERE id = $5 AND active"
+    "  AND role IN ('worker', 'accountant'))"
+    " ON CONFLICT (created_by, request_id) WHERE request_id IS NOT NULL DO NOTHING"
+    " RETURNING 1)"
+    " SELECT ates_assert(EXISTS (SELECT 1 FROM ins), 'task not inserted')";
+
+
+constexpr std::string_view kSelectTask =
+    "SELECT id, title, jira_id, description, status, assignee_id, created_by, version,"
+    " EXTRACT(EPOCH FROM created_at)::float8, EXTRACT(EPOCH FROM completed_at)::float8"
+    " FROM tasks WHERE id = $1";
+constexpr std::string_view kSelectTaskForUpdate =
+    "SELECT id, title, jira_id, description, status, assignee_id, created_by, version,"
+    " EXTRACT(EPOCH FROM created_at)::float8, EXTRACT(EPOCH FROM completed_at)::float8"
+    " FROM tasks WHERE id = $1 FOR UPDATE";
+constexpr std::string_view kSelectByRequest =
+    "SELECT id, title, jira_id, description, status, assignee_id, created_by, version,"
+    " EXTRACT(EPOCH FROM created_at)::float8, EXTRACT(EPOCH FROM completed_at)::float8"
+    " FROM tasks WHERE created_by = $1 AND request_id = $2";
+constexpr std::string_view kListTasks =
+    "SELECT id, title, jira_id, description, status, assignee_id, created_by, version,"
+    " EXTRACT(EPOCH FROM created_at)::float8, EXTRACT(EPOCH FROM completed_at)::float8"
+    " FROM tasks WHERE id > $1 AND ($2 = '' OR assignee_id = $2::uuid)"
+    " AND ($3 = '' OR status = $3) ORDER BY id LIMIT $4";
+constexpr std::string_view kCompleteTask =
+    "UPDATE tasks SET status = 'completed', completed_at = $2, updated_at = $2,"
+    " version = version + 1 WHERE id = $1 RETURNING version";
+
+constexpr std::string_view kShuffleLock = "SELECT pg_advisory_xact_lock(4242003)";
+constexpr std::string_view kSetSeed = "SELECT setseed($1)";
+
+// One statement: every open task gets a uniformly random candidate (random()
+// is evaluated per row), and one tasks.task.assigned v1 event per task goes to
+// the outbox. The body is protobuf built in SQL: field 1 task_id, 2
+// assignee_id, 3 previous_assignee_id (each a 36-byte UUID string: tag, length
+// 0x24, text) and field 4 assigned_at, pre-encoded by the caller as $2.
+// A task completed meanwhile is skipped: `t.status = 'open'` is re-checked on
+// the locked row.
+constexpr std::string_view kShuffle =
+    "WITH c AS ("
+    " SELECT array_agg(id ORDER BY id) AS ids FROM accounts_replica"
+    " WHERE active AND role IN ('worker', 'accountant')),"
+    " o AS (SELECT id, assignee_id FROM tasks WHERE status = 'open'),"
+    " upd AS ("
+    "  UPDATE tasks t SET assignee_id = c.ids[1 + floor(random() * cardinality(c.ids))::int],"
+    "   version = t.version + 1, updated_at = $1"
+    "  FROM c, o WHERE t.id = o.id AND t.status = 'open' AND cardinality(c.ids) > 0"
+    "  RETURNING t.id, t.assignee_id, o.assignee_id AS prev),"
+    " ob AS ("
+    "  INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, event_version, payload,"
+    "   correlation_id, causation_id, occurred_at)"
+    "  SELECT gen_random_uuid(), 'task', upd.id::text, 'tasks.task.assigned', 1,"
+    "   '\\x0a24'::bytea || convert_to(upd.id::text, 'UTF8')"
+    "   || '\\x1224'::bytea || convert_to(upd.assignee_id::text, 'UTF8')"
+    "   || '\\x1a24'::bytea || convert_to(upd.prev::text, 'UTF8') || $2::bytea,"
+    "   $3, '', $1 FROM upd RETURNING 1)"
+    " SELECT (SELECT count(*) FROM ob), (SELECT cardinality(ids) FROM c)";
+
+Clock::time_point Now() {
+  return Clock::time_point(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()));
+}
+
+Clock::time_point FromEpoch(std::string_view text) {
+  double secs = std::stod(std::string(text));
+  return Clock::time_point(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
+}
+
+google::protobuf::Timestamp Ts(Clock::time_point tp) {
+  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count());
+}
+
+Task ReadTask(const pg::Result& r, int row) {
+  Task t;
+  t.id = r.String(row, 0);
+  t.title = r.String(row, 1);
+  t.jira_id = r.String(row, 2);
+  t.description = r.String(row, 3);
+  t.status = r.Text(row, 4) == "completed" ? TaskStatus::kCompleted : TaskStatus::kOpen;
+  t.assignee_id = r.String(row, 5);
+  t.created_by = r.String(row, 6);
+  t.version = r.Int(row, 7);
+  t.created_at = FromEpoch(r.Text(row, 8));
+  if (!r.IsNull(row, 9)) t.completed_at = FromEpoch(r.Text(row, 9));
+  return t;
+}
+
+void RequireUuid(const std::string& value, const char* field) {
+  if (!events::IsUuid(value)) {
+    throw Error(ErrorCode::kInvalidArgument, std::string(field) + " must be a UUID",
+                {{field, "must be a UUID"}});
+  }
+}
+
+}  // namespace
+
+bool SeesAllTasks(auth::Role role) {
+  return role == auth::Role::kAdmin || role == auth::Role::kManager;
+}
+
+std::shared_ptr<const std::vector<std::string>> CandidateCache::Get() {
+  std::lock_guard lock(mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (ids_ && now - loaded_ < ttl_) return ids_;
+  auto r = db_.WithRetry([&](pg::Connection& c) { return c.Exec(kCandidates); });
+  auto ids = std::make_shared<std::vector<std::string>>();
+  ids->reserve(r.Rows());
+  for (int i = 0; i < r.Rows(); ++i) ids->push_back(r.String(i, 0));
+  ids_ = std::move(ids);
+  loaded_ = now;
+  return ids_;
+}
+
+void CandidateCache::Invalidate() {
+  std::lock_guard lock(mu_);
+  ids_.reset();
+}
+
+TaskService::TaskService(pg::Pool& db, RandomPicker& picker, std::function<void()> on_commit,
+                         std::optional<double> shuffle_seed)
+    : db_(db),
+      picker_(picker),
+      on_commit_(std::move(on_commit)),
+      shuffle_seed_(shuffle_seed),
+      candidates_(db, std::chrono::milliseconds(1000)) {}
+
+std::optional<Task> TaskService::FindByRequest(const std::string& created_by,
+                                               const std::string& request_id) {
+  auto r = db_.WithRetry([&](pg::Connection& c) {
+    return c.Exec(kSelectByRequest, {pg::Text(created_by), pg::Text(request_id)});
+  });
+  if (r.Rows() == 0) return std::nullopt;
+  return ReadTask(r, 0);
+}
+
+Task TaskService::Create(const auth::Principal& caller, const NewTask& request) {
+  Validate(request);
+  auto same_request = [&](const Task& t) {
+    return t.title == request.title && t.jira_id == request.jira_id &&
+           t.description == request.description;
+  };
+  auto replay = [&](const Task& existing) {
+    if (!same_request(existing)) {
+      throw Error(ErrorCode::kAlreadyExists,
+                  "request_id '" + request.request_id + "' was used for a different task");
+    }
+    return existing;
+  };
+  if (!request.request_id.empty()) {
+    if (auto existing = FindByRequest(caller.account_id, request.request_id)) {
+      return replay(*existing);
+    }
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto candidates = candidates_.Get();
+    if (candidates->empty()) {
+      candidates_.Invalidate();
+      candidates = candidates_.Get();
+      if (candidates->empty()) {
+        throw Error(ErrorCode::kFailedPrecondition,
+                    "no account can take a task: there is no active worker or accountant");
+      }
+    }
+    Task t;
+    t.id = events::NewUuid();
+    t.title = request.title;
+    t.jira_id = request.jira_id;
+    t.description = request.description;
+    t.status = TaskStatus::kOpen;
+    t.assignee_id = (*candidates)[picker_.Pick(candidates->size())];
+    t.created_by = caller.account_id;
+    t.version = 1;
+    t.created_at = Now();
+
+    t2::TaskCreated created;
+    created.set_task_id(t.id);
+    created.set_title(t.title);
+    created.set_jira_id(t.jira_id);
+    created.set_description(t.description);
+    created.set_created_by(t.created_by);
+    created.set_assignee_id(t.assignee_id);
+    created.set_version(1);
+    *created.mutable_created_at() = Ts(t.created_at);
+    t1::TaskAssigned assigned;
+    assigned.set_task_id(t.id);
+    assigned.set_assignee_id(t.assignee_id);
+    *assigned.mutable_assigned_at() = Ts(t.created_at);
+    std::vector<events::OutgoingEvent> evs;
+    evs.push_back(events::Make("tasks.task.created", 2, created, "task", t.id));
+    evs.push_back(events::Make("tasks.task.assigned", 1, assigned, "task", t.id));
+    for (auto& e : evs) {
+      e.occurred_at = t.created_at;
+      e.correlation_id = evs.front().id;
+    }
+    evs[1].causation_id = evs[0].id;
+    try {
+      db_.WithRetry([&](pg::Connection& c) {
+        c.ExecPipeline(
+            {{kInsertTask,
+              {pg::Text(t.id), pg::Text(t.title), pg::Text(t.jira_id), pg::Text(t.description),
+               pg::Text(t.assignee_id), pg::Text(t.created_by),
+               request.request_id.empty() ? pg::Null() : pg::Text(request.request_id),
+               pg::Text(events::FormatTimestamp(t.created_at))}},
+             platform::OutboxInsertMany(evs)});
+      });
+      on_commit_();
+      return t;
+    } catch (const pg::PgError& e) {
+      if (!e.IsAssertion() && !e.IsUniqueViolation()) throw;
+    }
+    // Not inserted: the key was taken meanwhile, or the assignee stopped being assignable.
+    if (!request.request_id.empty()) {
+      if (auto existing = FindByRequest(caller.account_id, request.request_id)) {
+        return replay(*existing);
+      }
+    }
+    candidates_.Invalidate();
+  }
+  throw Error(ErrorCode::kUnavailable, "accounts changed while assigning; retry");
+}
+
+Task TaskService::Get(const auth::Principal& caller, const std::string& task_id) {
+  RequireUuid(task_id, "task_id");
+  auto r = db_.WithRetry([&](pg::Connection& c) { return c.Exec(kSelectTask, {pg::Text(task_id)}); });
+  if (r.Rows() == 0) throw Error(ErrorCode::kNotFound, "no task " + task_id);
+  Task t = ReadTask(r, 0);
+  if (!SeesAllTasks(caller.role) && t.assignee_id != caller.account_id) {
+    throw Error(ErrorCode::kPermissionDenied, "task " + task_id + " is not assigned to you");
+  }
+  return t;
+}
+
+TaskPage TaskService::List(const auth::Principal& caller, const TaskFilter& filter) {
+  Validator v;
+  v.Check(filter.page_size >= 0 && filter.page_size <= 500, "page_size",
+          "must be 0..500 (0 means 100)");
+  v.Check(filter.page_token.empty() || events::IsUuid(filter.page_token), "page_token",
+          "must be a token returned by a previous call");
+  v.Check(filter.assignee_id.empty() || events::IsUuid(filter.assignee_id), "assignee_id",
+          "must be an account id (UUID)");
+  v.ThrowIfInvalid();
+  std::string assignee = filter.assignee_id;
+  if (!SeesAllTasks(caller.role)) {
+    if (!assignee.empty() && assignee != caller.account_id) {
+      throw Error(ErrorCode::kPermissionDenied, "you may list only your own tasks");
+    }
+    assignee = caller.account_id;
+  }
+  int limit = filter.page_size == 0 ? 100 : filter.page_size;
+  std::string status;
+  if (filter.status) status = *filter.status == TaskStatus::kOpen ? "open" : "completed";
+  std::string after =
+      filter.page_token.empty() ? "00000000-0000-0000-0000-000000000000" : filter.page_token;
+  auto r = db_.WithRetry([&](pg::Connection& c) {
+    return c.Exec(kListTasks,
+                  {pg::Text(after), pg::Text(assignee), pg::Text(status), pg::Int(limit + 1)});
+  });
+  TaskPage page;
+  for (int i = 0; i < r.Rows() && i < limit; ++i) page.tasks.push_back(ReadTask(r, i));
+  if (r.Rows() > limit) page.next_page_token = page.tasks.back().id;
+  return page;
+}
+
+Task TaskService::Complete(const auth::Principal& caller, const std::string& task_id) {
+  RequireUuid(task_id, "task_id");
+  bool changed = false;
+  Task t = db_.InTransaction([&](pg::Transaction& tx) {
+    changed = false;
+    auto r = tx.Exec(kSelectTaskForUpdate, {pg::Text(task_id)});
+    if (r.Rows() == 0) throw Error(ErrorCode::kNotFound, "no task " + task_id);
+    Task task = ReadTask(r, 0);
+    if (task.assignee_id != caller.account_id) {
+      throw Error(ErrorCode::kPermissionDenied,
+                  "only the assignee may complete task " + task_id);
+    }
+    if (task.status == TaskStatus::kCompleted) return task;  // final; no second event
+    auto now = Now();
+    auto v = tx.Exec(kCompleteTask,
+                     {pg::Text(task_id), pg::Text(events::FormatTimestamp(now))});
+    task.version = v.Int(0, 0);
+    task.status = TaskStatus::kCompleted;
+    task.completed_at = now;
+    t1::TaskCompleted completed;
+    completed.set_task_id(task.id);
+    completed.set_assignee_id(task.assignee_id);
+    *completed.mutable_completed_at() = Ts(now);
+    auto e = events::Make("tasks.task.completed", 1, completed, "task", task.id);
+    e.occurred_at = now;
+    tx.Exec(platform::OutboxInsert(e));
+    changed = true;
+    return task;
+  });
+  if (changed) on_commit_();
+  return t;
+}
+
+int64_t TaskService::Shuffle(const auth::Principal& caller) {
+  if (!SeesAllTasks(caller.role)) {
+    throw Error(ErrorCode::kPermissionDenied, "only an admin or a manager may shuffle tasks");
+  }
+  auto now = Now();
+  t1::TaskAssigned stamp;
+  *stamp.mutable_assigned_at() = Ts(now);
+  std::string assigned_at_field = stamp.SerializeAsString();
+  std::string correlation = events::NewUuid();
+  int64_t count = 0;
+  int64_t candidates = 0;
+  db_.InTransaction([&](pg::Transaction& tx) {
+    tx.Exec(kShuffleLock);
+    if (shuffle_seed_) tx.Exec(kSetSeed, {pg::Text(std::to_string(*shuffle_seed_))});
+    auto r = tx.Exec(kShuffle, {pg::Text(events::FormatTimestamp(now)),
+                                pg::Bytes(assigned_at_field), pg::Text(correlation)});
+    count = r.Int(0, 0);
+    candidates = r.IsNull(0, 1) ? 0 : r.Int(0, 1);
+  });
+  if (candidates == 0) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                "no account can take a task: there is no active worker or accountant");
+  }
+  if (count > 0) on_commit_();
+  log::Info("tasks shuffled", {{"count", std::to_string(count)}, {"correlation_id", correlation}});
+  return count;
+}
+
+}  // namespace ates::tasks

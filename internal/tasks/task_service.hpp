@@ -1,0 +1,88 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ates/platform/pg.hpp"
+#include "ates/platform/token.hpp"
+#include "task_rules.hpp"
+
+namespace ates::tasks {
+
+enum class TaskStatus { kOpen, kCompleted };
+
+struct Task {
+  std::string id;
+  std::string title;
+  std::string jira_id;
+  std::string description;
+  TaskStatus status = TaskStatus::kOpen;
+  std::string assignee_id;
+  std::string created_by;
+  int64_t version = 1;
+  std::chrono::system_clock::time_point created_at;
+  std::optional<std::chrono::system_clock::time_point> completed_at;
+};
+
+struct TaskPage {
+  std::vector<Task> tasks;
+  std::string next_page_token;
+};
+
+struct TaskFilter {
+  std::optional<TaskStatus> status;
+  std::string assignee_id;  // "" = any
+  int page_size = 0;
+  std::string page_token;
+};
+
+// Ids of the accounts a task may go to (active, neither admin nor manager),
+// read from accounts_replica and kept for a moment; a write re-checks the
+// chosen id in SQL, so a stale entry can never be assigned.
+class CandidateCache final {
+ public:
+  CandidateCache(pg::Pool& db, std::chrono::milliseconds ttl) : db_(db), ttl_(ttl) {}
+  std::shared_ptr<const std::vector<std::string>> Get();
+  void Invalidate();
+
+ private:
+  pg::Pool& db_;
+  std::chrono::milliseconds ttl_;
+  std::mutex mu_;
+  std::shared_ptr<const std::vector<std::string>> ids_;
+  std::chrono::steady_clock::time_point loaded_{};
+};
+
+// The task tracker's rules over its database. Every change commits together
+// with its events; `on_commit` wakes the outbox relay.
+class TaskService final {
+ public:
+  TaskService(pg::Pool& db, RandomPicker& picker, std::function<void()> on_commit,
+              std::optional<double> shuffle_seed = std::nullopt);
+
+  Task Create(const auth::Principal& caller, const NewTask& request);
+  Task Get(const auth::Principal& caller, const std::string& task_id);
+  TaskPage List(const auth::Principal& caller, const TaskFilter& filter);
+  Task Complete(const auth::Principal& caller, const std::string& task_id);
+  int64_t Shuffle(const auth::Principal& caller);
+
+  CandidateCache& candidates() { return candidates_; }
+
+ private:
+  std::optional<Task> FindByRequest(const std::string& created_by, const std::string& request_id);
+
+  pg::Pool& db_;
+  RandomPicker& picker_;
+  std::function<void()> on_commit_;
+  std::optional<double> shuffle_seed_;
+  CandidateCache candidates_;
+};
+
+bool SeesAllTasks(auth::Role role);  // admin and manager
+
+}  // namespace ates::tasks
