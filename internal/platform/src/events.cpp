@@ -8,6 +8,8 @@
 #include <ctime>
 
 #include "ates/events/accounts/v1/account_events.pb.h"
+#include "ates/events/billing/v1/billing_events.pb.h"
+#include "ates/events/schedule/v1/schedule_events.pb.h"
 #include "ates/events/tasks/v1/task_events.pb.h"
 #include "ates/events/tasks/v2/task_events.pb.h"
 #include "ates/platform/error.hpp"
@@ -27,6 +29,12 @@ const Registry& Registry::Global() {
     r.Register("tasks.task.created", 2, t2::TaskCreated::default_instance());
     r.Register("tasks.task.assigned", 1, t1::TaskAssigned::default_instance());
     r.Register("tasks.task.completed", 1, t1::TaskCompleted::default_instance());
+    namespace b1 = ::ates::events::billing::v1;
+    r.Register("billing.task.priced", 1, b1::TaskPriced::default_instance());
+    r.Register("billing.transaction.applied", 1, b1::TransactionApplied::default_instance());
+    r.Register("billing.payout.made", 1, b1::PayoutMade::default_instance());
+    r.Register("schedule.billing_cycle.closed", 1,
+               ::ates::events::schedule::v1::BillingCycleClosed::default_instance());
     return r;
   }();
   return registry;
@@ -141,6 +149,23 @@ std::string NewUuid() {
                 .count();
   for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
   b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0f));
+  b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 0xf]);
+  }
+  return out;
+}
+
+std::string NameUuid(std::string_view name) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(name.data()), name.size());
+  unsigned char* b = digest;
+  b[6] = static_cast<unsigned char>(0x80 | (b[6] & 0x0f));  // version 8: custom
   b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

@@ -74,6 +74,10 @@ OutgoingEvent Make(std::string_view name, int version, const google::protobuf::M
 // Time-ordered random UUID (version 7), lower-case text form.
 std::string NewUuid();
 bool IsUuid(std::string_view text);
+// Deterministic UUID (version 8) from a name, e.g. "schedule.billing_cycle.closed:2026-11-25":
+// every producer of the same fact gets the same event id, so JetStream and the
+// inboxes drop the copies.
+std::string NameUuid(std::string_view name);
 
 std::string FormatTimestamp(std::chrono::system_clock::time_point tp);  // RFC 3339, UTC, micros
 
