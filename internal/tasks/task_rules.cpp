@@ -39,17 +39,4 @@ void Validate(const NewTask& t) {
   v.ThrowIfInvalid();
 }
 
-RandomPicker::RandomPicker() : engine_(std::random_device{}()) {}
-RandomPicker::RandomPicker(uint64_t seed) : engine_(seed) {}
-
-size_t RandomPicker::Pick(size_t n) {
-  std::lock_guard lock(mu_);
-  return std::uniform_int_distribution<size_t>(0, n - 1)(engine_);
-}
-
-double RandomPicker::Unit() {
-  std::lock_guard lock(mu_);
-  return std::uniform_real_distribution<double>(0.0, 1.0)(engine_);
-}
-
 }  // namespace ates::tasks

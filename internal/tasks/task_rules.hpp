@@ -1,8 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
-#include <random>
 #include <string>
 #include <string_view>
 
@@ -24,19 +22,5 @@ struct NewTask {
 // or ']'; jira_id empty or like "UP-42"; description <= 10000; request_id <= 128.
 void Validate(const NewTask& task);
 bool IsValidJiraId(std::string_view jira_id);
-
-// Uniform, unbiased choice of an index in [0, n) (no `rand() % n`), seedable
-// so tests can repeat a sequence. Thread-safe.
-class RandomPicker final {
- public:
-  RandomPicker();                        // seeded from std::random_device
-  explicit RandomPicker(uint64_t seed);  // repeatable
-  size_t Pick(size_t n);
-  double Unit();  // uniform in [0, 1)
-
- private:
-  std::mutex mu_;
-  std::mt19937_64 engine_;
-};
 
 }  // namespace ates::tasks

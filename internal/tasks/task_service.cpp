@@ -146,7 +146,7 @@ void CandidateCache::Invalidate() {
   ids_.reset();
 }
 
-TaskService::TaskService(pg::Pool& db, RandomPicker& picker, std::function<void()> on_commit,
+TaskService::TaskService(pg::Pool& db, platform::RandomPicker& picker, std::function<void()> on_commit,
                          std::optional<double> shuffle_seed)
     : db_(db),
       picker_(picker),

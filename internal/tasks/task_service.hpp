@@ -10,6 +10,7 @@
 
 #include "ates/platform/pg.hpp"
 #include "ates/platform/token.hpp"
+#include "ates/platform/random.hpp"
 #include "task_rules.hpp"
 
 namespace ates::tasks {
@@ -62,7 +63,7 @@ class CandidateCache final {
 // with its events; `on_commit` wakes the outbox relay.
 class TaskService final {
  public:
-  TaskService(pg::Pool& db, RandomPicker& picker, std::function<void()> on_commit,
+  TaskService(pg::Pool& db, platform::RandomPicker& picker, std::function<void()> on_commit,
               std::optional<double> shuffle_seed = std::nullopt);
 
   Task Create(const auth::Principal& caller, const NewTask& request);
@@ -77,7 +78,7 @@ class TaskService final {
   std::optional<Task> FindByRequest(const std::string& created_by, const std::string& request_id);
 
   pg::Pool& db_;
-  RandomPicker& picker_;
+  platform::RandomPicker& picker_;
   std::function<void()> on_commit_;
   std::optional<double> shuffle_seed_;
   CandidateCache candidates_;
