@@ -14,18 +14,19 @@ int main(int argc, char** argv) {
     ates::auth::AuthSettings s;
     s.issuer = app.verifier().issuer();
     s.audience = app.verifier().audience();
-    s.token_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.GetDuration("auth.token_ttl"));
+    s.token_ttl =
+        std::chrono::duration_cast<std::chrono::seconds>(cfg.GetDuration("auth.token_ttl"));
     s.max_failures = static_cast<int>(cfg.GetInt("auth.login_max_failures"));
-    s.failure_window =
-        std::chrono::duration_cast<std::chrono::seconds>(cfg.GetDuration("auth.login_failure_window"));
+    s.failure_window = std::chrono::duration_cast<std::chrono::seconds>(
+        cfg.GetDuration("auth.login_failure_window"));
     s.signing_key_seed = cfg.GetString("auth.signing_key_seed", "");
     s.signing_key_id = cfg.GetString("auth.signing_key_id", "");
     std::string admin_login = cfg.GetString("bootstrap.admin_login", "");
     std::string admin_password = cfg.GetString("bootstrap.admin_password", "");
 
     app.AddMigrations(AuthMigrations());
-    accounts = std::make_unique<ates::auth::AccountService>(app.db(), s,
-                                                            [&app] { app.relay().Notify(); });
+    accounts =
+        std::make_unique<ates::auth::AccountService>(app.db(), s, [&app] { app.relay().Notify(); });
     service = std::make_unique<ates::auth::AuthGrpcService>(*accounts, app.authorizer());
     app.AddService(service.get(), ates::auth::AuthGrpcService::kName);
     app.SetKeyLoader([&] { return accounts->PublicKeys(); });

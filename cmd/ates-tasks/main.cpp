@@ -14,8 +14,9 @@ int main(int argc, char** argv) {
     auto& cfg = app.config();
     // A fixed seed makes assignment repeatable (tests); 0 means truly random.
     int64_t seed = cfg.GetInt("tasks.random_seed");
-    picker = seed == 0 ? std::make_unique<ates::platform::RandomPicker>()
-                       : std::make_unique<ates::platform::RandomPicker>(static_cast<uint64_t>(seed));
+    picker = seed == 0
+                 ? std::make_unique<ates::platform::RandomPicker>()
+                 : std::make_unique<ates::platform::RandomPicker>(static_cast<uint64_t>(seed));
     std::optional<double> shuffle_seed;
     if (seed != 0) shuffle_seed = static_cast<double>(seed % 1000) / 1000.0;
 

@@ -18,7 +18,6 @@ namespace {
 using Clock = std::chrono::system_clock;
 namespace ev = ::ates::events::accounts::v1;
 
-
 constexpr std::string_view kInsertAccount =
     "INSERT INTO accounts (id, login, full_name, email, role, password_hash, created_at,"
     " updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
@@ -109,8 +108,8 @@ void FillState(const Account& a, ev::AccountState* s) {
 
 // Microsecond precision, as PostgreSQL stores it.
 Clock::time_point Now() {
-  return Clock::time_point(std::chrono::duration_cast<std::chrono::microseconds>(
-      Clock::now().time_since_epoch()));
+  return Clock::time_point(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()));
 }
 
 const std::string kInvalidCredentials = "invalid login or password";
@@ -140,8 +139,8 @@ Account AccountService::Create(const NewAccount& request) {
   try {
     db_.WithRetry([&](pg::Connection& c) {
       c.ExecPipeline({{kInsertAccount,
-                       {pg::Text(a.id), pg::Text(a.login), pg::Text(a.full_name),
-                        pg::Text(a.email), pg::Text(RoleName(a.role)), pg::Text(hash),
+                       {pg::Text(a.id), pg::Text(a.login), pg::Text(a.full_name), pg::Text(a.email),
+                        pg::Text(RoleName(a.role)), pg::Text(hash),
                         pg::Text(events::FormatTimestamp(a.created_at))}},
                       platform::OutboxInsert(event)});
     });
@@ -205,7 +204,8 @@ Account AccountService::Get(const std::string& account_id) {
     throw Error(ErrorCode::kInvalidArgument, "account_id must be a UUID",
                 {{"account_id", "must be an account id (UUID)"}});
   }
-  auto r = db_.WithRetry([&](pg::Connection& c) { return c.Exec(kSelectById, {pg::Text(account_id)}); });
+  auto r =
+      db_.WithRetry([&](pg::Connection& c) { return c.Exec(kSelectById, {pg::Text(account_id)}); });
   if (r.Rows() == 0) throw Error(ErrorCode::kNotFound, "no account " + account_id);
   return ReadAccount(r, 0);
 }
@@ -238,8 +238,7 @@ void AccountService::ChangePassword(const std::string& account_id, const std::st
     auto r = tx.Exec(kSelectHashForUpdate, {pg::Text(account_id)});
     if (r.Rows() == 0) throw Error(ErrorCode::kNotFound, "no account " + account_id);
     if (!VerifyPassword(r.Text(0, 0), old_password)) {
-      throw Error(ErrorCode::kPermissionDenied, "old password is wrong",
-                  {});
+      throw Error(ErrorCode::kPermissionDenied, "old password is wrong", {});
     }
     tx.Exec(kUpdateHash, {pg::Text(account_id), pg::Text(new_hash)});
   });
@@ -252,8 +251,9 @@ LoginResult AccountService::Login(const std::string& login, const std::string& p
           "required, at most 128 characters");
   v.ThrowIfInvalid();
   auto window = pg::Int(settings_.failure_window.count());
-  auto failures = db_.WithRetry(
-      [&](pg::Connection& c) { return c.Exec(kFailuresInWindow, {pg::Text(login), window}); });
+  auto failures = db_.WithRetry([&](pg::Connection& c) {
+    return c.Exec(kFailuresInWindow, {pg::Text(login), window});
+  });
   if (failures.Rows() > 0 && failures.Int(0, 0) >= settings_.max_failures) {
     throw Error(ErrorCode::kResourceExhausted,
                 "too many failed logins; try again in " +
@@ -271,8 +271,7 @@ LoginResult AccountService::Login(const std::string& login, const std::string& p
     ok = VerifyPassword(r.Text(0, 9), password) && account.active;
   }
   if (!ok) {
-    db_.WithRetry(
-        [&](pg::Connection& c) { c.Exec(kRecordFailure, {pg::Text(login), window}); });
+    db_.WithRetry([&](pg::Connection& c) { c.Exec(kRecordFailure, {pg::Text(login), window}); });
     throw Error(ErrorCode::kUnauthenticated, kInvalidCredentials);
   }
   if (failures.Rows() > 0) {
@@ -328,8 +327,8 @@ void AccountService::EnsureSigningKey() {
       tx.Exec(kInsertKey,
               {pg::Text(configured->kid),
                pg::Bytes(std::string_view(reinterpret_cast<char*>(configured->secret.data()), 64)),
-               pg::Bytes(std::string_view(reinterpret_cast<char*>(configured->public_key.data()),
-                                          32))});
+               pg::Bytes(
+                   std::string_view(reinterpret_cast<char*>(configured->public_key.data()), 32))});
       return;
     }
     if (tx.Exec(kCurrentKey).Rows() > 0) return;

@@ -34,11 +34,16 @@ void ToProto(const Account& a, v1::Account* out) {
 
 Role FromProto(ates::common::v1::Role role) {
   switch (role) {
-    case ates::common::v1::ROLE_ADMIN: return Role::kAdmin;
-    case ates::common::v1::ROLE_MANAGER: return Role::kManager;
-    case ates::common::v1::ROLE_ACCOUNTANT: return Role::kAccountant;
-    case ates::common::v1::ROLE_WORKER: return Role::kWorker;
-    default: return Role::kUnspecified;
+    case ates::common::v1::ROLE_ADMIN:
+      return Role::kAdmin;
+    case ates::common::v1::ROLE_MANAGER:
+      return Role::kManager;
+    case ates::common::v1::ROLE_ACCOUNTANT:
+      return Role::kAccountant;
+    case ates::common::v1::ROLE_WORKER:
+      return Role::kWorker;
+    default:
+      return Role::kUnspecified;
   }
 }
 
@@ -113,8 +118,7 @@ grpc::Status AuthGrpcService::UpdateAccount(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status AuthGrpcService::GetAccount(grpc::ServerContext* ctx,
-                                         const v1::GetAccountRequest* req,
+grpc::Status AuthGrpcService::GetAccount(grpc::ServerContext* ctx, const v1::GetAccountRequest* req,
                                          v1::GetAccountResponse* resp) {
   return platform::Handle([&] {
     auto who = authz_.Authorize(*ctx, kGetAccount);

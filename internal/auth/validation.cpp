@@ -20,7 +20,8 @@ bool IsValidLogin(std::string_view login) {
 bool IsValidEmail(std::string_view email) {
   if (email.empty() || email.size() > kMaxEmail) return false;
   auto at = email.find('@');
-  if (at == std::string_view::npos || at == 0 || email.find('@', at + 1) != std::string_view::npos) {
+  if (at == std::string_view::npos || at == 0 ||
+      email.find('@', at + 1) != std::string_view::npos) {
     return false;
   }
   auto domain = email.substr(at + 1);
@@ -50,7 +51,8 @@ void Validate(const NewAccount& a) {
           "3-64 characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit");
   v.Check(IsValidFullName(a.full_name), "full_name", "1-200 characters, no control characters");
   v.Check(IsValidEmail(a.email), "email", "must be an e-mail address such as name@example.com");
-  v.Check(a.role != Role::kUnspecified, "role", "must be one of admin, manager, accountant, worker");
+  v.Check(a.role != Role::kUnspecified, "role",
+          "must be one of admin, manager, accountant, worker");
   v.Check(IsValidPassword(a.password), "password", "8-128 characters");
   v.ThrowIfInvalid();
 }

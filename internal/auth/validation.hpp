@@ -15,9 +15,9 @@ inline constexpr size_t kMaxEmail = 254;
 inline constexpr size_t kMinPassword = 8;
 inline constexpr size_t kMaxPassword = 128;
 
-bool IsValidLogin(std::string_view login);   // 3..64 of [a-z0-9._-], starts with a letter/digit
-bool IsValidEmail(std::string_view email);   // local@domain.tld, no spaces, <= 254
-bool IsValidFullName(std::string_view name); // 1..200 bytes, no control characters
+bool IsValidLogin(std::string_view login);    // 3..64 of [a-z0-9._-], starts with a letter/digit
+bool IsValidEmail(std::string_view email);    // local@domain.tld, no spaces, <= 254
+bool IsValidFullName(std::string_view name);  // 1..200 bytes, no control characters
 bool IsValidPassword(std::string_view password);
 
 struct NewAccount {

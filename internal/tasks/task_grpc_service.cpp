@@ -23,8 +23,7 @@ void ToProto(const Task& t, v1::Task* out) {
   out->set_title(t.title);
   out->set_jira_id(t.jira_id);
   out->set_description(t.description);
-  out->set_status(t.status == TaskStatus::kOpen ? v1::TASK_STATUS_OPEN
-                                                : v1::TASK_STATUS_COMPLETED);
+  out->set_status(t.status == TaskStatus::kOpen ? v1::TASK_STATUS_OPEN : v1::TASK_STATUS_COMPLETED);
   out->set_assignee_id(t.assignee_id);
   out->set_created_by(t.created_by);
   *out->mutable_created_at() = Ts(t.created_at);
@@ -43,8 +42,7 @@ TaskGrpcService::TaskGrpcService(TaskService& tasks, platform::Authorizer& authz
   authz_.Allow(kShuffle, {Role::kAdmin, Role::kManager});
 }
 
-grpc::Status TaskGrpcService::CreateTask(grpc::ServerContext* ctx,
-                                         const v1::CreateTaskRequest* req,
+grpc::Status TaskGrpcService::CreateTask(grpc::ServerContext* ctx, const v1::CreateTaskRequest* req,
                                          v1::CreateTaskResponse* resp) {
   return platform::Handle([&] {
     auto who = authz_.Authorize(*ctx, kCreate);
@@ -86,8 +84,7 @@ grpc::Status TaskGrpcService::CompleteTask(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TaskGrpcService::ShuffleTasks(grpc::ServerContext* ctx,
-                                           const v1::ShuffleTasksRequest*,
+grpc::Status TaskGrpcService::ShuffleTasks(grpc::ServerContext* ctx, const v1::ShuffleTasksRequest*,
                                            v1::ShuffleTasksResponse* resp) {
   return platform::Handle([&] {
     auto who = authz_.Authorize(*ctx, kShuffle);

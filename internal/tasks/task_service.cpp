@@ -33,7 +33,6 @@ constexpr std::string_view kInsertTask =
     " RETURNING 1)"
     " SELECT ates_assert(EXISTS (SELECT 1 FROM ins), 'task not inserted')";
 
-
 constexpr std::string_view kSelectTask =
     "SELECT id, title, jira_id, description, status, assignee_id, created_by, version,"
     " EXTRACT(EPOCH FROM created_at)::float8, EXTRACT(EPOCH FROM completed_at)::float8"
@@ -146,8 +145,8 @@ void CandidateCache::Invalidate() {
   ids_.reset();
 }
 
-TaskService::TaskService(pg::Pool& db, platform::RandomPicker& picker, std::function<void()> on_commit,
-                         std::optional<double> shuffle_seed)
+TaskService::TaskService(pg::Pool& db, platform::RandomPicker& picker,
+                         std::function<void()> on_commit, std::optional<double> shuffle_seed)
     : db_(db),
       picker_(picker),
       on_commit_(std::move(on_commit)),
@@ -225,13 +224,12 @@ Task TaskService::Create(const auth::Principal& caller, const NewTask& request) 
     evs[1].causation_id = evs[0].id;
     try {
       db_.WithRetry([&](pg::Connection& c) {
-        c.ExecPipeline(
-            {{kInsertTask,
-              {pg::Text(t.id), pg::Text(t.title), pg::Text(t.jira_id), pg::Text(t.description),
-               pg::Text(t.assignee_id), pg::Text(t.created_by),
-               request.request_id.empty() ? pg::Null() : pg::Text(request.request_id),
-               pg::Text(events::FormatTimestamp(t.created_at))}},
-             platform::OutboxInsertMany(evs)});
+        c.ExecPipeline({{kInsertTask,
+                         {pg::Text(t.id), pg::Text(t.title), pg::Text(t.jira_id),
+                          pg::Text(t.description), pg::Text(t.assignee_id), pg::Text(t.created_by),
+                          request.request_id.empty() ? pg::Null() : pg::Text(request.request_id),
+                          pg::Text(events::FormatTimestamp(t.created_at))}},
+                        platform::OutboxInsertMany(evs)});
       });
       on_commit_();
       return t;
@@ -251,7 +249,8 @@ Task TaskService::Create(const auth::Principal& caller, const NewTask& request) 
 
 Task TaskService::Get(const auth::Principal& caller, const std::string& task_id) {
   RequireUuid(task_id, "task_id");
-  auto r = db_.WithRetry([&](pg::Connection& c) { return c.Exec(kSelectTask, {pg::Text(task_id)}); });
+  auto r =
+      db_.WithRetry([&](pg::Connection& c) { return c.Exec(kSelectTask, {pg::Text(task_id)}); });
   if (r.Rows() == 0) throw Error(ErrorCode::kNotFound, "no task " + task_id);
   Task t = ReadTask(r, 0);
   if (!SeesAllTasks(caller.role) && t.assignee_id != caller.account_id) {
@@ -300,13 +299,11 @@ Task TaskService::Complete(const auth::Principal& caller, const std::string& tas
     if (r.Rows() == 0) throw Error(ErrorCode::kNotFound, "no task " + task_id);
     Task task = ReadTask(r, 0);
     if (task.assignee_id != caller.account_id) {
-      throw Error(ErrorCode::kPermissionDenied,
-                  "only the assignee may complete task " + task_id);
+      throw Error(ErrorCode::kPermissionDenied, "only the assignee may complete task " + task_id);
     }
     if (task.status == TaskStatus::kCompleted) return task;  // final; no second event
     auto now = Now();
-    auto v = tx.Exec(kCompleteTask,
-                     {pg::Text(task_id), pg::Text(events::FormatTimestamp(now))});
+    auto v = tx.Exec(kCompleteTask, {pg::Text(task_id), pg::Text(events::FormatTimestamp(now))});
     task.version = v.Int(0, 0);
     task.status = TaskStatus::kCompleted;
     task.completed_at = now;

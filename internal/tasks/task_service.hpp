@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "ates/platform/pg.hpp"
-#include "ates/platform/token.hpp"
 #include "ates/platform/random.hpp"
+#include "ates/platform/token.hpp"
 #include "task_rules.hpp"
 
 namespace ates::tasks {

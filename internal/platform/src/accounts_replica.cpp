@@ -62,9 +62,9 @@ void AccountsReplicaHandler::Apply(pg::Transaction& tx,
     actives.push_back(s->active() ? "t" : "f");
     versions.push_back(s->version());
   }
-  tx.Exec(kUpsert, {pg::TextArray(ids), pg::TextArray(logins), pg::TextArray(names),
-                    pg::TextArray(emails), pg::TextArray(roles), pg::TextArray(actives),
-                    pg::IntArray(versions)});
+  tx.Exec(kUpsert,
+          {pg::TextArray(ids), pg::TextArray(logins), pg::TextArray(names), pg::TextArray(emails),
+           pg::TextArray(roles), pg::TextArray(actives), pg::IntArray(versions)});
   if (on_change_) on_change_();
 }
 

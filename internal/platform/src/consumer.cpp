@@ -204,7 +204,8 @@ void Consumer::ProcessBatch(std::vector<Delivery>& batch) {
     if (!events::IsUuid(ev.id)) {
       d.reason = "missing or malformed Nats-Msg-Id '" + ev.id + "'";
     } else if (!accepted.count({ev.name, ev.version})) {
-      d.reason = "unknown event " + ev.name + " v" + version_text + " for consumer " + options_.name;
+      d.reason =
+          "unknown event " + ev.name + " v" + version_text + " for consumer " + options_.name;
     } else {
       ev.body = registry.Decode(ev.name, ev.version,
                                 std::string_view(natsMsg_GetData(d.msg),
@@ -218,10 +219,12 @@ void Consumer::ProcessBatch(std::vector<Delivery>& batch) {
       to_commit.push_back(&d);
     } else {
       auto idx = std::min<size_t>(d.deliveries - 1, options_.backoff.size() - 1);
-      auto delay = options_.backoff.empty() ? std::chrono::milliseconds(1000) : options_.backoff[idx];
-      log::Warn("poison message, retrying later",
-                {{"consumer", options_.name}, {"event_id", ev.id}, {"reason", d.reason},
-                 {"deliveries", std::to_string(d.deliveries)}});
+      auto delay =
+          options_.backoff.empty() ? std::chrono::milliseconds(1000) : options_.backoff[idx];
+      log::Warn("poison message, retrying later", {{"consumer", options_.name},
+                                                   {"event_id", ev.id},
+                                                   {"reason", d.reason},
+                                                   {"deliveries", std::to_string(d.deliveries)}});
       natsMsg_NakWithDelay(d.msg, delay.count(), nullptr);
     }
   }
@@ -267,8 +270,9 @@ void Consumer::ProcessBatch(std::vector<Delivery>& batch) {
           d->dead_letter = true;
           Commit(one);
         } else {
-          log::Warn("event failed, retrying later",
-                    {{"consumer", options_.name}, {"event_id", d->event.id}, {"reason", d->reason}});
+          log::Warn(
+              "event failed, retrying later",
+              {{"consumer", options_.name}, {"event_id", d->event.id}, {"reason", d->reason}});
           natsMsg_NakWithDelay(d->msg, options_.backoff.front().count(), nullptr);
         }
       }

@@ -69,7 +69,8 @@ std::unique_ptr<google::protobuf::Message> Registry::Decode(std::string_view nam
   return msg;
 }
 
-ates::events::tasks::v2::TaskCreated UpcastTaskCreated(const ates::events::tasks::v1::TaskCreated& v1) {
+ates::events::tasks::v2::TaskCreated UpcastTaskCreated(
+    const ates::events::tasks::v1::TaskCreated& v1) {
   ates::events::tasks::v2::TaskCreated v2;
   v2.set_task_id(v1.task_id());
   auto [jira_id, title] = SplitLegacyTitle(v1.title());
@@ -122,8 +123,8 @@ OutgoingEvent Make(std::string_view name, int version, const google::protobuf::M
                    std::string aggregate_type, std::string aggregate_id) {
   const EventType* type = Registry::Global().Find(name, version);
   if (type == nullptr) {
-    throw Error(ErrorCode::kInternal,
-                "event " + std::string(name) + " v" + std::to_string(version) + " is not registered");
+    throw Error(ErrorCode::kInternal, "event " + std::string(name) + " v" +
+                                          std::to_string(version) + " is not registered");
   }
   if (type->prototype->GetDescriptor() != body.GetDescriptor()) {
     throw Error(ErrorCode::kInternal, "event " + std::string(name) + " v" +

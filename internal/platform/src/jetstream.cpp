@@ -87,7 +87,8 @@ void JetStream::EnsureStreams(const std::vector<StreamSpec>& streams) {
     cfg.SubjectsLen = static_cast<int>(subjects.size());
     cfg.Storage = js_FileStorage;
     cfg.Replicas = spec.replicas;
-    cfg.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(spec.duplicate_window).count();
+    cfg.Duplicates =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(spec.duplicate_window).count();
     jsErrCode err = static_cast<jsErrCode>(0);
     jsStreamInfo* info = nullptr;
     natsStatus s = js_AddStream(&info, js_, &cfg, nullptr, &err);

@@ -55,10 +55,9 @@ prometheus::Counter& Metrics::RpcCount(const std::string& method, const std::str
   return rpc_count_->Add({{"method", method}, {"code", code}});
 }
 prometheus::Histogram& Metrics::RpcLatency(const std::string& method) {
-  return rpc_latency_->Add({{"method", method}},
-                           prometheus::Histogram::BucketBoundaries{
-                               0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-                               2.5});
+  return rpc_latency_->Add({{"method", method}}, prometheus::Histogram::BucketBoundaries{
+                                                     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                     0.05, 0.1, 0.25, 0.5, 1, 2.5});
 }
 prometheus::Counter& Metrics::EventsPublished(const std::string& stream) {
   return published_->Add({{"stream", stream}});

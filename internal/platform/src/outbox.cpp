@@ -165,7 +165,8 @@ int OutboxRelay::PublishBatch() {
     std::string payload = rows.Bytes(i, 4);
     std::string id = rows.String(i, 1);
     natsMsg* msg = nullptr;
-    natsMsg_Create(&msg, subject.c_str(), nullptr, payload.data(), static_cast<int>(payload.size()));
+    natsMsg_Create(&msg, subject.c_str(), nullptr, payload.data(),
+                   static_cast<int>(payload.size()));
     natsMsgHeader_Set(msg, events::kHeaderMsgId, id.c_str());
     natsMsgHeader_Set(msg, events::kHeaderName, subject.c_str());
     natsMsgHeader_Set(msg, events::kHeaderVersion, rows.String(i, 3).c_str());

@@ -110,8 +110,7 @@ Result::Result(pg_result* res) : res_(res, PQclear) {}
 int Result::Rows() const { return res_ ? PQntuples(res_.get()) : 0; }
 bool Result::IsNull(int row, int col) const { return PQgetisnull(res_.get(), row, col); }
 std::string_view Result::Text(int row, int col) const {
-  return {PQgetvalue(res_.get(), row, col),
-          static_cast<size_t>(PQgetlength(res_.get(), row, col))};
+  return {PQgetvalue(res_.get(), row, col), static_cast<size_t>(PQgetlength(res_.get(), row, col))};
 }
 int64_t Result::Int(int row, int col) const {
   auto text = Text(row, col);
@@ -266,8 +265,9 @@ void Pool::Release(std::unique_ptr<Connection> conn) {
 
 void Pool::BackOff(int attempt, const PgError& e) {
   auto delay = std::chrono::milliseconds(std::min(2000, 25 << std::min(attempt, 7)));
-  log::Warn("database call failed, retrying",
-            {{"error", e.what()}, {"sqlstate", e.sqlstate()}, {"attempt", std::to_string(attempt)}});
+  log::Warn(
+      "database call failed, retrying",
+      {{"error", e.what()}, {"sqlstate", e.sqlstate()}, {"attempt", std::to_string(attempt)}});
   std::this_thread::sleep_for(delay);
 }
 

@@ -20,25 +20,46 @@ namespace {
 
 grpc::StatusCode CodeFor(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
-    case ErrorCode::kNotFound: return grpc::StatusCode::NOT_FOUND;
-    case ErrorCode::kAlreadyExists: return grpc::StatusCode::ALREADY_EXISTS;
-    case ErrorCode::kFailedPrecondition: return grpc::StatusCode::FAILED_PRECONDITION;
-    case ErrorCode::kPermissionDenied: return grpc::StatusCode::PERMISSION_DENIED;
-    case ErrorCode::kUnauthenticated: return grpc::StatusCode::UNAUTHENTICATED;
-    case ErrorCode::kResourceExhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
-    case ErrorCode::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
-    case ErrorCode::kInternal: return grpc::StatusCode::INTERNAL;
+    case ErrorCode::kInvalidArgument:
+      return grpc::StatusCode::INVALID_ARGUMENT;
+    case ErrorCode::kNotFound:
+      return grpc::StatusCode::NOT_FOUND;
+    case ErrorCode::kAlreadyExists:
+      return grpc::StatusCode::ALREADY_EXISTS;
+    case ErrorCode::kFailedPrecondition:
+      return grpc::StatusCode::FAILED_PRECONDITION;
+    case ErrorCode::kPermissionDenied:
+      return grpc::StatusCode::PERMISSION_DENIED;
+    case ErrorCode::kUnauthenticated:
+      return grpc::StatusCode::UNAUTHENTICATED;
+    case ErrorCode::kResourceExhausted:
+      return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case ErrorCode::kUnavailable:
+      return grpc::StatusCode::UNAVAILABLE;
+    case ErrorCode::kInternal:
+      return grpc::StatusCode::INTERNAL;
   }
   return grpc::StatusCode::INTERNAL;
 }
 
 const char* CodeName(grpc::StatusCode code) {
-  static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-                                 "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
-                                 "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  static const char* kNames[] = {"OK",
+                                 "CANCELLED",
+                                 "UNKNOWN",
+                                 "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND",
+                                 "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED",
+                                 "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION",
+                                 "ABORTED",
+                                 "OUT_OF_RANGE",
+                                 "UNIMPLEMENTED",
+                                 "INTERNAL",
+                                 "UNAVAILABLE",
+                                 "DATA_LOSS",
+                                 "UNAUTHENTICATED"};
   int i = static_cast<int>(code);
   return (i >= 0 && i <= 16) ? kNames[i] : "UNKNOWN";
 }
@@ -162,13 +183,15 @@ auth::Principal Authorizer::Authorize(const grpc::ServerContext& ctx,
   if (any_role_.count(method)) return principal;
   auto roles = roles_.find(method);
   if (roles == roles_.end() || !roles->second.count(principal.role)) {
-    throw Error(ErrorCode::kPermissionDenied,
-                "role '" + std::string(auth::RoleName(principal.role)) + "' may not call " + method);
+    throw Error(
+        ErrorCode::kPermissionDenied,
+        "role '" + std::string(auth::RoleName(principal.role)) + "' may not call " + method);
   }
   return principal;
 }
 
-App::App(std::string service, Config config) : service_(std::move(service)), config_(std::move(config)) {
+App::App(std::string service, Config config)
+    : service_(std::move(service)), config_(std::move(config)) {
   grpc_listen_ = config_.GetString("grpc.listen");
   admin_listen_ = config_.GetString("admin.listen");
   max_message_bytes_ = config_.GetInt("grpc.max_message_bytes");
@@ -227,8 +250,8 @@ void App::AddService(grpc::Service* service, std::string name) {
 }
 
 void App::AddConsumer(ConsumerOptions options, EventHandler& handler) {
-  consumers_.push_back(std::make_unique<Consumer>(std::move(options), *nats_, *db_, handler,
-                                                  &metrics_));
+  consumers_.push_back(
+      std::make_unique<Consumer>(std::move(options), *nats_, *db_, handler, &metrics_));
 }
 
 void App::SetKeyLoader(

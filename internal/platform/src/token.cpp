@@ -60,11 +60,16 @@ int64_t NumberField(const google::protobuf::Struct& s, const std::string& key) {
 
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kAdmin: return "admin";
-    case Role::kManager: return "manager";
-    case Role::kAccountant: return "accountant";
-    case Role::kWorker: return "worker";
-    default: return "unspecified";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kManager:
+      return "manager";
+    case Role::kAccountant:
+      return "accountant";
+    case Role::kWorker:
+      return "worker";
+    default:
+      return "unspecified";
   }
 }
 
@@ -117,10 +122,10 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
 std::string SignToken(const SigningKey& key, const TokenClaims& c) {
   std::string header = R"({"alg":"EdDSA","typ":"JWT","kid":)" + JsonString(key.kid) + "}";
   std::string payload = "{\"iss\":" + JsonString(c.issuer) + ",\"aud\":" + JsonString(c.audience) +
-                        ",\"sub\":" + JsonString(c.subject) + ",\"role\":" +
-                        JsonString(RoleName(c.role)) + ",\"iat\":" +
-                        std::to_string(ToUnix(c.issued_at)) + ",\"exp\":" +
-                        std::to_string(ToUnix(c.expires_at)) + "}";
+                        ",\"sub\":" + JsonString(c.subject) +
+                        ",\"role\":" + JsonString(RoleName(c.role)) +
+                        ",\"iat\":" + std::to_string(ToUnix(c.issued_at)) +
+                        ",\"exp\":" + std::to_string(ToUnix(c.expires_at)) + "}";
   std::string signing_input = Base64UrlEncode(header) + "." + Base64UrlEncode(payload);
   unsigned char sig[crypto_sign_BYTES];
   crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(signing_input.data()),

@@ -48,7 +48,8 @@ class Registry final {
 };
 
 // Upcaster: a v1 task.created ("[UP-42] text" titles) as the v2 event.
-ates::events::tasks::v2::TaskCreated UpcastTaskCreated(const ates::events::tasks::v1::TaskCreated& v1);
+ates::events::tasks::v2::TaskCreated UpcastTaskCreated(
+    const ates::events::tasks::v1::TaskCreated& v1);
 // "[UP-42] Fix it" -> {"UP-42", "Fix it"}; a title without a leading key -> {"", title}.
 std::pair<std::string, std::string> SplitLegacyTitle(std::string_view title);
 

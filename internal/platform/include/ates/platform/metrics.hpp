@@ -33,9 +33,9 @@ class Metrics final {
   prometheus::Counter& EventsConsumed(const std::string& consumer);
   prometheus::Counter& EventsDuplicate(const std::string& consumer);
   prometheus::Counter& EventsDeadLettered(const std::string& consumer);
-  prometheus::Gauge& OutboxLag();          // unpublished rows
-  prometheus::Gauge& OutboxOldestAge();    // seconds
-  prometheus::Gauge& RelayLeader();        // 1 when this replica publishes
+  prometheus::Gauge& OutboxLag();        // unpublished rows
+  prometheus::Gauge& OutboxOldestAge();  // seconds
+  prometheus::Gauge& RelayLeader();      // 1 when this replica publishes
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

@@ -79,7 +79,7 @@ class OutboxRelay final {
   // Acks of the batch in flight, indexed by position in the batch.
   std::mutex ack_mu_;
   std::condition_variable ack_cv_;
-  std::vector<int8_t> acked_;  // 0 pending, 1 ok, -1 failed
+  std::vector<int8_t> acked_;                      // 0 pending, 1 ok, -1 failed
   std::unordered_map<std::string, int> index_of_;  // event id -> position
   int ack_pending_ = 0;
   std::chrono::steady_clock::time_point last_cleanup_{};

@@ -12,7 +12,7 @@ namespace ates::auth {
 
 enum class Role { kUnspecified = 0, kAdmin = 1, kManager = 2, kAccountant = 3, kWorker = 4 };
 
-std::string_view RoleName(Role role);              // "admin", ...
+std::string_view RoleName(Role role);                  // "admin", ...
 std::optional<Role> ParseRole(std::string_view name);  // inverse of RoleName
 
 // Who is calling, as proven by a verified access token.

@@ -1,0 +1,63 @@
+// ates-billing: prices, the double-entry ledger, billing cycles, payouts and their e-mails.
+#include "ates/platform/accounts_replica.hpp"
+#include "ates/platform/server.hpp"
+#include "billing_grpc_service.hpp"
+#include "ledger.hpp"
+#include "mailer.hpp"
+
+const std::vector<ates::pg::Migration>& BillingMigrations();
+
+namespace {
+
+ates::platform::ConsumerOptions ConsumerFor(ates::platform::Config& cfg, const std::string& key,
+                                            const std::string& stream) {
+  ates::platform::ConsumerOptions co;
+  co.name = cfg.GetString("consumers." + key + ".durable");
+  co.stream = stream;
+  co.batch_size = static_cast<int>(cfg.GetInt("consumers." + key + ".batch_size"));
+  co.max_deliver = static_cast<int>(cfg.GetInt("consumers." + key + ".max_deliver"));
+  return co;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::unique_ptr<ates::platform::RandomPicker> random;
+  std::unique_ptr<ates::billing::LedgerHandler> ledger;
+  std::unique_ptr<ates::billing::BillingQueries> queries;
+  std::unique_ptr<ates::billing::BillingGrpcService> service;
+  std::unique_ptr<ates::billing::Mailer> mailer;
+  std::unique_ptr<ates::platform::AccountsReplicaHandler> accounts;
+  return ates::platform::RunDaemon("ates-billing", argc, argv, [&](ates::platform::App& app) {
+    auto& cfg = app.config();
+    std::string tz = cfg.GetString("business_day.time_zone");
+    int64_t seed = cfg.GetInt("billing.random_seed");
+    random = seed == 0
+                 ? std::make_unique<ates::platform::RandomPicker>()
+                 : std::make_unique<ates::platform::RandomPicker>(static_cast<uint64_t>(seed));
+    ates::billing::MailSettings mail;
+    mail.smtp_url = cfg.GetString("billing.mail.smtp_url");
+    mail.smtp_user = cfg.GetString("billing.mail.smtp_user", "");
+    mail.smtp_password = cfg.GetString("billing.mail.smtp_password", "");
+    mail.from = cfg.GetString("billing.mail.from");
+    mail.dir = cfg.GetString("billing.mail.dir");
+    mailer = std::make_unique<ates::billing::Mailer>(mail, app.db().conninfo());
+
+    app.AddMigrations(ates::platform::AccountsReplicaMigrations());
+    app.AddMigrations(BillingMigrations());
+    ledger = std::make_unique<ates::billing::LedgerHandler>(ates::billing::LedgerSettings{tz},
+                                                            *random, [&app, &mailer] {
+                                                              app.relay().Notify();
+                                                              mailer->Notify();
+                                                            });
+    queries = std::make_unique<ates::billing::BillingQueries>(app.db(), tz);
+    service = std::make_unique<ates::billing::BillingGrpcService>(*queries, app.authorizer());
+    app.AddService(service.get(), ates::billing::BillingGrpcService::kName);
+
+    accounts = std::make_unique<ates::platform::AccountsReplicaHandler>();
+    app.AddConsumer(ConsumerFor(cfg, "accounts", "ACCOUNTS"), *accounts);
+    app.AddConsumer(ConsumerFor(cfg, "tasks", "TASKS"), *ledger);
+    app.AddConsumer(ConsumerFor(cfg, "schedule", "SCHEDULE"), *ledger);
+    app.OnReady([&] { mailer->Start(); });
+  });
+}

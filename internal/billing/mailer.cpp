@@ -1,0 +1,177 @@
+#include "mailer.hpp"
+
+#include <curl/curl.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "ates/platform/log.hpp"
+
+namespace ates::billing {
+namespace {
+
+constexpr std::string_view kDue =
+    "SELECT e.payout_id, e.amount_cents, e.business_date::text, COALESCE(a.email, ''),"
+    " COALESCE(a.full_name, ''), e.attempts"
+    " FROM payout_emails e LEFT JOIN accounts_replica a ON a.id = e.account_id"
+    " WHERE e.sent_at IS NULL AND e.next_attempt_at <= now() AND e.attempts < $1"
+    " ORDER BY e.next_attempt_at LIMIT 50 FOR UPDATE OF e SKIP LOCKED";
+constexpr std::string_view kSent =
+    "UPDATE payout_emails SET sent_at = now(), attempts = attempts + 1, last_error = NULL"
+    " WHERE payout_id = $1";
+constexpr std::string_view kFailed =
+    "UPDATE payout_emails SET attempts = attempts + 1, last_error = $2,"
+    " next_attempt_at = now() + make_interval(secs => $3) WHERE payout_id = $1";
+
+struct Upload {
+  const std::string* data;
+  size_t offset = 0;
+};
+
+size_t ReadUpload(char* buffer, size_t size, size_t count, void* user) {
+  auto* up = static_cast<Upload*>(user);
+  size_t left = up->data->size() - up->offset;
+  size_t n = std::min(left, size * count);
+  std::memcpy(buffer, up->data->data() + up->offset, n);
+  up->offset += n;
+  return n;
+}
+
+}  // namespace
+
+std::string FormatCents(int64_t cents) {
+  bool negative = cents < 0;
+  uint64_t abs = negative ? static_cast<uint64_t>(-(cents + 1)) + 1 : static_cast<uint64_t>(cents);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%s%llu.%02llu", negative ? "-" : "",
+                static_cast<unsigned long long>(abs / 100),
+                static_cast<unsigned long long>(abs % 100));
+  return buf;
+}
+
+Mailer::Mailer(MailSettings settings, std::string conninfo)
+    : settings_(std::move(settings)), conn_(std::move(conninfo)) {}
+
+Mailer::~Mailer() { Stop(); }
+
+void Mailer::Start() {
+  running_ = true;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Mailer::Stop() {
+  if (!running_.exchange(false)) return;
+  Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Mailer::Notify() {
+  {
+    std::lock_guard lock(mu_);
+    notified_ = true;
+  }
+  cv_.notify_one();
+}
+
+std::string Mailer::Compose(const MailSettings& s, const std::string& payout_id,
+                            const std::string& to, const std::string& name,
+                            const std::string& business_date, int64_t amount_cents) {
+  std::string amount = FormatCents(amount_cents);
+  std::string m;
+  m += "From: aTES Billing <" + s.from + ">\r\n";
+  m += "To: " + (name.empty() ? to : name + " <" + to + ">") + "\r\n";
+  m += "Subject: Your aTES payout for " + business_date + ": $" + amount + "\r\n";
+  m += "Message-ID: <payout-" + payout_id + "@ates.local>\r\n";
+  m += "MIME-Version: 1.0\r\n";
+  m += "Content-Type: text/plain; charset=utf-8\r\n";
+  m += "\r\n";
+  m += "Hello" + (name.empty() ? std::string() : " " + name) + ",\r\n\r\n";
+  m += "for business day " + business_date + " you were paid $" + amount + ".\r\n";
+  m += "Payout id: " + payout_id + "\r\n\r\n-- aTES billing\r\n";
+  return m;
+}
+
+void Mailer::Deliver(const std::string& payout_id, const std::string& to,
+                     const std::string& message) {
+  if (settings_.smtp_url.empty()) {
+    std::filesystem::create_directories(settings_.dir);
+    auto path = std::filesystem::path(settings_.dir) / ("payout-" + payout_id + ".eml");
+    auto tmp = path;
+    tmp += ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << message;
+      if (!out) throw std::runtime_error("cannot write " + tmp.string());
+    }
+    std::filesystem::rename(tmp, path);
+    return;
+  }
+  CURL* curl = curl_easy_init();
+  if (!curl) throw std::runtime_error("curl init failed");
+  Upload up{&message};
+  curl_slist* rcpt = curl_slist_append(nullptr, ("<" + to + ">").c_str());
+  std::string from = "<" + settings_.from + ">";
+  curl_easy_setopt(curl, CURLOPT_URL, settings_.smtp_url.c_str());
+  if (!settings_.smtp_user.empty()) {
+    curl_easy_setopt(curl, CURLOPT_USERNAME, settings_.smtp_user.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, settings_.smtp_password.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadUpload);
+  curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(rcpt);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK) throw std::runtime_error(std::string("smtp: ") + curl_easy_strerror(rc));
+}
+
+int Mailer::SendDue() {
+  pg::Transaction tx(conn_);
+  auto due = tx.Exec(kDue, {pg::Int(settings_.max_attempts)});
+  int sent = 0;
+  for (int i = 0; i < due.Rows(); ++i) {
+    std::string id = due.String(i, 0);
+    std::string to = due.String(i, 3);
+    int attempts = static_cast<int>(due.Int(i, 5));
+    try {
+      if (to.empty()) throw std::runtime_error("e-mail address not known yet");
+      Deliver(id, to,
+              Compose(settings_, id, to, due.String(i, 4), due.String(i, 2), due.Int(i, 1)));
+      tx.Exec(kSent, {pg::Text(id)});
+      ++sent;
+    } catch (const pg::PgError&) {
+      throw;
+    } catch (const std::exception& e) {
+      int delay = std::min(600, 2 << std::min(attempts, 8));
+      tx.Exec(kFailed, {pg::Text(id), pg::Text(e.what()), pg::Int(delay)});
+      log::Warn("payout e-mail failed, will retry",
+                {{"payout_id", id}, {"error", e.what()}, {"retry_in_s", std::to_string(delay)}});
+    }
+  }
+  tx.Commit();
+  return sent;
+}
+
+void Mailer::Run() {
+  while (running_) {
+    int sent = 0;
+    try {
+      conn_.EnsureConnected();
+      sent = SendDue();
+      if (sent > 0) log::Info("payout e-mails sent", {{"count", std::to_string(sent)}});
+    } catch (const std::exception& e) {
+      log::Warn("mailer failed, retrying", {{"error", e.what()}});
+    }
+    if (sent > 0) continue;
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, settings_.poll_interval, [&] { return notified_ || !running_; });
+    notified_ = false;
+  }
+}
+
+}  // namespace ates::billing
