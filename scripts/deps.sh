@@ -19,6 +19,16 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# npm comes with the machine's Node.js; Debian's npm package only when none is there
+# (installing it next to a vendor's nodejs would conflict).
+if ! command -v npm >/dev/null; then
+  echo "deps: installing nodejs and npm" >&2
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
 if [[ ! -x node_modules/.bin/buf || package.json -nt node_modules/.stamp ]]; then
   echo "deps: installing npm tools (buf)" >&2
   npm ci --no-audit --no-fund --loglevel=error
