@@ -86,6 +86,20 @@ Param TextArray(const std::vector<std::string>& values) {
   return Param{std::move(out), false, false};
 }
 
+Param NullableTextArray(const std::vector<std::string>& values, std::string_view null_marker) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out.push_back(',');
+    if (values[i] == null_marker) {
+      out += "NULL";
+    } else {
+      AppendQuoted(out, values[i]);
+    }
+  }
+  out.push_back('}');
+  return Param{std::move(out), false, false};
+}
+
 Param IntArray(const std::vector<int64_t>& values) {
   std::string out = "{";
   for (size_t i = 0; i < values.size(); ++i) {

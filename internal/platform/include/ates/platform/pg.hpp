@@ -58,6 +58,8 @@ Param Optional(const std::optional<T>& value) {
 
 // Array literals for `unnest($1::uuid[])`-style set-based statements.
 Param TextArray(const std::vector<std::string>& values);
+// Like TextArray, but elements equal to `null_marker` become NULL.
+Param NullableTextArray(const std::vector<std::string>& values, std::string_view null_marker);
 Param IntArray(const std::vector<int64_t>& values);
 Param BytesArray(const std::vector<std::string>& values);
 

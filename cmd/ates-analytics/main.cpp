@@ -1,0 +1,30 @@
+// ates-analytics: admin read models built only from events.
+#include "analytics_grpc_service.hpp"
+#include "ates/platform/server.hpp"
+#include "projections.hpp"
+
+const std::vector<ates::pg::Migration>& AnalyticsMigrations();
+
+int main(int argc, char** argv) {
+  std::unique_ptr<ates::analytics::Projections> projections;
+  std::unique_ptr<ates::analytics::AnalyticsQueries> queries;
+  std::unique_ptr<ates::analytics::AnalyticsGrpcService> service;
+  return ates::platform::RunDaemon("ates-analytics", argc, argv, [&](ates::platform::App& app) {
+    auto& cfg = app.config();
+    std::string tz = cfg.GetString("business_day.time_zone");
+    app.AddMigrations(AnalyticsMigrations());
+    projections = std::make_unique<ates::analytics::Projections>(tz);
+    queries = std::make_unique<ates::analytics::AnalyticsQueries>(app.db(), tz);
+    service = std::make_unique<ates::analytics::AnalyticsGrpcService>(*queries, app.authorizer());
+    app.AddService(service.get(), ates::analytics::AnalyticsGrpcService::kName);
+    for (const char* key : {"tasks", "billing", "schedule"}) {
+      ates::platform::ConsumerOptions co;
+      std::string k = key;
+      co.name = cfg.GetString("consumers." + k + ".durable");
+      co.stream = k == "tasks" ? "TASKS" : k == "billing" ? "BILLING" : "SCHEDULE";
+      co.batch_size = static_cast<int>(cfg.GetInt("consumers." + k + ".batch_size"));
+      co.max_deliver = static_cast<int>(cfg.GetInt("consumers." + k + ".max_deliver"));
+      app.AddConsumer(co, *projections);
+    }
+  });
+}

@@ -1,0 +1,29 @@
+#pragma once
+
+#include "analytics_queries.hpp"
+#include "ates/analytics/v1/analytics_service.grpc.pb.h"
+#include "ates/platform/server.hpp"
+
+namespace ates::analytics {
+
+// gRPC face of AnalyticsQueries; every method is admin only.
+class AnalyticsGrpcService final : public ates::analytics::v1::AnalyticsService::Service {
+ public:
+  static constexpr const char* kName = "ates.analytics.v1.AnalyticsService";
+
+  AnalyticsGrpcService(AnalyticsQueries& queries, platform::Authorizer& authz);
+
+  grpc::Status GetDailySummary(grpc::ServerContext* ctx, const v1::GetDailySummaryRequest* req,
+                               v1::GetDailySummaryResponse* resp) override;
+  grpc::Status GetMostExpensiveTask(grpc::ServerContext* ctx,
+                                    const v1::GetMostExpensiveTaskRequest* req,
+                                    v1::GetMostExpensiveTaskResponse* resp) override;
+  grpc::Status GetEarnings(grpc::ServerContext* ctx, const v1::GetEarningsRequest* req,
+                           v1::GetEarningsResponse* resp) override;
+
+ private:
+  AnalyticsQueries& queries_;
+  platform::Authorizer& authz_;
+};
+
+}  // namespace ates::analytics
