@@ -5,6 +5,8 @@ CREATE TABLE IF NOT EXISTS tasks (
   description  text        NOT NULL DEFAULT '',
   status       text        NOT NULL CHECK (status IN ('open', 'completed')),
   assignee_id  uuid        NOT NULL,
+  -- Set by each reassignment, so a shuffle returns the old assignee without a self-join.
+  previous_assignee_id uuid,
   created_by   uuid        NOT NULL,
   request_id   text,
   version      bigint      NOT NULL DEFAULT 1,
