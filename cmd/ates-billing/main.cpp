@@ -59,5 +59,6 @@ int main(int argc, char** argv) {
     app.AddConsumer(ConsumerFor(cfg, "tasks", "TASKS"), *ledger);
     app.AddConsumer(ConsumerFor(cfg, "schedule", "SCHEDULE"), *ledger);
     app.OnReady([&] { mailer->Start(); });
+    app.OnStop([&] { mailer->Stop(); });
   });
 }

@@ -297,6 +297,12 @@ void App::Initialize() {
       try {
         fn();
         break;
+      } catch (const ConfigError& e) {
+        log::Error("configuration error", {{"error", e.what()}});
+        std::cerr << service_ << ": configuration error: " << e.what() << "\n";
+        exit_code_ = 2;
+        RequestStop();
+        return;
       } catch (const std::exception& e) {
         if (attempt == 1 || attempt % 10 == 0) {
           log::Warn("start-up step failed, retrying", {{"error", e.what()}});
@@ -382,10 +388,11 @@ int App::Run() {
   SetReady(false);
   server_->Shutdown(std::chrono::system_clock::now() + shutdown_grace_);
   init.join();
+  for (auto it = on_stop_.rbegin(); it != on_stop_.rend(); ++it) (*it)();
   for (auto& c : consumers_) c->Stop();
   relay_->Stop();
   log::Info("stopped");
-  return 0;
+  return exit_code_;
 }
 
 int RunDaemon(const std::string& service, int argc, char** argv,

@@ -79,8 +79,13 @@ class App final {
   void AddMigrations(const std::vector<pg::Migration>& migrations);
   void AddService(grpc::Service* service, std::string name);
   void AddConsumer(ConsumerOptions options, EventHandler& handler);
-  // Runs once the database is migrated, before the daemon reports ready.
+  // Runs once the database is migrated, before the daemon reports ready. A
+  // step that throws is retried, except a ConfigError, which stops the daemon
+  // with exit code 2.
   void OnReady(std::function<void()> fn) { on_ready_.push_back(std::move(fn)); }
+  // Runs at shutdown after the gRPC server drained, before consumers and the
+  // relay stop (in reverse order of registration).
+  void OnStop(std::function<void()> fn) { on_stop_.push_back(std::move(fn)); }
   // Where verification keys come from; by default GetPublicKeys of ates-auth.
   void SetKeyLoader(std::function<std::map<std::string, std::array<unsigned char, 32>>()> loader);
 
@@ -106,6 +111,8 @@ class App final {
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
   std::vector<std::function<void()>> on_ready_;
+  std::vector<std::function<void()>> on_stop_;
+  std::atomic<int> exit_code_{0};
   std::function<std::map<std::string, std::array<unsigned char, 32>>()> key_loader_;
   std::unique_ptr<grpc::Server> server_;
   std::atomic<bool> stopping_{false};

@@ -1,0 +1,86 @@
+// ates-scheduler: the business-day clock; closes each business day exactly once.
+#include <google/protobuf/util/time_util.h>
+
+#include "ates/platform/server.hpp"
+#include "day_closer.hpp"
+#include "scheduler_grpc_service.hpp"
+
+const std::vector<ates::pg::Migration>& SchedulerMigrations();
+
+namespace {
+
+using ates::platform::ConfigError;
+
+// The system clock, or the fixed instant schedule.now_override (RFC 3339) so a
+// test can stand on any day, e.g. a few days after the first business date.
+ates::scheduler::Clock MakeClock(const std::string& now_override) {
+  if (now_override.empty()) return [] { return std::chrono::system_clock::now(); };
+  google::protobuf::Timestamp ts;
+  if (!google::protobuf::util::TimeUtil::FromString(now_override, &ts)) {
+    throw ConfigError(
+        "config key 'schedule.now_override' must be an RFC 3339 time such as"
+        " 2026-03-10T08:00:00Z, got '" +
+        now_override + "'");
+  }
+  auto now = std::chrono::system_clock::time_point(
+      std::chrono::microseconds(google::protobuf::util::TimeUtil::TimestampToMicroseconds(ts)));
+  return [now] { return now; };
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::unique_ptr<ates::scheduler::SchedulerService> scheduler;
+  std::unique_ptr<ates::scheduler::SchedulerGrpcService> service;
+  std::unique_ptr<ates::scheduler::DayCloser> closer;
+  return ates::platform::RunDaemon("ates-scheduler", argc, argv, [&](ates::platform::App& app) {
+    auto& cfg = app.config();
+    ates::scheduler::SchedulerSettings s;
+    s.time_zone = cfg.GetString("business_day.time_zone", "UTC");
+    s.first_business_date = cfg.GetString("schedule.first_business_date", "");
+    if (!s.first_business_date.empty() && !ates::scheduler::ParseDate(s.first_business_date)) {
+      throw ConfigError(
+          "config key 'schedule.first_business_date' must be a date as YYYY-MM-DD,"
+          " got '" +
+          s.first_business_date + "'");
+    }
+    auto interval = cfg.GetDuration("schedule.check_interval", std::chrono::seconds(5));
+    if (interval.count() <= 0) {
+      throw ConfigError("config key 'schedule.check_interval' must be > 0");
+    }
+    auto clock = MakeClock(cfg.GetString("schedule.now_override", ""));
+
+    auto& closed_total = prometheus::BuildCounter()
+                             .Name("ates_scheduler_days_closed_total")
+                             .Help("Business days this replica closed (and announced)")
+                             .Register(app.metrics().registry());
+    auto* closed_automatic = &closed_total.Add({{"trigger", "automatic"}});
+    auto* closed_manual = &closed_total.Add({{"trigger", "manual"}});
+
+    app.AddMigrations(SchedulerMigrations());
+    scheduler = std::make_unique<ates::scheduler::SchedulerService>(
+        app.db(), clock, s,
+        [&app, closed_automatic, closed_manual](const ates::scheduler::ClosedCycle& c) {
+          (c.manual ? closed_manual : closed_automatic)->Increment();
+          app.relay().Notify();
+        });
+    service = std::make_unique<ates::scheduler::SchedulerGrpcService>(*scheduler, app.authorizer());
+    app.AddService(service.get(), ates::scheduler::SchedulerGrpcService::kName);
+    closer = std::make_unique<ates::scheduler::DayCloser>(*scheduler, interval);
+
+    app.OnReady([&] {
+      // An unknown zone is a configuration error (exit 2), checked once the
+      // database answers.
+      try {
+        scheduler->CheckTimeZone();
+      } catch (const ates::Error& e) {
+        throw ConfigError(e.what());
+      }
+      scheduler->Start();
+      // Missed days are closed (oldest first) before the daemon reports ready.
+      scheduler->CloseDueDays();
+      closer->Start();
+    });
+    app.OnStop([&] { closer->Stop(); });
+  });
+}

@@ -1,0 +1,47 @@
+#include "business_days.hpp"
+
+#include "ates/platform/error.hpp"
+
+namespace ates::scheduler {
+
+std::vector<Date> DaysToClose(Date first, std::optional<Date> closed_through, Date today,
+                              size_t limit) {
+  std::chrono::sys_days from(first);
+  if (closed_through && std::chrono::sys_days(*closed_through) >= from) {
+    from = std::chrono::sys_days(*closed_through) + std::chrono::days(1);
+  }
+  std::vector<Date> days;
+  for (auto d = from; d < std::chrono::sys_days(today) && days.size() < limit;
+       d += std::chrono::days(1)) {
+    days.emplace_back(d);
+  }
+  return days;
+}
+
+Date ValidateCloseDate(std::string_view business_date, Date today) {
+  auto date = ParseDate(business_date);
+  if (!date) {
+    throw Error(ErrorCode::kInvalidArgument, "business_date must be a calendar date as YYYY-MM-DD",
+                {{"business_date", "must be a calendar date as YYYY-MM-DD"}});
+  }
+  if (*date > today) {
+    std::string why =
+        "must not be after today (" + FormatDate(today) + " in the business time zone)";
+    throw Error(ErrorCode::kInvalidArgument, "business_date " + why, {{"business_date", why}});
+  }
+  return *date;
+}
+
+PageRequest ValidatePage(int page_size, std::string_view page_token) {
+  Validator v;
+  v.Check(page_size >= 0 && page_size <= 500, "page_size", "must be 0..500 (0 means 100)");
+  std::optional<Date> before;
+  if (!page_token.empty()) {
+    before = ParseDate(page_token);
+    v.Check(before.has_value(), "page_token", "must be a token returned by a previous call");
+  }
+  v.ThrowIfInvalid();
+  return {page_size == 0 ? 100 : page_size, before};
+}
+
+}  // namespace ates::scheduler

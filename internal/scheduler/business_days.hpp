@@ -1,0 +1,42 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ates/platform/dates.hpp"
+
+namespace ates::scheduler {
+
+// A business day: a calendar date in the configured business time zone.
+// Parsed and formatted as strict "YYYY-MM-DD" by platform::ParseDate / FormatDate.
+using Date = std::chrono::year_month_day;
+using platform::FormatDate;
+using platform::ParseDate;
+
+// The automatic pass closes at most this many days per run; the next run goes on.
+inline constexpr size_t kMaxDaysPerPass = 1000;
+
+// The days the automatic pass still owes, oldest first: from the day after
+// `closed_through` (the last day it closed), or from `first` when it has closed
+// nothing yet or `first` is later, up to and including the day before `today`.
+// Today is never closed: it is still going on.
+std::vector<Date> DaysToClose(Date first, std::optional<Date> closed_through, Date today,
+                              size_t limit = kMaxDaysPerPass);
+
+// The date a CloseBillingCycle request names. INVALID_ARGUMENT naming
+// business_date unless it is "YYYY-MM-DD" and not after `today`; days before the
+// first business date may be closed by hand.
+Date ValidateCloseDate(std::string_view business_date, Date today);
+
+// page_size 0..500 (0 means 100) and a page token that is a date; INVALID_ARGUMENT otherwise.
+struct PageRequest {
+  int limit = 100;
+  std::optional<Date> before;
+};
+PageRequest ValidatePage(int page_size, std::string_view page_token);
+
+}  // namespace ates::scheduler

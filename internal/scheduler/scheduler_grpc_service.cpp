@@ -1,0 +1,52 @@
+#include "scheduler_grpc_service.hpp"
+
+#include <google/protobuf/util/time_util.h>
+
+namespace ates::scheduler {
+namespace {
+
+using auth::Role;
+
+const std::string kClose = "ates.scheduler.v1.SchedulerService/CloseBillingCycle";
+const std::string kList = "ates.scheduler.v1.SchedulerService/ListClosedCycles";
+
+void ToProto(const ClosedCycle& c, v1::ClosedCycle* out) {
+  out->set_business_date(c.business_date);
+  *out->mutable_closed_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::microseconds>(c.closed_at.time_since_epoch())
+          .count());
+  out->set_manual(c.manual);
+  out->set_event_id(c.event_id);
+}
+
+}  // namespace
+
+SchedulerGrpcService::SchedulerGrpcService(SchedulerService& scheduler, platform::Authorizer& authz)
+    : scheduler_(scheduler), authz_(authz) {
+  authz_.Allow(kClose, {Role::kAdmin});
+  authz_.Allow(kList, {Role::kAdmin, Role::kAccountant});
+}
+
+grpc::Status SchedulerGrpcService::CloseBillingCycle(grpc::ServerContext* ctx,
+                                                     const v1::CloseBillingCycleRequest* req,
+                                                     v1::CloseBillingCycleResponse* resp) {
+  return platform::Handle([&] {
+    auto who = authz_.Authorize(*ctx, kClose);
+    auto result = scheduler_.Close(who, req->business_date());
+    ToProto(result.cycle, resp->mutable_cycle());
+    resp->set_newly_closed(result.newly_closed);
+  });
+}
+
+grpc::Status SchedulerGrpcService::ListClosedCycles(grpc::ServerContext* ctx,
+                                                    const v1::ListClosedCyclesRequest* req,
+                                                    v1::ListClosedCyclesResponse* resp) {
+  return platform::Handle([&] {
+    auto who = authz_.Authorize(*ctx, kList);
+    auto page = scheduler_.List(who, req->page_size(), req->page_token());
+    for (const auto& c : page.cycles) ToProto(c, resp->add_cycles());
+    resp->set_next_page_token(page.next_page_token);
+  });
+}
+
+}  // namespace ates::scheduler
