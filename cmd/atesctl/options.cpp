@@ -1,0 +1,62 @@
+#include "options.hpp"
+
+#include "format.hpp"
+
+namespace ates::ctl {
+namespace {
+
+std::string NonEmpty(const std::optional<std::string>& value) { return value.value_or(""); }
+
+}  // namespace
+
+const ServiceInfo& InfoOf(Service service) { return kServices[static_cast<std::size_t>(service)]; }
+
+std::vector<FlagSpec> GlobalFlags() {
+  std::vector<FlagSpec> flags = {
+      {"output", 'o', "FORMAT", "table (default) or json (protobuf JSON of the response)"},
+  };
+  for (const auto& s : kServices) {
+    flags.push_back({s.name, '\0', "ADDR",
+                     std::string("ates-") + s.name + " address (env " + s.env + ", default " +
+                         s.default_addr + ")"});
+  }
+  flags.push_back({"token-file", '\0', "PATH",
+                   "access token file (default $XDG_CONFIG_HOME/ates/token or "
+                   "~/.config/ates/token)"});
+  flags.push_back(
+      {"timeout", '\0', "DURATION", "deadline of every call, e.g. 10s, 500ms (default 10s)"});
+  flags.push_back({"help", 'h', "", "show help"});
+  return flags;
+}
+
+std::string DefaultTokenFile(const EnvLookup& env) {
+  std::string base = NonEmpty(env("XDG_CONFIG_HOME"));
+  if (base.empty()) {
+    std::string home = NonEmpty(env("HOME"));
+    if (home.empty()) return "";
+    base = home + "/.config";
+  }
+  return base + "/ates/token";
+}
+
+Options ResolveOptions(const ParsedArgs& args, const EnvLookup& env) {
+  Options options;
+  if (auto output = args.Find("output")) {
+    options.output = OneOf("-o", *output, {"table", "json"}) == "json" ? OutputFormat::kJson
+                                                                       : OutputFormat::kTable;
+  }
+  for (std::size_t i = 0; i < kServices.size(); ++i) {
+    const auto& s = kServices[i];
+    std::string addr = args.Get(s.name, NonEmpty(env(s.env)));
+    options.addresses[i] = addr.empty() ? s.default_addr : addr;
+  }
+  if (auto timeout = args.Find("timeout")) options.timeout = ParseDuration("--timeout", *timeout);
+  options.token_file = args.Get("token-file");
+  if (options.token_file.empty()) {
+    options.token_file = DefaultTokenFile(env);
+    options.default_token_file = true;
+  }
+  return options;
+}
+
+}  // namespace ates::ctl
