@@ -3,6 +3,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/support/server_interceptor.h>
+#include <nats/nats.h>
 #include <signal.h>
 
 #include <cstring>
@@ -417,19 +418,25 @@ int RunDaemon(const std::string& service, int argc, char** argv,
       return 2;
     }
   }
+  int code = 0;
   try {
     auto config = Config::FromFile(path);
     log::Init(service, config.GetString("log.level"));
     App app(service, std::move(config));
     build(app);
-    return app.Run();
+    code = app.Run();
   } catch (const ConfigError& e) {
     std::cerr << service << ": configuration error: " << e.what() << "\n";
-    return 2;
+    code = 2;
   } catch (const std::exception& e) {
     std::cerr << service << ": fatal: " << e.what() << "\n";
-    return 1;
+    code = 1;
   }
+  // nats.c runs connection callbacks (which log) on its own thread, also after
+  // the connection is closed. Wait for them while spdlog is still alive, or that
+  // thread can crash the exiting process (SIGSEGV instead of exit code 0).
+  nats_CloseAndWait(2000);
+  return code;
 }
 
 }  // namespace ates::platform

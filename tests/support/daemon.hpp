@@ -1,0 +1,62 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "support/process.hpp"
+
+namespace ates::test {
+
+struct DaemonOptions {
+  std::string name;    // for log file names and messages, e.g. "ates-auth"
+  std::string binary;  // path, e.g. ATES_AUTH_BIN
+  std::string config;  // --config FILE
+  // ATES_* overrides. ATES_GRPC_LISTEN is set to a free port and
+  // ATES_ADMIN_LISTEN to "" (no metrics endpoint) unless given here.
+  std::map<std::string, std::string> env;
+  std::chrono::milliseconds ready_timeout{std::chrono::seconds(30)};
+};
+
+// One daemon process of the system under test, started with env overrides on
+// a free gRPC port. Start() waits for grpc.health.v1 "readiness" to be SERVING.
+// Its stderr goes to a file, printed when the running test has failed (or
+// always with ATES_TEST_SHOW_LOGS=1).
+class Daemon final {
+ public:
+  explicit Daemon(DaemonOptions options);
+  ~Daemon();
+
+  // Spawns and waits for readiness; throws with the log tail on failure.
+  void Start();
+  // Spawns without waiting (for start-up failure tests).
+  void Spawn();
+  // SIGTERM, then the exit code (128+signal if it had to be killed).
+  int Stop(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  void Kill();
+  // Exit code once the process ends by itself, nullopt on timeout.
+  std::optional<int> WaitExit(std::chrono::milliseconds timeout);
+  bool Running();
+
+  const std::string& target() const { return target_; }
+  std::shared_ptr<grpc::Channel> channel();
+  std::string Log() const;
+  const std::string& log_path() const { return log_path_; }
+  // The health status of `service` ("" / "liveness" / "readiness"), or -1 when unreachable.
+  int HealthStatus(const std::string& service);
+
+ private:
+  DaemonOptions options_;
+  std::string target_;
+  std::string log_path_;
+  std::unique_ptr<Process> process_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// Paths of things in the source tree (ATES_SOURCE_DIR at build time).
+std::string SourcePath(const std::string& relative);
+
+}  // namespace ates::test

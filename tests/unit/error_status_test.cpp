@@ -1,0 +1,101 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ates/platform/error.hpp"
+#include "ates/platform/server.hpp"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace ates {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::vector<std::string> BadRequestFields(const grpc::Status& status) {
+  google::rpc::Status rich;
+  std::vector<std::string> fields;
+  if (!rich.ParseFromString(status.error_details())) return fields;
+  for (const auto& any : rich.details()) {
+    google::rpc::BadRequest bad;
+    if (any.UnpackTo(&bad)) {
+      for (const auto& v : bad.field_violations()) fields.push_back(v.field());
+    }
+  }
+  return fields;
+}
+
+TEST(Validator, PassesWhenEveryCheckHolds) {
+  Validator v;
+  v.Check(true, "a", "x");
+  EXPECT_TRUE(v.ok());
+  EXPECT_NO_THROW(v.ThrowIfInvalid());
+}
+
+TEST(Validator, NamesEveryBadFieldInOneError) {
+  Validator v;
+  v.Check(false, "login", "too short");
+  v.Check(true, "email", "fine");
+  v.Check(false, "role", "unknown");
+  try {
+    v.ThrowIfInvalid();
+    ADD_FAILURE() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(e.what(), HasSubstr("login: too short"));
+    EXPECT_THAT(e.what(), HasSubstr("role: unknown"));
+    EXPECT_THAT(std::string(e.what()), ::testing::Not(HasSubstr("email")));
+    ASSERT_EQ(e.violations().size(), 2u);
+    EXPECT_EQ(e.violations()[0].field, "login");
+    EXPECT_EQ(e.violations()[1].field, "role");
+  }
+}
+
+TEST(ToStatus, MapsEveryCodeToItsGrpcNamesake) {
+  using platform::ToStatus;
+  EXPECT_EQ(ToStatus(Error(ErrorCode::kNotFound, "m")).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(ToStatus(Error(ErrorCode::kAlreadyExists, "m")).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(ToStatus(Error(ErrorCode::kFailedPrecondition, "m")).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ToStatus(Error(ErrorCode::kPermissionDenied, "m")).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ToStatus(Error(ErrorCode::kUnauthenticated, "m")).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(ToStatus(Error(ErrorCode::kResourceExhausted, "m")).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(ToStatus(Error(ErrorCode::kUnavailable, "m")).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(ToStatus(Error(ErrorCode::kInternal, "m")).error_code(), grpc::StatusCode::INTERNAL);
+  auto s = ToStatus(Error(ErrorCode::kNotFound, "no account x"));
+  EXPECT_EQ(s.error_message(), "no account x");
+  EXPECT_TRUE(s.error_details().empty());
+}
+
+TEST(ToStatus, InvalidArgumentCarriesABadRequestNamingTheFields) {
+  auto s = platform::ToStatus(Error(ErrorCode::kInvalidArgument, "invalid request: email: bad",
+                                    {{"email", "bad"}, {"full_name", "too long"}}));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("email"));
+  EXPECT_THAT(BadRequestFields(s), ElementsAre("email", "full_name"));
+  google::rpc::Status rich;
+  ASSERT_TRUE(rich.ParseFromString(s.error_details()));
+  EXPECT_EQ(rich.code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+}
+
+TEST(Handle, TurnsExceptionsIntoStatuses) {
+  EXPECT_TRUE(platform::Handle([] {}).ok());
+  EXPECT_EQ(platform::Handle([] { throw Error(ErrorCode::kNotFound, "gone"); }).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // Internal details are not leaked to the caller.
+  auto s = platform::Handle([] { throw std::runtime_error("secret table name"); });
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr("secret")));
+  EXPECT_EQ(platform::Handle([] { throw pg::PgError("down", "", true); }).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(platform::Handle([] { throw pg::PgError("syntax", "42601", false); }).error_code(),
+            grpc::StatusCode::INTERNAL);
+}
+
+}  // namespace
+}  // namespace ates
