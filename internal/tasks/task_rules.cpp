@@ -22,11 +22,22 @@ bool IsValidJiraId(std::string_view id) {
   return true;
 }
 
+namespace {
+
+// Characters (code points) of UTF-8 text: every byte but continuation bytes.
+size_t Utf8Length(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+}  // namespace
+
 void Validate(const NewTask& t) {
   Validator v;
   bool title_has_text = t.title.find_first_not_of(" \t") != std::string::npos;
   v.Check(title_has_text, "title", "required");
-  v.Check(t.title.size() <= kMaxTitle, "title", "at most 200 characters");
+  v.Check(Utf8Length(t.title) <= kMaxTitle, "title", "at most 200 characters");
   v.Check(t.title.find_first_of("[]") == std::string::npos, "title",
           "must not contain '[' or ']': put the issue key in jira_id");
   bool control = false;
@@ -34,7 +45,8 @@ void Validate(const NewTask& t) {
   v.Check(!control, "title", "must not contain control characters");
   v.Check(IsValidJiraId(t.jira_id), "jira_id",
           "empty, or a project key and a number such as UP-42 (at most 32 characters)");
-  v.Check(t.description.size() <= kMaxDescription, "description", "at most 10000 characters");
+  v.Check(Utf8Length(t.description) <= kMaxDescription, "description",
+          "at most 10000 characters");
   v.Check(t.request_id.size() <= kMaxRequestId, "request_id", "at most 128 characters");
   v.ThrowIfInvalid();
 }

@@ -85,10 +85,22 @@ ates::events::tasks::v2::TaskCreated UpcastTaskCreated(
 }
 
 std::pair<std::string, std::string> SplitLegacyTitle(std::string_view title) {
-  auto trim = [](std::string_view s) {
-    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  };
+  auto trim = [&](std::string_view s) {
+    while (!s.empty() && space(s.front())) s.remove_prefix(1);
+    while (!s.empty() && space(s.back())) s.remove_suffix(1);
     return s;
+  };
+  // v2 titles never contain '[' or ']': stray brackets become parentheses.
+  auto unbracket = [](std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) {
+      if (c == '[') c = '(';
+      if (c == ']') c = ')';
+    }
+    return out;
   };
   std::string_view t = trim(title);
   if (t.size() > 2 && t.front() == '[') {
@@ -97,18 +109,13 @@ std::pair<std::string, std::string> SplitLegacyTitle(std::string_view title) {
       auto key = trim(t.substr(1, close - 1));
       auto rest = trim(t.substr(close + 1));
       if (!key.empty() && key.find('[') == std::string_view::npos) {
-        return {std::string(key), std::string(rest)};
+        return {std::string(key), unbracket(rest)};
       }
     }
   }
   // No leading key: the whole title stays; brackets elsewhere become parentheses
   // so the v2 rule (no '[' or ']') holds.
-  std::string clean(t);
-  for (auto& c : clean) {
-    if (c == '[') c = '(';
-    if (c == ']') c = ')';
-  }
-  return {"", clean};
+  return {"", unbracket(t)};
 }
 
 std::string StreamFor(std::string_view subject) {
