@@ -45,8 +45,7 @@ void Validate(const NewTask& t) {
   v.Check(!control, "title", "must not contain control characters");
   v.Check(IsValidJiraId(t.jira_id), "jira_id",
           "empty, or a project key and a number such as UP-42 (at most 32 characters)");
-  v.Check(Utf8Length(t.description) <= kMaxDescription, "description",
-          "at most 10000 characters");
+  v.Check(Utf8Length(t.description) <= kMaxDescription, "description", "at most 10000 characters");
   v.Check(t.request_id.size() <= kMaxRequestId, "request_id", "at most 128 characters");
   v.ThrowIfInvalid();
 }

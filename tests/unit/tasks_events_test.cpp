@@ -49,8 +49,8 @@ TEST(SplitLegacyTitle, BracketsElsewhereBecomeParentheses) {
 
 TEST(SplitLegacyTitle, ResultNeverHasBracketsInTheTitle) {
   // v2 titles may not contain '[' or ']', whatever the v1 title held.
-  for (const char* v1 : {"[UP-42] Fix [later]", "[UP-42] a ] b", "[UP-1][UP-2] twice",
-                         "x [y] [z]", "]odd[", "[UP-42]"}) {
+  for (const char* v1 : {"[UP-42] Fix [later]", "[UP-42] a ] b", "[UP-1][UP-2] twice", "x [y] [z]",
+                         "]odd[", "[UP-42]"}) {
     auto [key, title] = SplitLegacyTitle(v1);
     EXPECT_EQ(title.find_first_of("[]"), std::string::npos) << v1 << " -> " << title;
     EXPECT_EQ(key.find_first_of("[]"), std::string::npos) << v1 << " -> " << key;
@@ -102,7 +102,8 @@ TEST(UpcastTaskCreated, UpcastOfAValidV1TitlePassesV2Validation) {
   t1::TaskCreated v1;
   v1.set_title("[UP-7] Feed the popugs");
   auto v2 = UpcastTaskCreated(v1);
-  EXPECT_NO_THROW(::ates::tasks::Validate(::ates::tasks::NewTask{v2.title(), v2.jira_id(), "", ""}));
+  EXPECT_NO_THROW(
+      ::ates::tasks::Validate(::ates::tasks::NewTask{v2.title(), v2.jira_id(), "", ""}));
 }
 
 TEST(Registry, HoldsBothVersionsOfTaskCreatedAndTheTaskEvents) {
@@ -117,8 +118,7 @@ TEST(Registry, HoldsBothVersionsOfTaskCreatedAndTheTaskEvents) {
   const auto* completed = reg.Find("tasks.task.completed", 1);
   ASSERT_NE(assigned, nullptr);
   ASSERT_NE(completed, nullptr);
-  EXPECT_EQ(assigned->prototype->GetDescriptor()->full_name(),
-            "ates.events.tasks.v1.TaskAssigned");
+  EXPECT_EQ(assigned->prototype->GetDescriptor()->full_name(), "ates.events.tasks.v1.TaskAssigned");
   EXPECT_EQ(completed->prototype->GetDescriptor()->full_name(),
             "ates.events.tasks.v1.TaskCompleted");
   EXPECT_EQ(reg.Find("tasks.task.created", 3), nullptr);

@@ -94,9 +94,9 @@ TEST(ValidateNewTask, TitleMayNotContainSquareBrackets) {
 }
 
 TEST(ValidateNewTask, TitleMayNotContainControlCharacters) {
-  for (std::string bad : {std::string("line\nbreak"), std::string("tab\there"),
-                          std::string("cr\rhere"), std::string("nul\0here", 8),
-                          std::string("del\x7fhere"), std::string("esc\x1b[0m")}) {
+  for (std::string bad :
+       {std::string("line\nbreak"), std::string("tab\there"), std::string("cr\rhere"),
+        std::string("nul\0here", 8), std::string("del\x7fhere"), std::string("esc\x1b[0m")}) {
     auto fields = Violations(WithTitle(bad));
     ASSERT_FALSE(fields.empty()) << "accepted a control character";
     for (const auto& f : fields) EXPECT_EQ(f, "title");
@@ -110,9 +110,8 @@ TEST(ValidateNewTask, JiraIdFormats) {
     EXPECT_THAT(Violations(WithJira(good)), IsEmpty()) << good;
     EXPECT_TRUE(IsValidJiraId(good)) << good;
   }
-  for (const char* bad : {"up-42", "Up-42", "UP42", "-42", "UP-", "-", "UP-4a", "2UP-4",
-                          "UP--4", "UP-4-2", " UP-42", "UP-42 ", "[UP-42]", "UP_42", "UP-+4",
-                          "ÜP-4"}) {
+  for (const char* bad : {"up-42", "Up-42", "UP42", "-42", "UP-", "-", "UP-4a", "2UP-4", "UP--4",
+                          "UP-4-2", " UP-42", "UP-42 ", "[UP-42]", "UP_42", "UP-+4", "ÜP-4"}) {
     EXPECT_THAT(Violations(WithJira(bad)), ElementsAre("jira_id")) << bad;
     EXPECT_FALSE(IsValidJiraId(bad)) << bad;
   }
