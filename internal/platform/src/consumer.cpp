@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <future>
 #include <set>
 
 #include "ates/platform/events.hpp"
@@ -19,6 +20,14 @@ namespace {
 constexpr std::string_view kInboxInsert =
     "INSERT INTO processed_events (consumer, event_id)"
     " SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id";
+// The common case, every id new: a plain INSERT costs about 40% less than one
+// with ON CONFLICT (no speculative insertion). It runs under a savepoint; a
+// unique violation (a redelivery, a duplicate) rolls back to it and kInboxInsert
+// sorts the batch out.
+constexpr std::string_view kInboxInsertAllNew =
+    "INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[])";
+constexpr std::string_view kInboxSavepoint = "SAVEPOINT inbox";
+constexpr std::string_view kInboxRollback = "ROLLBACK TO SAVEPOINT inbox";
 
 constexpr std::string_view kDeadLetterInsert =
     "INSERT INTO dead_letters (consumer, event_id, subject, event_type, event_version, stream_seq,"
@@ -31,6 +40,18 @@ std::string Header(natsMsg* msg, const char* key) {
   const char* value = nullptr;
   if (natsMsgHeader_Get(msg, key, &value) == NATS_OK && value) return value;
   return "";
+}
+
+struct Fetched {
+  natsStatus status = NATS_OK;
+  natsMsgList list{};
+};
+
+Fetched Fetch(natsSubscription* sub, int batch, std::chrono::milliseconds wait) {
+  Fetched f;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  f.status = natsSubscription_Fetch(&f.list, sub, batch, wait.count(), &err);
+  return f;
 }
 
 std::string AllHeaders(natsMsg* msg) {
@@ -129,29 +150,49 @@ void Consumer::EnsureSubscription() {
 
 void Consumer::Run() {
   int failures = 0;
+  // While a backlog lasts (the last fetch filled a whole batch), the next batch is
+  // fetched in the background while this one is applied, which overlaps the NATS
+  // and PostgreSQL round trips. Batches are still applied and acked one after the
+  // other, each after its commit.
+  std::future<Fetched> next;
+  auto drop_prefetched = [&] {
+    if (!next.valid()) return;
+    Fetched f = next.get();
+    // Back to the server at once rather than after the ack wait.
+    for (int i = 0; i < f.list.Count; ++i) natsMsg_Nak(f.list.Msgs[i], nullptr);
+    natsMsgList_Destroy(&f.list);
+  };
   while (running_) {
     try {
-      if (!nats_.Connected()) throw NatsError("nats not connected");
-      EnsureSubscription();
-      natsMsgList list{};
-      jsErrCode err = static_cast<jsErrCode>(0);
-      natsStatus s = natsSubscription_Fetch(&list, sub_, options_.batch_size,
-                                            options_.fetch_wait.count(), &err);
-      if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
-        natsMsgList_Destroy(&list);
+      Fetched f;
+      if (next.valid()) {
+        f = next.get();
+      } else {
+        if (!nats_.Connected()) throw NatsError("nats not connected");
+        EnsureSubscription();
+        f = Fetch(sub_, options_.batch_size, options_.fetch_wait);
+      }
+      if (f.status == NATS_TIMEOUT || (f.status == NATS_OK && f.list.Count == 0)) {
+        natsMsgList_Destroy(&f.list);
         failures = 0;
         continue;
       }
-      if (s != NATS_OK) {
-        natsMsgList_Destroy(&list);
-        throw NatsError("fetch: " + NatsStatusText(s));
+      if (f.status != NATS_OK) {
+        natsMsgList_Destroy(&f.list);
+        throw NatsError("fetch: " + NatsStatusText(f.status));
       }
-      std::vector<Delivery> batch(list.Count);
-      for (int i = 0; i < list.Count; ++i) {
-        batch[i].msg = list.Msgs[i];
-        list.Msgs[i] = nullptr;  // ownership moves to the batch
+      std::vector<Delivery> batch(f.list.Count);
+      for (int i = 0; i < f.list.Count; ++i) {
+        batch[i].msg = f.list.Msgs[i];
+        f.list.Msgs[i] = nullptr;  // ownership moves to the batch
       }
-      natsMsgList_Destroy(&list);
+      natsMsgList_Destroy(&f.list);
+      if (static_cast<int>(batch.size()) >= options_.batch_size && running_) {
+        next = std::async(std::launch::async,
+                          [sub = sub_, n = options_.batch_size, wait = options_.fetch_wait] {
+                            return Fetch(sub, n, wait);
+                          });
+      }
       try {
         ProcessBatch(batch);
       } catch (...) {
@@ -168,6 +209,7 @@ void Consumer::Run() {
       if (failures >= 3 && sub_) {
         // The subscription may be stale (e.g. the consumer was lost with the
         // server's store): bind again.
+        drop_prefetched();
         natsSubscription_Destroy(sub_);
         sub_ = nullptr;
       }
@@ -178,6 +220,8 @@ void Consumer::Run() {
       }
     }
   }
+  // Stopping: what was fetched ahead goes back to the server for the next run.
+  drop_prefetched();
 }
 
 void Consumer::ProcessBatch(std::vector<Delivery>& batch) {
@@ -294,14 +338,33 @@ void Consumer::Commit(std::vector<Delivery*>& items) {
   db_.InTransaction([&](pg::Transaction& tx) {
     fresh_count = 0;
     if (!ids.empty()) {
-      auto fresh = tx.Exec(kInboxInsert, {pg::Text(options_.name), pg::TextArray(ids)});
-      std::set<std::string, std::less<>> fresh_ids;
-      for (int i = 0; i < fresh.Rows(); ++i) fresh_ids.insert(fresh.String(i, 0));
+      const pg::Params inbox{pg::Text(options_.name), pg::TextArray(ids)};
+      bool all_new = false;
+      tx.Exec(kInboxSavepoint);
+      try {
+        tx.Exec(kInboxInsertAllNew, inbox);
+        all_new = true;
+      } catch (const pg::PgError& e) {
+        if (!e.IsUniqueViolation()) throw;
+        tx.Exec(kInboxRollback);
+      }
       std::vector<const InboundEvent*> to_apply;
-      for (Delivery* d : items) {
-        if (!d->dead_letter && fresh_ids.count(d->event.id)) {
-          fresh_ids.erase(d->event.id);  // a batch may carry the same id twice
-          to_apply.push_back(&d->event);
+      to_apply.reserve(ids.size());
+      pg::Result fresh;
+      if (!all_new) fresh = tx.Exec(kInboxInsert, inbox);
+      if (all_new || fresh.Rows() == static_cast<int>(ids.size())) {
+        // Every id was new (so no id came twice): apply them all.
+        for (Delivery* d : items) {
+          if (!d->dead_letter) to_apply.push_back(&d->event);
+        }
+      } else {
+        std::set<std::string, std::less<>> fresh_ids;
+        for (int i = 0; i < fresh.Rows(); ++i) fresh_ids.insert(fresh.String(i, 0));
+        for (Delivery* d : items) {
+          if (!d->dead_letter && fresh_ids.count(d->event.id)) {
+            fresh_ids.erase(d->event.id);  // a batch may carry the same id twice
+            to_apply.push_back(&d->event);
+          }
         }
       }
       fresh_count = to_apply.size();

@@ -23,9 +23,13 @@ constexpr std::string_view kInsertMany =
 
 constexpr std::string_view kTryLock = "SELECT pg_try_advisory_lock($1)";
 
+// $2: rows of the batch before, acknowledged but not yet taken off the outbox.
 constexpr std::string_view kSelectBatch =
     "SELECT seq, id, event_type, event_version, payload, correlation_id, causation_id,"
-    " occurred_at, aggregate_id FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1";
+    " occurred_at, aggregate_id FROM outbox"
+    " WHERE published_at IS NULL AND seq <> ALL($2::bigint[]) ORDER BY seq LIMIT $1";
+
+constexpr std::string_view kNoSort = "SELECT set_config('enable_sort', 'off', true)";
 
 constexpr std::string_view kDeletePublished = "DELETE FROM outbox WHERE seq = ANY($1::bigint[])";
 constexpr std::string_view kMarkPublished =
@@ -35,6 +39,34 @@ constexpr std::string_view kDeleteExpired =
 constexpr std::string_view kLag =
     "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)"
     " FROM outbox WHERE published_at IS NULL";
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A bytea column in text format into `out` (reused across rows, no allocation
+// per row): PostgreSQL's hex output "\x4a6f..", else libpq's general decoder.
+void DecodeBytea(const pg::Result& rows, int row, int col, std::string& out) {
+  std::string_view text = rows.Text(row, col);
+  if (text.size() >= 2 && text[0] == '\\' && text[1] == 'x' && text.size() % 2 == 0) {
+    size_t n = (text.size() - 2) / 2;
+    out.resize(n);
+    bool ok = true;
+    for (size_t i = 0; i < n; ++i) {
+      int hi = HexDigit(text[2 + 2 * i]), lo = HexDigit(text[3 + 2 * i]);
+      if (hi < 0 || lo < 0) {
+        ok = false;
+        break;
+      }
+      out[i] = static_cast<char>((hi << 4) | lo);
+    }
+    if (ok) return;
+  }
+  out = rows.Bytes(row, col);
+}
 
 int64_t KeyFor(const std::string& producer) {
   // FNV-1a: a stable lock id per service, distinct from the migration lock.
@@ -149,101 +181,138 @@ void OutboxRelay::OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, vo
 }
 
 int OutboxRelay::PublishBatch() {
-  auto rows = conn_.Exec(kSelectBatch, {pg::Int(options_.batch_size)});
-  int n = rows.Rows();
-  if (n == 0) return 0;
-  {
-    std::lock_guard lock(ack_mu_);
-    acked_.assign(n, 0);
-    ack_pending_ = n;
-    index_of_.clear();
-    for (int i = 0; i < n; ++i) index_of_.emplace(rows.String(i, 1), i);
-  }
-  int sent = 0;
-  for (int i = 0; i < n; ++i) {
-    std::string subject = rows.String(i, 2);
-    std::string payload = rows.Bytes(i, 4);
-    std::string id = rows.String(i, 1);
-    natsMsg* msg = nullptr;
-    natsMsg_Create(&msg, subject.c_str(), nullptr, payload.data(),
-                   static_cast<int>(payload.size()));
-    natsMsgHeader_Set(msg, events::kHeaderMsgId, id.c_str());
-    natsMsgHeader_Set(msg, events::kHeaderName, subject.c_str());
-    natsMsgHeader_Set(msg, events::kHeaderVersion, rows.String(i, 3).c_str());
-    natsMsgHeader_Set(msg, events::kHeaderProducer, options_.producer.c_str());
-    // PostgreSQL's text form "2026-11-25 22:45:53.123+00" -> RFC 3339.
-    std::string occurred = rows.String(i, 7);
-    if (occurred.size() > 10) occurred[10] = 'T';
-    natsMsgHeader_Set(msg, events::kHeaderOccurredAt, occurred.c_str());
-    auto corr = rows.String(i, 5);
-    natsMsgHeader_Set(msg, events::kHeaderCorrelationId, corr.empty() ? id.c_str() : corr.c_str());
-    auto caus = rows.String(i, 6);
-    if (!caus.empty()) natsMsgHeader_Set(msg, events::kHeaderCausationId, caus.c_str());
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    po.MsgId = id.c_str();
-    natsStatus s = js_PublishMsgAsync(js_, &msg, &po);
-    if (s != NATS_OK) {
-      if (msg) natsMsg_Destroy(msg);
-      std::lock_guard lock(ack_mu_);
-      acked_[i] = -1;
-      --ack_pending_;
-      break;
-    }
-    ++sent;
-  }
-  {
-    std::lock_guard lock(ack_mu_);
-    for (int i = sent; i < n; ++i) {
-      if (acked_[i] == 0) {
-        acked_[i] = -1;
-        --ack_pending_;
-      }
-    }
-  }
-  jsPubOptions wait;
-  jsPubOptions_Init(&wait);
-  wait.MaxWait = options_.ack_timeout.count();
-  natsStatus s = js_PublishAsyncComplete(js_, &wait);
-  if (s != NATS_OK) {
-    // Give up on what is still in flight; it is sent again and JetStream
-    // drops the duplicates by Nats-Msg-Id.
-    natsMsgList pending;
-    if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) natsMsgList_Destroy(&pending);
-  }
-  int prefix = 0;
-  {
-    std::unique_lock lock(ack_mu_);
-    // Callbacks already running finish quickly; never wait past the ack timeout.
-    ack_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return ack_pending_ == 0; });
-    while (prefix < n && acked_[prefix] == 1) ++prefix;
-    acked_.clear();
-    index_of_.clear();
-  }
-  if (prefix > 0) {
-    std::vector<int64_t> seqs;
-    seqs.reserve(prefix);
-    for (int i = 0; i < prefix; ++i) seqs.push_back(rows.Int(i, 0));
+  // Publishes batch after batch while the outbox is full (for about a second, so
+  // that Run's housekeeping still happens). The rows of an acknowledged batch are
+  // deleted (or marked) while the next batch's acks are in flight, which overlaps
+  // the database and JetStream round trips; the next SELECT skips them meanwhile.
+  // A batch is published only after the one before it was fully acknowledged, so
+  // the order is the same as batch by batch.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  std::vector<int64_t> done;  // acknowledged rows not yet taken off the outbox
+  std::map<std::string, int> done_per_stream;
+  int total = 0;
+  auto take_off = [&] {
+    if (done.empty()) return;
     conn_.Exec(options_.retention.count() == 0 ? kDeletePublished : kMarkPublished,
-               {pg::IntArray(seqs)});
-    published_ += prefix;
+               {pg::IntArray(done)});
+    published_ += done.size();
+    total += static_cast<int>(done.size());
     if (metrics_) {
-      std::map<std::string, int> per_stream;
-      for (int i = 0; i < prefix; ++i) ++per_stream[events::StreamFor(rows.Text(i, 2))];
-      for (const auto& [stream, count] : per_stream) {
+      for (const auto& [stream, count] : done_per_stream) {
         metrics_->EventsPublished(stream).Increment(count);
       }
     }
+    done.clear();
+    done_per_stream.clear();
+  };
+
+  std::string payload;
+  std::string occurred;
+  for (;;) {
+    // Without statistics (a burst into a just-vacuumed outbox) the planner would
+    // sort the whole backlog for every batch; the partial index is in seq order.
+    // set_config(.., true) lasts until the pipeline's implicit transaction ends
+    // (an explicit BEGIN would leave the session in an aborted block on error).
+    auto selected = conn_.ExecPipeline(
+        {{kNoSort, {}}, {kSelectBatch, {pg::Int(options_.batch_size), pg::IntArray(done)}}});
+    const pg::Result& rows = selected[1];
+    int n = rows.Rows();
+    if (n == 0) {
+      take_off();
+      return total;
+    }
+    {
+      std::lock_guard lock(ack_mu_);
+      acked_.assign(n, 0);
+      ack_pending_ = n;
+      index_of_.clear();
+      for (int i = 0; i < n; ++i) index_of_.emplace(rows.Text(i, 1), i);
+    }
+    int sent = 0;
+    for (int i = 0; i < n; ++i) {
+      // Text() views libpq's values, which are NUL-terminated.
+      const char* id = rows.Text(i, 1).data();
+      const char* subject = rows.Text(i, 2).data();
+      DecodeBytea(rows, i, 4, payload);
+      natsMsg* msg = nullptr;
+      natsStatus s =
+          natsMsg_Create(&msg, subject, nullptr, payload.data(), static_cast<int>(payload.size()));
+      if (s == NATS_OK) {
+        // Nats-Msg-Id comes from the publish options below.
+        natsMsgHeader_Set(msg, events::kHeaderName, subject);
+        natsMsgHeader_Set(msg, events::kHeaderVersion, rows.Text(i, 3).data());
+        natsMsgHeader_Set(msg, events::kHeaderProducer, options_.producer.c_str());
+        // PostgreSQL's text form "2026-11-25 22:45:53.123+00" -> RFC 3339.
+        occurred.assign(rows.Text(i, 7));
+        if (occurred.size() > 10) occurred[10] = 'T';
+        natsMsgHeader_Set(msg, events::kHeaderOccurredAt, occurred.c_str());
+        auto corr = rows.Text(i, 5);
+        natsMsgHeader_Set(msg, events::kHeaderCorrelationId, corr.empty() ? id : corr.data());
+        auto caus = rows.Text(i, 6);
+        if (!caus.empty()) natsMsgHeader_Set(msg, events::kHeaderCausationId, caus.data());
+        jsPubOptions po;
+        jsPubOptions_Init(&po);
+        po.MsgId = id;
+        s = js_PublishMsgAsync(js_, &msg, &po);
+      }
+      if (s != NATS_OK) {
+        if (msg) natsMsg_Destroy(msg);
+        std::lock_guard lock(ack_mu_);
+        acked_[i] = -1;
+        --ack_pending_;
+        break;
+      }
+      ++sent;
+    }
+    {
+      std::lock_guard lock(ack_mu_);
+      for (int i = sent; i < n; ++i) {
+        if (acked_[i] == 0) {
+          acked_[i] = -1;
+          --ack_pending_;
+        }
+      }
+    }
+    // The previous batch was fully acknowledged: take it off while this one flies.
+    take_off();
+    jsPubOptions wait;
+    jsPubOptions_Init(&wait);
+    wait.MaxWait = options_.ack_timeout.count();
+    natsStatus s = js_PublishAsyncComplete(js_, &wait);
+    if (s != NATS_OK) {
+      // Give up on what is still in flight; it is sent again and JetStream
+      // drops the duplicates by Nats-Msg-Id.
+      natsMsgList pending;
+      if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) natsMsgList_Destroy(&pending);
+    }
+    int prefix = 0;
+    {
+      std::unique_lock lock(ack_mu_);
+      // Callbacks already running finish quickly; never wait past the ack timeout.
+      ack_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return ack_pending_ == 0; });
+      while (prefix < n && acked_[prefix] == 1) ++prefix;
+      acked_.clear();
+      index_of_.clear();
+    }
+    for (int i = 0; i < prefix; ++i) {
+      done.push_back(rows.Int(i, 0));
+      if (metrics_) ++done_per_stream[events::StreamFor(rows.Text(i, 2))];
+    }
+    if (prefix < n) {
+      take_off();
+      throw NatsError("publish of outbox batch incomplete: " + std::to_string(prefix) + "/" +
+                      std::to_string(n) + " acknowledged (" + NatsStatusText(s) + ")");
+    }
+    if (n < options_.batch_size || !running_ || std::chrono::steady_clock::now() >= deadline) {
+      take_off();
+      return total;
+    }
   }
-  if (prefix < n) {
-    throw NatsError("publish of outbox batch incomplete: " + std::to_string(prefix) + "/" +
-                    std::to_string(n) + " acknowledged (" + NatsStatusText(s) + ")");
-  }
-  return prefix;
 }
 
 void OutboxRelay::Run() {
   int failures = 0;
+  std::chrono::steady_clock::time_point last_lag{};
   while (running_) {
     try {
       conn_.EnsureConnected();
@@ -260,7 +329,11 @@ void OutboxRelay::Run() {
         conn_.Exec(kDeleteExpired,
                    {pg::Text(std::to_string(options_.retention.count()) + " milliseconds")});
       }
-      if (metrics_) {
+      // The lag is a count over the whole backlog: while catching up, at most
+      // once a second.
+      auto now = std::chrono::steady_clock::now();
+      if (metrics_ && (n < options_.batch_size || now - last_lag >= std::chrono::seconds(1))) {
+        last_lag = now;
         auto lag = conn_.Exec(kLag);
         metrics_->OutboxLag().Set(static_cast<double>(lag.Int(0, 0)));
         metrics_->OutboxOldestAge().Set(std::stod(lag.String(0, 1)));

@@ -1,0 +1,53 @@
+#pragma once
+
+// Shared helpers of the benchmark programs: settings from the environment,
+// wall-clock timing and the figure lines that scripts/bench.sh collects.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+typedef struct __natsConnection natsConnection;
+typedef struct __jsCtx jsCtx;
+
+namespace ates::bench {
+
+// Settings, from ATES_BENCH_* variables or --key=value flags (flags win).
+struct Settings {
+  std::string pg_url;       // ATES_BENCH_PG_URL, --pg
+  std::string nats_url;     // ATES_BENCH_NATS_URL, --nats
+  int64_t events = 200000;  // ATES_BENCH_EVENTS, --events
+  std::string results;      // ATES_BENCH_RESULTS, --results: TSV file the figures are appended to
+};
+Settings ParseSettings(int argc, char** argv);
+
+class Stopwatch {
+ public:
+  Stopwatch() : start_(std::chrono::steady_clock::now()) {}
+  double Seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+// "48,700"
+std::string Grouped(int64_t value);
+
+// Prints `label: N unit in S s = R unit/s` and appends a row to the results file.
+// `key` orders and names the row in the final table.
+void Report(const Settings& s, std::string_view key, std::string_view label, int64_t count,
+            std::string_view unit, double seconds);
+
+// Prints an informational line (not a figure), prefixed with the program name.
+void Note(std::string_view text);
+
+// Throws std::runtime_error with `what` and the nats status text unless s == NATS_OK.
+void CheckNats(int status, std::string_view what);
+
+// A 200-byte pseudo-random printable payload with a counter folded in.
+std::string Payload(int64_t i, size_t size = 200);
+
+}  // namespace ates::bench
