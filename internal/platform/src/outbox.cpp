@@ -26,7 +26,8 @@ constexpr std::string_view kTryLock = "SELECT pg_try_advisory_lock($1)";
 // $2: rows of the batch before, acknowledged but not yet taken off the outbox.
 constexpr std::string_view kSelectBatch =
     "SELECT seq, id, event_type, event_version, payload, correlation_id, causation_id,"
-    " occurred_at, aggregate_id FROM outbox"
+    " to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    " aggregate_id FROM outbox"
     " WHERE published_at IS NULL AND seq <> ALL($2::bigint[]) ORDER BY seq LIMIT $1";
 
 constexpr std::string_view kNoSort = "SELECT set_config('enable_sort', 'off', true)";
@@ -243,8 +244,7 @@ int OutboxRelay::PublishBatch() {
         natsMsgHeader_Set(msg, events::kHeaderVersion, rows.Text(i, 3).data());
         natsMsgHeader_Set(msg, events::kHeaderProducer, options_.producer.c_str());
         // PostgreSQL's text form "2026-11-25 22:45:53.123+00" -> RFC 3339.
-        occurred.assign(rows.Text(i, 7));
-        if (occurred.size() > 10) occurred[10] = 'T';
+        occurred.assign(rows.Text(i, 7));  // RFC 3339, UTC
         natsMsgHeader_Set(msg, events::kHeaderOccurredAt, occurred.c_str());
         auto corr = rows.Text(i, 5);
         natsMsgHeader_Set(msg, events::kHeaderCorrelationId, corr.empty() ? id : corr.data());
