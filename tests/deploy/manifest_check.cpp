@@ -1,0 +1,461 @@
+// Checks the output of `kubectl kustomize deploy/k8s/overlays/<overlay>`:
+//
+//   deploy_manifest_check OVERLAY RENDERED.yaml
+//
+// OVERLAY is dev, prod or base. Every document must parse and name its kind;
+// every Deployment has gRPC liveness/readiness probes on a numeric port that
+// the daemon really listens on (ATES_GRPC_LISTEN of its ConfigMap), resource
+// requests and limits for every container, the recommended
+// app.kubernetes.io/{name,instance,component,part-of} labels, a non-root
+// read-only root file system and a termination grace period; every workload
+// container has resources and a non-root read-only securityContext; every
+// daemon has a Service that selects its pods and exposes the gRPC port;
+// ConfigMaps and Secrets referenced by pods exist (Secrets: in dev); in prod
+// no Secret with data and no credentials in ConfigMaps, and each daemon runs
+// as several replicas. Prints every violation and exits 1 if there is one.
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+const std::vector<std::string> kDaemons = {"ates-auth", "ates-tasks", "ates-billing",
+                                           "ates-analytics", "ates-scheduler"};
+const std::vector<std::string> kRecommendedLabels = {
+    "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of"};
+
+std::vector<std::string> g_errors;
+
+// n[path...], or a Null node when any step is missing (yaml-cpp throws on
+// indexing a missing key's result, so every nested lookup goes through here).
+YAML::Node At(const YAML::Node& root, std::initializer_list<const char*> path) {
+  YAML::Node n = root;
+  for (const char* key : path) {
+    if (!n || !n.IsMap()) return YAML::Node();
+    const YAML::Node& cn = n;
+    YAML::Node next = cn[key];
+    if (!next) return YAML::Node();
+    n.reset(next);  // rebind (operator= would overwrite the node itself)
+  }
+  return n;
+}
+
+bool Present(const YAML::Node& n) { return n && !n.IsNull(); }
+
+void Fail(const std::string& where, const std::string& what) {
+  g_errors.push_back(where + ": " + what);
+}
+
+std::string Str(const YAML::Node& n) {
+  if (!n || !n.IsScalar()) return "";
+  return n.Scalar();
+}
+
+bool IsInt(const YAML::Node& n) {
+  if (!n || !n.IsScalar() || n.Tag() == "!") return false;  // a quoted string is tagged "!"
+  static const std::regex kInt("^[0-9]+$");
+  return std::regex_match(n.Scalar(), kInt);
+}
+
+bool IsTrue(const YAML::Node& n) {
+  return n && n.IsScalar() && n.Tag() != "!" && n.Scalar() == "true";
+}
+
+std::map<std::string, std::string> Map(const YAML::Node& n) {
+  std::map<std::string, std::string> out;
+  if (n && n.IsMap()) {
+    for (const auto& kv : n) out[kv.first.Scalar()] = Str(kv.second);
+  }
+  return out;
+}
+
+std::string Id(const YAML::Node& doc) {
+  return Str(At(doc, {"kind"})) + "/" + Str(At(doc, {"metadata", "name"}));
+}
+
+// The port of a "host:port" listen address, or -1.
+int PortOf(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return -1;
+  try {
+    return std::stoi(listen.substr(colon + 1));
+  } catch (...) {
+    return -1;
+  }
+}
+
+struct Rendered {
+  std::vector<YAML::Node> docs;
+  std::map<std::string, YAML::Node> by_id;  // kind/name
+  YAML::Node Find(const std::string& kind, const std::string& name) const {
+    auto it = by_id.find(kind + "/" + name);
+    return it == by_id.end() ? YAML::Node() : it->second;
+  }
+};
+
+// Resources and security of one container of a workload.
+void CheckContainer(const std::string& where, const YAML::Node& c, const YAML::Node& pod_sc) {
+  const auto& res = At(c, {"resources"});
+  for (const char* part : {"requests", "limits"}) {
+    for (const char* what : {"cpu", "memory"}) {
+      if (Str(At(res, {part, what})).empty()) {
+        Fail(where, std::string("no resources.") + part + "." + what);
+      }
+    }
+  }
+  const auto& sc = At(c, {"securityContext"});
+  if (!IsTrue(At(sc, {"readOnlyRootFilesystem"}))) {
+    Fail(where, "securityContext.readOnlyRootFilesystem is not true");
+  }
+  // The container's setting wins over the pod's.
+  const auto own = At(sc, {"runAsNonRoot"});
+  bool non_root = Present(own) ? IsTrue(own) : IsTrue(At(pod_sc, {"runAsNonRoot"}));
+  if (!non_root) Fail(where, "runAsNonRoot is not true (container or pod securityContext)");
+  if (Present(At(sc, {"runAsUser"})) && Str(At(sc, {"runAsUser"})) == "0")
+    Fail(where, "runAsUser 0");
+  if (Present(At(pod_sc, {"runAsUser"})) && Str(At(pod_sc, {"runAsUser"})) == "0")
+    Fail(where, "pod runAsUser 0");
+  if (IsTrue(At(sc, {"privileged"}))) Fail(where, "privileged");
+  if (Present(At(sc, {"allowPrivilegeEscalation"})) &&
+      IsTrue(At(sc, {"allowPrivilegeEscalation"}))) {
+    Fail(where, "allowPrivilegeEscalation");
+  }
+}
+
+void CheckProbe(const std::string& where, const std::string& which, const YAML::Node& probe,
+                const std::set<int>& container_ports, int grpc_listen_port) {
+  if (!Present(probe)) {
+    Fail(where, "no " + which);
+    return;
+  }
+  const auto& grpc = At(probe, {"grpc"});
+  if (!Present(grpc) || !grpc.IsMap()) {
+    Fail(where, which + " is not a grpc probe");
+    return;
+  }
+  if (!IsInt(At(grpc, {"port"}))) {
+    Fail(where, which + ".grpc.port is not a number: '" + Str(At(grpc, {"port"})) + "'");
+    return;
+  }
+  int port = std::stoi(Str(At(grpc, {"port"})));
+  if (!container_ports.count(port)) {
+    Fail(where, which + " port " + std::to_string(port) + " is not a containerPort");
+  }
+  if (grpc_listen_port > 0 && port != grpc_listen_port) {
+    Fail(where, which + " port " + std::to_string(port) + " but the daemon listens on " +
+                    std::to_string(grpc_listen_port) + " (ATES_GRPC_LISTEN)");
+  }
+}
+
+// Values the pod gets from its envFrom ConfigMaps and plain env.
+std::map<std::string, std::string> EnvOf(const Rendered& r, const YAML::Node& c) {
+  std::map<std::string, std::string> env;
+  if (Present(At(c, {"envFrom"}))) {
+    for (const auto& from : At(c, {"envFrom"})) {
+      if (Present(At(from, {"configMapRef"}))) {
+        auto cm = r.Find("ConfigMap", Str(At(from, {"configMapRef", "name"})));
+        for (auto& [k, v] : Map(At(cm, {"data"}))) env[k] = v;
+      }
+    }
+  }
+  if (Present(At(c, {"env"}))) {
+    for (const auto& e : At(c, {"env"})) {
+      if (Present(At(e, {"value"}))) env[Str(At(e, {"name"}))] = Str(At(e, {"value"}));
+    }
+  }
+  return env;
+}
+
+// ConfigMaps and Secrets a pod refers to must exist (Secrets only where the
+// overlay is meant to carry them).
+void CheckReferences(const Rendered& r, const std::string& where, const YAML::Node& pod,
+                     bool secrets_in_repo) {
+  auto need = [&](const std::string& kind, const YAML::Node& ref) {
+    if (!Present(ref)) return;
+    std::string name = Str(At(ref, {"name"}));
+    if (IsTrue(At(ref, {"optional"}))) return;
+    if (kind == "Secret" && !secrets_in_repo) return;
+    if (!Present(r.Find(kind, name)))
+      Fail(where, "refers to a missing " + kind + " '" + name + "'");
+  };
+  for (const char* list : {"containers", "initContainers"}) {
+    if (!Present(At(pod, {list}))) continue;
+    for (const auto& c : At(pod, {list})) {
+      if (Present(At(c, {"envFrom"}))) {
+        for (const auto& from : At(c, {"envFrom"})) {
+          need("ConfigMap", At(from, {"configMapRef"}));
+          need("Secret", At(from, {"secretRef"}));
+        }
+      }
+      if (Present(At(c, {"env"}))) {
+        for (const auto& e : At(c, {"env"})) {
+          need("ConfigMap", At(e, {"valueFrom", "configMapKeyRef"}));
+          need("Secret", At(e, {"valueFrom", "secretKeyRef"}));
+        }
+      }
+    }
+  }
+  if (Present(At(pod, {"volumes"}))) {
+    for (const auto& v : At(pod, {"volumes"})) {
+      need("ConfigMap", At(v, {"configMap"}));
+      if (Present(At(v, {"secret"}))) {
+        YAML::Node ref(YAML::NodeType::Map);
+        ref["name"] = Str(At(v, {"secret", "secretName"}));
+        if (Present(At(v, {"secret", "optional"}))) ref["optional"] = At(v, {"secret", "optional"});
+        need("Secret", ref);
+      }
+    }
+  }
+}
+
+void CheckDeployment(const Rendered& r, const YAML::Node& d, const std::string& overlay) {
+  const std::string where = Id(d);
+  auto labels = Map(At(d, {"metadata", "labels"}));
+  const auto& tmpl = At(d, {"spec", "template"});
+  auto pod_labels = Map(At(tmpl, {"metadata", "labels"}));
+  for (const auto& l : kRecommendedLabels) {
+    if (labels[l].empty()) Fail(where, "no label " + l);
+    if (pod_labels[l].empty()) Fail(where, "pod template has no label " + l);
+  }
+  for (auto& [k, v] : Map(At(d, {"spec", "selector", "matchLabels"}))) {
+    if (pod_labels[k] != v) Fail(where, "selector " + k + "=" + v + " does not match the pods");
+  }
+  const auto& pod = At(tmpl, {"spec"});
+  const auto& grace = At(pod, {"terminationGracePeriodSeconds"});
+  if (!IsInt(grace) || std::stoi(Str(grace)) <= 0) {
+    Fail(where, "no positive terminationGracePeriodSeconds");
+  }
+  if (!IsTrue(At(pod, {"securityContext", "runAsNonRoot"}))) {
+    Fail(where, "pod securityContext.runAsNonRoot is not true");
+  }
+  if (!Present(At(pod, {"containers"})) || At(pod, {"containers"}).size() == 0) {
+    Fail(where, "no containers");
+    return;
+  }
+  for (const auto& c : At(pod, {"containers"})) {
+    std::string cw = where + " container " + Str(At(c, {"name"}));
+    CheckContainer(cw, c, At(pod, {"securityContext"}));
+    std::set<int> ports;
+    if (Present(At(c, {"ports"}))) {
+      for (const auto& p : At(c, {"ports"})) {
+        if (IsInt(At(p, {"containerPort"}))) ports.insert(std::stoi(Str(At(p, {"containerPort"}))));
+      }
+    }
+    auto env = EnvOf(r, c);
+    int listen_port = env.count("ATES_GRPC_LISTEN") ? PortOf(env["ATES_GRPC_LISTEN"]) : -1;
+    if (listen_port < 0) Fail(cw, "no ATES_GRPC_LISTEN in its ConfigMap or env");
+    CheckProbe(cw, "livenessProbe", At(c, {"livenessProbe"}), ports, listen_port);
+    CheckProbe(cw, "readinessProbe", At(c, {"readinessProbe"}), ports, listen_port);
+    if (env.count("ATES_ADMIN_LISTEN") && !env["ATES_ADMIN_LISTEN"].empty() &&
+        !ports.count(PortOf(env["ATES_ADMIN_LISTEN"]))) {
+      Fail(cw, "ATES_ADMIN_LISTEN " + env["ATES_ADMIN_LISTEN"] + " is not a containerPort");
+    }
+    // Addresses of other parts must be Services of this rendering.
+    for (const char* key : {"ATES_AUTH_KEYS_URL", "ATES_NATS_URL"}) {
+      if (!env.count(key)) continue;
+      std::string url = env[key];
+      auto scheme = url.find("://");
+      std::string hostport = scheme == std::string::npos ? url : url.substr(scheme + 3);
+      hostport = hostport.substr(0, hostport.find_first_of("/,"));
+      std::string host = hostport.substr(0, hostport.rfind(':'));
+      host = host.substr(0, host.find('.'));
+      auto svc = r.Find("Service", host);
+      if (!Present(svc)) {
+        Fail(cw, std::string(key) + " " + url + " names no Service of this rendering");
+        continue;
+      }
+      int port = PortOf(hostport);
+      bool exposed = false;
+      for (const auto& p : At(svc, {"spec", "ports"}))
+        exposed |= Str(At(p, {"port"})) == std::to_string(port);
+      if (!exposed) Fail(cw, std::string(key) + " " + url + ": the Service has no such port");
+    }
+  }
+  if (Present(At(pod, {"initContainers"}))) {
+    for (const auto& c : At(pod, {"initContainers"})) {
+      CheckContainer(where + " initContainer " + Str(At(c, {"name"})), c,
+                     At(pod, {"securityContext"}));
+    }
+  }
+  if (overlay == "prod") {
+    const auto& replicas = At(d, {"spec", "replicas"});
+    if (!IsInt(replicas) || std::stoi(Str(replicas)) < 2) {
+      Fail(where, "fewer than 2 replicas in prod");
+    }
+  }
+}
+
+void CheckOtherWorkload(const YAML::Node& w) {
+  const auto& pod = At(w, {"kind"}).Scalar() == "CronJob"
+                        ? At(w, {"spec", "jobTemplate", "spec", "template", "spec"})
+                        : At(w, {"spec", "template", "spec"});
+  for (const char* list : {"containers", "initContainers"}) {
+    if (!Present(At(pod, {list}))) continue;
+    for (const auto& c : At(pod, {list})) {
+      CheckContainer(Id(w) + " container " + Str(At(c, {"name"})), c, At(pod, {"securityContext"}));
+    }
+  }
+}
+
+void CheckService(const Rendered& r, const std::string& daemon) {
+  auto d = r.Find("Deployment", daemon);
+  auto s = r.Find("Service", daemon);
+  if (!Present(d)) {
+    Fail("Deployment/" + daemon, "missing");
+    return;
+  }
+  if (!Present(s)) {
+    Fail("Service/" + daemon, "missing: every daemon needs a Service");
+    return;
+  }
+  auto pod_labels = Map(At(d, {"spec", "template", "metadata", "labels"}));
+  auto selector = Map(At(s, {"spec", "selector"}));
+  if (selector.empty()) Fail(Id(s), "no selector");
+  for (auto& [k, v] : selector) {
+    if (pod_labels[k] != v) Fail(Id(s), "selector " + k + "=" + v + " does not select " + daemon);
+  }
+  for (const auto& l : kRecommendedLabels) {
+    if (Map(At(s, {"metadata", "labels"}))[l].empty()) Fail(Id(s), "no label " + l);
+  }
+  // Every target port is a port of the container (by name or number), and
+  // the gRPC port (the probes') is among them.
+  std::map<std::string, int> named;
+  std::set<int> numbers;
+  int probe_port = -1;
+  for (const auto& c : At(d, {"spec", "template", "spec", "containers"})) {
+    if (Present(At(c, {"ports"}))) {
+      for (const auto& p : At(c, {"ports"})) {
+        int n = IsInt(At(p, {"containerPort"})) ? std::stoi(Str(At(p, {"containerPort"}))) : -1;
+        numbers.insert(n);
+        if (Present(At(p, {"name"}))) named[Str(At(p, {"name"}))] = n;
+      }
+    }
+    if (IsInt(At(c, {"readinessProbe", "grpc", "port"}))) {
+      probe_port = std::stoi(Str(At(c, {"readinessProbe", "grpc", "port"})));
+    }
+  }
+  bool grpc_exposed = false;
+  if (!Present(At(s, {"spec", "ports"})) || At(s, {"spec", "ports"}).size() == 0)
+    Fail(Id(s), "no ports");
+  for (const auto& p : At(s, {"spec", "ports"})) {
+    const auto& target = At(p, {"targetPort"}) ? At(p, {"targetPort"}) : At(p, {"port"});
+    int port = -1;
+    if (IsInt(target)) {
+      port = std::stoi(Str(target));
+    } else if (named.count(Str(target))) {
+      port = named[Str(target)];
+    }
+    if (!numbers.count(port)) {
+      Fail(Id(s), "targetPort '" + Str(target) + "' is no container port of " + daemon);
+    }
+    grpc_exposed |= port == probe_port;
+  }
+  if (!grpc_exposed) Fail(Id(s), "does not expose the gRPC port of " + daemon);
+}
+
+void CheckSecretsAndConfig(const Rendered& r, const std::string& overlay) {
+  static const std::regex kCredentialUrl("[a-z]+://[^/@\\s:]+:[^/@\\s]+@");
+  for (const auto& doc : r.docs) {
+    std::string kind = Str(At(doc, {"kind"}));
+    if (kind == "Secret" && overlay == "prod") {
+      for (const char* field : {"data", "stringData"}) {
+        if (doc[field] && doc[field].IsMap() && doc[field].size() > 0) {
+          Fail(Id(doc),
+               std::string("a Secret with ") + field + " in prod (secrets never in the repo)");
+        }
+      }
+    }
+    if (kind == "ConfigMap") {
+      for (auto& [k, v] : Map(At(doc, {"data"}))) {
+        if (std::regex_search(v, kCredentialUrl)) {
+          Fail(Id(doc), "key " + k + " holds credentials in a URL (use a Secret)");
+        }
+        std::string upper = k;
+        for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        if (upper.find("PASSWORD") != std::string::npos ||
+            upper.find("SIGNING_KEY_SEED") != std::string::npos) {
+          Fail(Id(doc), "key " + k + " is a secret in a ConfigMap");
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int Check(int argc, char** argv) {
+  if (argc != 3) {
+    std::cerr << "usage: deploy_manifest_check dev|prod|base RENDERED.yaml\n";
+    return 2;
+  }
+  const std::string overlay = argv[1];
+  Rendered r;
+  try {
+    r.docs = YAML::LoadAllFromFile(argv[2]);
+  } catch (const std::exception& e) {
+    std::cerr << argv[2] << ": does not parse as YAML: " << e.what() << "\n";
+    return 1;
+  }
+  int index = 0;
+  std::vector<YAML::Node> docs;
+  for (const auto& doc : r.docs) {
+    ++index;
+    if (!doc || doc.IsNull()) continue;
+    std::string where = "document " + std::to_string(index);
+    if (!doc.IsMap()) {
+      Fail(where, "not a mapping");
+      continue;
+    }
+    if (Str(At(doc, {"apiVersion"})).empty()) Fail(where, "no apiVersion");
+    if (Str(At(doc, {"kind"})).empty()) Fail(where, "no kind");
+    if (Str(At(doc, {"metadata", "name"})).empty()) Fail(where, "no metadata.name");
+    if (!r.by_id.emplace(Id(doc), doc).second) Fail(Id(doc), "defined twice");
+    docs.push_back(doc);
+  }
+  r.docs = docs;
+  if (r.docs.empty()) Fail(argv[2], "no documents");
+
+  int deployments = 0, workloads = 0;
+  for (const auto& doc : r.docs) {
+    std::string kind = Str(At(doc, {"kind"}));
+    const YAML::Node* pod_spec = nullptr;
+    YAML::Node pod;
+    if (kind == "Deployment") {
+      ++deployments;
+      CheckDeployment(r, doc, overlay);
+    } else if (kind == "StatefulSet" || kind == "Job" || kind == "DaemonSet" || kind == "CronJob") {
+      ++workloads;
+      CheckOtherWorkload(doc);
+    }
+    if (kind == "Deployment" || kind == "StatefulSet" || kind == "Job" || kind == "DaemonSet") {
+      pod = At(doc, {"spec", "template", "spec"});
+      pod_spec = &pod;
+    }
+    if (pod_spec) CheckReferences(r, Id(doc), *pod_spec, overlay == "dev");
+  }
+  for (const auto& daemon : kDaemons) CheckService(r, daemon);
+  CheckSecretsAndConfig(r, overlay);
+
+  for (const auto& e : g_errors) std::cerr << overlay << ": " << e << "\n";
+  std::cout << overlay << ": " << r.docs.size() << " documents, " << deployments << " Deployments, "
+            << workloads << " other workloads: "
+            << (g_errors.empty() ? "ok" : std::to_string(g_errors.size()) + " problems") << "\n";
+  return g_errors.empty() ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return Check(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "deploy_manifest_check: unexpected structure: " << e.what() << "\n";
+    return 1;
+  }
+}
