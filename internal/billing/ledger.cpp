@@ -86,7 +86,9 @@ constexpr std::string_view kRecordEmptyClose =
     " VALUES ($1, now(), $2) ON CONFLICT DO NOTHING";
 
 // Pays out every positive amount due at the end of $1: the balance minus the
-// postings of later (still open) days. One payout per account and date.
+// postings of later (still open) days. One payout per account and date. Every
+// balance is looked at: one that is negative by now may still have been
+// positive at the end of $1.
 constexpr std::string_view kClose =
     "WITH cyc AS ("
     "  INSERT INTO billing_cycles (business_date, closed_at, close_event_id)"
@@ -95,7 +97,7 @@ constexpr std::string_view kClose =
     "  SELECT b.account_id, b.balance_cents - COALESCE(("
     "    SELECT sum(d.amount_cents) FROM daily_totals d"
     "    WHERE d.account_id = b.account_id AND d.business_date > $1::date), 0) AS amount"
-    "  FROM balances b, cyc WHERE b.account_id <> $4::uuid AND b.balance_cents > 0),"
+    "  FROM balances b, cyc WHERE b.account_id <> $4::uuid),"
     " p AS ("
     "  INSERT INTO payouts (id, account_id, business_date, amount_cents, paid_at)"
     "  SELECT gen_random_uuid(), account_id, $1, amount, $2 FROM due WHERE amount > 0"

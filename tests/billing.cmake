@@ -1,0 +1,33 @@
+# Billing and scheduler suites (included from tests/CMakeLists.txt).
+
+# --- unit: pure functions of billing ----------------------------------------
+add_executable(unit_billing_test unit/billing_mailer_test.cpp)
+target_link_libraries(unit_billing_test PRIVATE ates_billing_domain GTest::gtest GTest::gmock
+  GTest::gtest_main)
+ates_add_test(unit_billing_test unit 60)
+
+# (unit_scheduler_test, for business_days.cpp, is defined in tests/CMakeLists.txt.)
+
+# --- integration: ates-billing driven by events published by the tests -----
+# One binary, one private stack, one ates-auth and one ates-billing shared by
+# its tests (each test uses its own accounts, tasks and business days).
+add_executable(integration_billing_test
+  integration/billing_ledger_test.cpp
+  integration/billing_access_test.cpp
+  integration/billing_close_test.cpp)
+target_link_libraries(integration_billing_test PRIVATE ates_test_main)
+target_compile_definitions(integration_billing_test PRIVATE
+  ATES_AUTH_BIN="$<TARGET_FILE:ates-auth>"
+  ATES_BILLING_BIN="$<TARGET_FILE:ates-billing>")
+add_dependencies(integration_billing_test ates-auth ates-billing)
+ates_add_test(integration_billing_test integration 240)
+
+# --- integration: the real ates-scheduler (and billing end to end) ----------
+add_executable(integration_scheduler_test integration/scheduler_clock_test.cpp)
+target_link_libraries(integration_scheduler_test PRIVATE ates_test_main)
+target_compile_definitions(integration_scheduler_test PRIVATE
+  ATES_AUTH_BIN="$<TARGET_FILE:ates-auth>"
+  ATES_BILLING_BIN="$<TARGET_FILE:ates-billing>"
+  ATES_SCHEDULER_BIN="$<TARGET_FILE:ates-scheduler>")
+add_dependencies(integration_scheduler_test ates-auth ates-billing ates-scheduler)
+ates_add_test(integration_scheduler_test integration 240)
