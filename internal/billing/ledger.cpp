@@ -57,6 +57,7 @@ constexpr std::string_view kPost =
     "            COALESCE((SELECT d FROM last_closed) + 1, '-infinity'::date)),"
     "   ev.occurred_at"
     "  FROM ev JOIN task_prices p ON p.task_id = ev.task_id"
+    "  ORDER BY ev.occurred_at, ev.id"  // the audit log (by seq) reads in time order
     "  ON CONFLICT (id) DO NOTHING"
     "  RETURNING id, kind, account_id, task_id, amount_cents, business_date, occurred_at),"
     " le AS ("
@@ -252,7 +253,10 @@ void LedgerHandler::Apply(pg::Transaction& tx,
   std::sort(closes.begin(), closes.end());
   for (const auto& [date, event_id] : closes) ClosePeriod(tx, date, event_id);
   if (!out.empty()) tx.Exec(platform::OutboxInsertMany(out));
-  if (on_commit_ && (!out.empty() || !closes.empty())) on_commit_();
+}
+
+void LedgerHandler::AfterCommit() {
+  if (on_commit_) on_commit_();
 }
 
 void LedgerHandler::ClosePeriod(pg::Transaction& tx, const std::string& business_date,

@@ -28,6 +28,7 @@ class LedgerHandler final : public platform::EventHandler {
   std::vector<std::pair<std::string, int>> Accepts() const override;
   void Apply(pg::Transaction& tx,
              const std::vector<const platform::InboundEvent*>& events) override;
+  void AfterCommit() override;
 
  private:
   void ClosePeriod(pg::Transaction& tx, const std::string& business_date,

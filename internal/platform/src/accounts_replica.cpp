@@ -65,7 +65,6 @@ void AccountsReplicaHandler::Apply(pg::Transaction& tx,
   tx.Exec(kUpsert,
           {pg::TextArray(ids), pg::TextArray(logins), pg::TextArray(names), pg::TextArray(emails),
            pg::TextArray(roles), pg::TextArray(actives), pg::IntArray(versions)});
-  if (on_change_) on_change_();
 }
 
 }  // namespace ates::platform

@@ -392,6 +392,7 @@ void Consumer::Commit(std::vector<Delivery*>& items) {
                pg::BytesArray(payloads)});
     }
   });
+  if (fresh_count > 0) handler_.AfterCommit();
   if (options_.after_commit) options_.after_commit();
   for (Delivery* d : items) natsMsg_Ack(d->msg, nullptr);
   applied_ += fresh_count;

@@ -15,6 +15,9 @@ class AccountsReplicaHandler final : public EventHandler {
       : on_change_(std::move(on_change)) {}
   std::vector<std::pair<std::string, int>> Accepts() const override;
   void Apply(pg::Transaction& tx, const std::vector<const InboundEvent*>& events) override;
+  void AfterCommit() override {
+    if (on_change_) on_change_();
+  }
 
  private:
   std::function<void()> on_change_;

@@ -46,6 +46,9 @@ class EventHandler {
   // (name, version) pairs this handler understands; others are dead-lettered.
   virtual std::vector<std::pair<std::string, int>> Accepts() const = 0;
   virtual void Apply(pg::Transaction& tx, const std::vector<const InboundEvent*>& events) = 0;
+  // Runs after a batch that had new events committed (e.g. to wake the relay:
+  // before the commit, there is nothing to see yet).
+  virtual void AfterCommit() {}
 };
 
 struct ConsumerOptions {
