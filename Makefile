@@ -27,7 +27,8 @@ build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # The embedded default: PostgreSQL + nats-server under .run/, every daemon, first admin.
-run: build
+run: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target ates_programs
 	@scripts/run.sh $(BUILD_DIR)
 
 # Unit, integration and end-to-end tests, plus proto lint and breaking-change check.
