@@ -7,6 +7,7 @@ add_executable(unit_tasks_test
   unit/tasks_random_test.cpp)
 target_link_libraries(unit_tasks_test PRIVATE
   ates_tasks_domain GTest::gtest GTest::gmock GTest::gtest_main)
+target_include_directories(unit_tasks_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 ates_add_test(unit_tasks_test unit 60)
 
 # --- integration: real PostgreSQL, nats-server, ates-auth and ates-tasks ---

@@ -13,42 +13,14 @@
 #include <vector>
 
 #include "ates/platform/random.hpp"
+#include "support/stats.hpp"
 
 namespace ates::platform {
 namespace {
 
 constexpr double kAlpha = 0.001;
 
-// Regularized upper incomplete gamma Q(a, x) (Numerical Recipes: series for
-// x < a + 1, continued fraction otherwise).
-double GammaQ(double a, double x) {
-  if (x <= 0) return 1.0;
-  double gln = std::lgamma(a);
-  if (x < a + 1) {
-    double ap = a, sum = 1.0 / a, del = sum;
-    for (int n = 0; n < 1000; ++n) {
-      ap += 1;
-      del *= x / ap;
-      sum += del;
-      if (std::fabs(del) < std::fabs(sum) * 1e-15) break;
-    }
-    return 1.0 - sum * std::exp(-x + a * std::log(x) - gln);
-  }
-  double b = x + 1 - a, c = 1.0 / 1e-300, d = 1.0 / b, h = d;
-  for (int i = 1; i < 1000; ++i) {
-    double an = -i * (i - a);
-    b += 2;
-    d = an * d + b;
-    if (std::fabs(d) < 1e-300) d = 1e-300;
-    c = b + an / c;
-    if (std::fabs(c) < 1e-300) c = 1e-300;
-    d = 1.0 / d;
-    double del = d * c;
-    h *= del;
-    if (std::fabs(del - 1.0) < 1e-15) break;
-  }
-  return std::exp(-x + a * std::log(x) - gln) * h;
-}
+using test::GammaQ;
 
 struct ChiSquare {
   double statistic;
@@ -61,8 +33,10 @@ ChiSquare ChiSquareOf(const std::vector<int64_t>& counts) {
   double expected = static_cast<double>(total) / static_cast<double>(counts.size());
   double stat = 0;
   for (auto c : counts) stat += (c - expected) * (c - expected) / expected;
-  double df = static_cast<double>(counts.size() - 1);
-  return {stat, GammaQ(df / 2, stat / 2)};
+  std::vector<double> observed(counts.begin(), counts.end());
+  std::vector<double> expect(counts.size(), expected);
+  auto r = test::ChiSquare(observed, expect, static_cast<int>(counts.size() - 1));
+  return {r.statistic, r.p_value};
 }
 
 std::vector<int64_t> Draw(RandomPicker& picker, size_t buckets, int draws) {
