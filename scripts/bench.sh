@@ -17,7 +17,7 @@ BUILD_DIR=${1:-build}
 readonly BUILD_DIR BIN_DIR=$BUILD_DIR/bench
 readonly PG_BIN=${ATES_BENCH_PG_BIN:-/usr/lib/postgresql/15/bin}
 export ATES_BENCH_EVENTS=${ATES_BENCH_EVENTS:-200000}
-readonly PROGRAMS=(bench_raw_nats bench_raw_pg bench_platform)
+readonly PROGRAMS=(bench_raw_nats bench_raw_pg bench_platform bench_services)
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
@@ -97,7 +97,7 @@ PG_STARTED=1
 pg_as "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/postgres.log" -w -t 60 \
   -o "-p $PG_PORT -k $WORK/pg/sock -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on -c shared_buffers=256MB -c max_wal_size=4GB -c checkpoint_timeout=15min" \
   start >/dev/null || { cat "$WORK/pg/postgres.log" >&2; die "PostgreSQL did not start"; }
-for db in ates_bench_raw ates_bench_platform; do
+for db in ates_bench_raw ates_bench_platform ates_bench_services; do
   "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$db"
 done
 
@@ -131,10 +131,12 @@ load_start=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')
 run bench_raw_nats ates_bench_raw
 run bench_raw_pg ates_bench_raw
 run bench_platform ates_bench_platform
+# Starts the daemons itself (each with a fresh database on this server).
+run bench_services ates_bench_services
 
 cores=$(nproc)
 load_end=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')
-printf '\n== aTES platform benchmark: %s events of ~200 B, %s cores, PostgreSQL 15 (fsync on), nats-server %s ==\n' \
+printf '\n== aTES benchmark: platform %s events of ~200 B, %s cores, PostgreSQL 15 (fsync on), nats-server %s ==\n' \
   "$ATES_BENCH_EVENTS" "$cores" "$(nats-server --version 2>/dev/null | awk '{print $NF}')"
 # Everything shares the cores: other work on the machine lowers every figure alike.
 printf 'load average %s at the start, %s at the end\n' "$load_start" "$load_end"
@@ -144,7 +146,7 @@ awk -F'\t' '
     while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }
     return s out
   }
-  { key[NR] = $1; label[NR] = $2; count[NR] = $3; secs[NR] = $4; rate[NR] = $5; unit[NR] = $6; by[$1] = $5 }
+  { key[NR] = $1; label[NR] = $2; count[NR] = $3; secs[NR] = $4; rate[NR] = $5; unit[NR] = $6; by[$1] = $5; sec[$1] = $4; cnt[$1] = $3 }
   END {
     printf "%-56s %10s %8s %14s\n", "figure", "count", "seconds", "rate"
     for (i = 1; i <= NR; i++) {
@@ -161,6 +163,23 @@ awk -F'\t' '
     if ("3-pg-pipeline" in by)
       printf "raw PostgreSQL  %8s rows/s batched (pipeline), %s rows/s (unnest), 1-row commits %s/s (1 conn) %s/s (8 conns)\n",
         grouped(by["3-pg-pipeline"]), grouped(by["3-pg-unnest"]), grouped(by["3-pg-commit-1"]), grouped(by["3-pg-commit-8"])
+    if (("7-tasks-create" in by) && ("3-pg-commit-8" in by))
+      printf "CreateTask      %8s calls/s  = %3.0f%% of raw 1-row commits, 8 conns   (goal >= 60%%: %s)\n",
+        grouped(by["7-tasks-create"]), 100 * by["7-tasks-create"] / by["3-pg-commit-8"], (by["7-tasks-create"] >= 0.6 * by["3-pg-commit-8"]) ? "met" : "MISSED"
+    if ("8-shuffle-commit" in sec)
+      printf "shuffle 100k    committed in %.2f s (goal <= 3 s: %s), all events on TASKS %.2f s later (goal <= 5 s: %s; raw relay %s events/s)\n",
+        sec["8-shuffle-commit"], (sec["8-shuffle-commit"] <= 3) ? "met" : "MISSED",
+        sec["8-shuffle-publish"], (sec["8-shuffle-publish"] <= 5) ? "met" : "MISSED", grouped(by["4-relay"])
+    if (("9-billing-apply" in by) && ("2-js-fetch" in by))
+      printf "billing apply   %8s events/s = %3.0f%% of raw JetStream fetch+ack, %3.0f%% of raw PG unnest insert (goal >= 15,000: %s)\n",
+        grouped(by["9-billing-apply"]), 100 * by["9-billing-apply"] / by["2-js-fetch"], 100 * by["9-billing-apply"] / by["3-pg-unnest"],
+        (by["9-billing-apply"] >= 15000) ? "met" : "MISSED"
+    if ("9-billing-close" in sec)
+      printf "billing close   %.2f s for the day close of %s accounts (goal <= 5 s: %s)\n",
+        sec["9-billing-close"], grouped(cnt["9-billing-close"]), (sec["9-billing-close"] <= 5) ? "met" : "MISSED"
+    if (("10-analytics-apply" in by) && ("2-js-fetch" in by))
+      printf "analytics apply %8s events/s = %3.0f%% of raw JetStream fetch+ack  (goal >= 10,000: %s)\n",
+        grouped(by["10-analytics-apply"]), 100 * by["10-analytics-apply"] / by["2-js-fetch"], (by["10-analytics-apply"] >= 10000) ? "met" : "MISSED"
   }' "$ATES_BENCH_RESULTS"
 say "done in $((SECONDS - start)) s (servers included: $SECONDS s)"
 
