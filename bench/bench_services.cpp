@@ -142,7 +142,8 @@ class Daemon {
       target_ = "127.0.0.1:" + std::to_string(FreePort());
       Spawn();
       if (WaitReady(60s)) return;
-      bool lost_port = !Running() && Tail(log_path_, 100000).find("cannot listen") != std::string::npos;
+      bool lost_port =
+          !Running() && Tail(log_path_, 100000).find("cannot listen") != std::string::npos;
       Stop();
       if (!lost_port || attempt >= 3) {
         throw std::runtime_error(name_ + " did not become ready; log tail:\n" +
@@ -348,9 +349,9 @@ class Nats {
 
   struct ConsumerPos {
     bool exists = false;
-    uint64_t delivered = 0;  // stream sequence of the last delivered message
-    uint64_t ack_floor = 0;  // stream sequence up to which everything is acked
-    int64_t created_ns = 0;  // when the consumer was created (server clock, ns since epoch)
+    uint64_t delivered = 0;   // stream sequence of the last delivered message
+    uint64_t ack_floor = 0;   // stream sequence up to which everything is acked
+    int64_t created_ns = 0;   // when the consumer was created (server clock, ns since epoch)
     int64_t last_ack_ns = 0;  // when the ack floor last moved
   };
   ConsumerPos Consumer(const char* stream, const std::string& name) {
@@ -560,13 +561,16 @@ double DrainTime(Nats& nats, const std::vector<std::pair<const char*, std::strin
   std::vector<uint64_t> last;
   for (const auto& [stream, name] : consumers) last.push_back(nats.LastSeq(stream));
   std::vector<Nats::ConsumerPos> pos(consumers.size());
-  WaitFor(what, timeout, [&] {
-    for (size_t i = 0; i < consumers.size(); ++i) {
-      pos[i] = nats.Consumer(consumers[i].first, consumers[i].second);
-      if (!pos[i].exists || pos[i].ack_floor < last[i]) return false;
-    }
-    return true;
-  }, 5ms);
+  WaitFor(
+      what, timeout,
+      [&] {
+        for (size_t i = 0; i < consumers.size(); ++i) {
+          pos[i] = nats.Consumer(consumers[i].first, consumers[i].second);
+          if (!pos[i].exists || pos[i].ack_floor < last[i]) return false;
+        }
+        return true;
+      },
+      5ms);
   int64_t created = INT64_MAX, acked = 0;
   for (const auto& p : pos) {
     created = std::min(created, p.created_ns);
@@ -594,9 +598,7 @@ std::string Today() {
   return buf;
 }
 
-google::protobuf::Timestamp NowTs() {
-  return google::protobuf::util::TimeUtil::GetCurrentTime();
-}
+google::protobuf::Timestamp NowTs() { return google::protobuf::util::TimeUtil::GetCurrentTime(); }
 
 // ---- 1 + 2: ates-tasks -------------------------------------------------------
 
@@ -672,7 +674,8 @@ void BenchTasks(const ates::bench::Settings& s, System& sys) {
   const int64_t shuffle_n = EnvInt("ATES_BENCH_SHUFFLE_TASKS", 100000);
 
   std::vector<Account> workers;
-  for (int i = 0; i < clients; ++i) workers.push_back(sys.NewWorker("bench-worker-" + std::to_string(i)));
+  for (int i = 0; i < clients; ++i)
+    workers.push_back(sys.NewWorker("bench-worker-" + std::to_string(i)));
   std::string db_url = sys.FreshDatabase("ates_bench_tasks");
   auto& tasks = sys.Start("ates-tasks", ATES_TASKS_BIN,
                           {{"ATES_DATABASE_URL", db_url},
@@ -680,15 +683,15 @@ void BenchTasks(const ates::bench::Settings& s, System& sys) {
                            {"ATES_CONSUMERS_ACCOUNTS_DURABLE", "bench_tasks_accounts"}});
   pg::Connection db(db_url);
   WaitFor("the tasks replica to hold the workers", 30s, [&] {
-    return Count(db,
-                 "SELECT count(*) FROM accounts_replica WHERE active AND role = 'worker'") ==
+    return Count(db, "SELECT count(*) FROM accounts_replica WHERE active AND role = 'worker'") ==
            clients;
   });
 
   if (Enabled("create")) {
     // Every client has its own channel (connection) and its worker's token.
     std::vector<std::unique_ptr<tasksv1::TaskService::Stub>> stubs;
-    for (int k = 0; k < clients; ++k) stubs.push_back(tasksv1::TaskService::NewStub(tasks.NewChannel()));
+    for (int k = 0; k < clients; ++k)
+      stubs.push_back(tasksv1::TaskService::NewStub(tasks.NewChannel()));
     std::vector<std::vector<std::string>> created(clients);
     auto create = [&](int k, int64_t i) {
       grpc::ClientContext ctx;
@@ -749,14 +752,16 @@ void BenchTasks(const ates::bench::Settings& s, System& sys) {
 
   if (Enabled("shuffle")) {
     // Every event of the create run is published; then exactly `shuffle_n` open tasks.
-    WaitFor("the outbox to drain", 120s,
-            [&] { return Count(db, "SELECT count(*) FROM outbox") == 0; }, 20ms);
+    WaitFor(
+        "the outbox to drain", 120s, [&] { return Count(db, "SELECT count(*) FROM outbox") == 0; },
+        20ms);
     db.Exec("TRUNCATE tasks");
     const int64_t chunk = 10000;
     Stopwatch fill;
     for (int64_t at = 0; at < shuffle_n; at += chunk) {
       std::vector<std::string> ids;
-      for (int64_t i = at; i < std::min(shuffle_n, at + chunk); ++i) ids.push_back(events::NewUuid());
+      for (int64_t i = at; i < std::min(shuffle_n, at + chunk); ++i)
+        ids.push_back(events::NewUuid());
       // The columns CreateTask writes; ids are time-ordered UUIDs like its own.
       db.Exec(
           "INSERT INTO tasks (id, title, jira_id, description, status, assignee_id, created_by,"
@@ -784,13 +789,15 @@ void BenchTasks(const ates::bench::Settings& s, System& sys) {
     double commit = sw.Seconds();
     if (!st.ok()) throw std::runtime_error("ShuffleTasks: " + st.error_message());
     if (resp.reassigned_count() != shuffle_n) {
-      throw std::runtime_error("ShuffleTasks reassigned " + std::to_string(resp.reassigned_count()) +
-                               ", expected " + std::to_string(shuffle_n));
+      throw std::runtime_error("ShuffleTasks reassigned " +
+                               std::to_string(resp.reassigned_count()) + ", expected " +
+                               std::to_string(shuffle_n));
     }
     Stopwatch pub;
-    WaitFor("the assigned events on TASKS", 120s, [&] {
-      return sys.nats().LastSeq("TASKS") >= before + static_cast<uint64_t>(shuffle_n);
-    }, 5ms);
+    WaitFor(
+        "the assigned events on TASKS", 120s,
+        [&] { return sys.nats().LastSeq("TASKS") >= before + static_cast<uint64_t>(shuffle_n); },
+        5ms);
     double published = pub.Seconds();
     if (sys.nats().LastSeq("TASKS") != before + static_cast<uint64_t>(shuffle_n)) {
       throw std::runtime_error("TASKS got more than the shuffle's events");
@@ -821,11 +828,12 @@ void BenchBilling(const ates::bench::Settings& s, System& sys) {
 
   std::string db_url = sys.FreshDatabase("ates_bench_billing");
   std::string mail_dir = sys.dir() + "/mail";
-  std::map<std::string, std::string> env{{"ATES_DATABASE_URL", db_url},
-                                         {"ATES_BILLING_MAIL_DIR", mail_dir},
-                                         {"ATES_CONSUMERS_ACCOUNTS_DURABLE", "bench_billing_accounts"},
-                                         {"ATES_CONSUMERS_TASKS_DURABLE", "bench_billing_tasks"},
-                                         {"ATES_CONSUMERS_SCHEDULE_DURABLE", "bench_billing_schedule"}};
+  std::map<std::string, std::string> env{
+      {"ATES_DATABASE_URL", db_url},
+      {"ATES_BILLING_MAIL_DIR", mail_dir},
+      {"ATES_CONSUMERS_ACCOUNTS_DURABLE", "bench_billing_accounts"},
+      {"ATES_CONSUMERS_TASKS_DURABLE", "bench_billing_tasks"},
+      {"ATES_CONSUMERS_SCHEDULE_DURABLE", "bench_billing_schedule"}};
   for (const char* c : {"bench_billing_tasks", "bench_billing_schedule"}) {
     sys.nats().DeleteConsumer(c == std::string("bench_billing_tasks") ? "TASKS" : "SCHEDULE", c);
   }
@@ -851,7 +859,8 @@ void BenchBilling(const ates::bench::Settings& s, System& sys) {
     // The stream first, then the daemon: it drains a backlog.
     sys.nats().Publish(evs);
     auto& billing = sys.Start("ates-billing", ATES_BILLING_BIN, env);
-    double secs = DrainTime(sys.nats(), {{"TASKS", "bench_billing_tasks"}}, 300s, "billing to apply");
+    double secs =
+        DrainTime(sys.nats(), {{"TASKS", "bench_billing_tasks"}}, 300s, "billing to apply");
     pg::Connection db(db_url);
     int64_t posted = Count(db, "SELECT count(*) FROM transactions WHERE kind = 'assign_fee'");
     int64_t priced = Count(db, "SELECT count(*) FROM task_prices");
@@ -860,10 +869,10 @@ void BenchBilling(const ates::bench::Settings& s, System& sys) {
                                std::to_string(priced) + " prices; expected " + std::to_string(n) +
                                ", " + std::to_string(n_tasks));
     }
-    ates::bench::Report(s, "9-billing-apply",
-                        "ates-billing apply: task.assigned -> fee postings (" +
-                            Grouped(n_accounts) + " accts)",
-                        n, "events", secs);
+    ates::bench::Report(
+        s, "9-billing-apply",
+        "ates-billing apply: task.assigned -> fee postings (" + Grouped(n_accounts) + " accts)", n,
+        "events", secs);
     sys.Stop(billing);
   }
 
@@ -883,22 +892,25 @@ void BenchBilling(const ates::bench::Settings& s, System& sys) {
     DrainTime(sys.nats(), {{"TASKS", "bench_billing_tasks"}}, 300s, "billing to apply rewards");
     pg::Connection db(db_url);
     // A quiet end of day: the postings' events are out.
-    WaitFor("the billing outbox to drain", 120s,
-            [&] { return Count(db, "SELECT count(*) FROM outbox") == 0; }, 20ms);
-    int64_t in_credit = Count(db, "SELECT count(*) FROM balances WHERE balance_cents > 0"
-                                  " AND account_id <> '00000000-0000-0000-0000-000000000001'");
+    WaitFor(
+        "the billing outbox to drain", 120s,
+        [&] { return Count(db, "SELECT count(*) FROM outbox") == 0; }, 20ms);
+    int64_t in_credit = Count(db,
+                              "SELECT count(*) FROM balances WHERE balance_cents > 0"
+                              " AND account_id <> '00000000-0000-0000-0000-000000000001'");
     s1::BillingCycleClosed closed;
     std::string today = Today();
     closed.set_business_date(today);
     closed.set_time_zone("UTC");
     *closed.mutable_closed_at() = NowTs();
     Event e = MakeEvent("schedule.billing_cycle.closed", 1, closed, "ates-scheduler");
-    e.id = events::NameUuid("schedule.billing_cycle.closed:bench:" + today + ":" + events::NewUuid());
+    e.id =
+        events::NameUuid("schedule.billing_cycle.closed:bench:" + today + ":" + events::NewUuid());
     Stopwatch sw;
     sys.nats().Publish({e});
-    WaitFor("the payouts", 120s, [&] {
-      return Count(db, "SELECT count(*) FROM payouts") >= in_credit;
-    }, 10ms);
+    WaitFor(
+        "the payouts", 120s, [&] { return Count(db, "SELECT count(*) FROM payouts") >= in_credit; },
+        10ms);
     double secs = sw.Seconds();
     int64_t payouts = Count(db, "SELECT count(*) FROM payouts");
     if (payouts != close_accounts || in_credit != close_accounts) {
@@ -906,10 +918,10 @@ void BenchBilling(const ates::bench::Settings& s, System& sys) {
                                std::to_string(in_credit) + " accounts in credit; expected " +
                                std::to_string(close_accounts));
     }
-    ates::bench::Report(s, "9-billing-close",
-                        "ates-billing day close: " + Grouped(close_accounts) +
-                            " accounts paid out (commit)",
-                        close_accounts, "payouts", secs);
+    ates::bench::Report(
+        s, "9-billing-close",
+        "ates-billing day close: " + Grouped(close_accounts) + " accounts paid out (commit)",
+        close_accounts, "payouts", secs);
     sys.Stop(billing);
   }
 }
@@ -922,10 +934,10 @@ void BenchAnalytics(const ates::bench::Settings& s, System& sys) {
   // TASKS; priced, 3 x fee, 1 x reward on BILLING. 10 events per task.
   const int64_t n_tasks = std::max<int64_t>(1, n / 10), n_accounts = std::max<int64_t>(1, n / 100);
   for (const char* stream : {"TASKS", "BILLING", "SCHEDULE"}) sys.nats().Purge(stream);
-  for (const auto& [stream, c] : std::vector<std::pair<const char*, const char*>>{
-           {"TASKS", "bench_analytics_tasks"},
-           {"BILLING", "bench_analytics_billing"},
-           {"SCHEDULE", "bench_analytics_schedule"}}) {
+  for (const auto& [stream, c] :
+       std::vector<std::pair<const char*, const char*>>{{"TASKS", "bench_analytics_tasks"},
+                                                        {"BILLING", "bench_analytics_billing"},
+                                                        {"SCHEDULE", "bench_analytics_schedule"}}) {
     sys.nats().DeleteConsumer(stream, c);
   }
   std::mt19937_64 rng(7);
@@ -996,21 +1008,21 @@ void BenchAnalytics(const ates::bench::Settings& s, System& sys) {
                                {"ATES_CONSUMERS_TASKS_DURABLE", "bench_analytics_tasks"},
                                {"ATES_CONSUMERS_BILLING_DURABLE", "bench_analytics_billing"},
                                {"ATES_CONSUMERS_SCHEDULE_DURABLE", "bench_analytics_schedule"}});
-  double secs = DrainTime(sys.nats(),
-                          {{"TASKS", "bench_analytics_tasks"}, {"BILLING", "bench_analytics_billing"}},
-                          300s, "analytics to apply");
+  double secs = DrainTime(
+      sys.nats(), {{"TASKS", "bench_analytics_tasks"}, {"BILLING", "bench_analytics_billing"}},
+      300s, "analytics to apply");
   pg::Connection db(db_url);
   int64_t inbox = Count(db, "SELECT count(*) FROM processed_events");
   int64_t facts = Count(db,
                         "SELECT count(*) FROM task_facts WHERE title IS NOT NULL AND"
                         " fee_cents IS NOT NULL AND completed_at IS NOT NULL");
   if (inbox != total || facts != n_tasks) {
-    throw std::runtime_error("analytics: inbox " + std::to_string(inbox) + ", complete task facts " +
-                             std::to_string(facts) + "; expected " + std::to_string(total) + ", " +
-                             std::to_string(n_tasks));
+    throw std::runtime_error("analytics: inbox " + std::to_string(inbox) +
+                             ", complete task facts " + std::to_string(facts) + "; expected " +
+                             std::to_string(total) + ", " + std::to_string(n_tasks));
   }
-  ates::bench::Report(s, "10-analytics-apply",
-                      "ates-analytics apply: mixed TASKS + BILLING events", total, "events", secs);
+  ates::bench::Report(s, "10-analytics-apply", "ates-analytics apply: mixed TASKS + BILLING events",
+                      total, "events", secs);
   sys.Stop(analytics);
 }
 
