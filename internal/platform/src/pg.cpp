@@ -15,12 +15,14 @@ constexpr std::string_view kHex = "0123456789abcdef";
 void AppendQuoted(std::string& out, std::string_view value) {
   out.push_back('"');
   // Copies runs without a quote or backslash in one go (arrays of ids, hex...).
+  // A plain scan: string_view::find_first_of calls memchr once per character.
   size_t from = 0;
-  for (size_t at = value.find_first_of("\"\\"); at != std::string_view::npos;
-       at = value.find_first_of("\"\\", at + 1)) {
+  for (size_t at = 0; at < value.size(); ++at) {
+    char c = value[at];
+    if (c != '"' && c != '\\') continue;
     out.append(value, from, at - from);
     out.push_back('\\');
-    out.push_back(value[at]);
+    out.push_back(c);
     from = at + 1;
   }
   out.append(value, from);
@@ -161,17 +163,57 @@ Connection::~Connection() {
 
 bool Connection::Healthy() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
 
+void Connection::Reset() {
+  if (conn_) PQfinish(conn_);
+  conn_ = nullptr;
+  prepared_.clear();
+}
+
 void Connection::EnsureConnected() {
   if (Healthy()) return;
-  if (conn_) PQfinish(conn_);
+  Reset();
   conn_ = PQconnectdb(conninfo_.c_str());
   if (PQstatus(conn_) != CONNECTION_OK) {
     std::string message = PQerrorMessage(conn_);
     while (!message.empty() && message.back() == '\n') message.pop_back();
-    PQfinish(conn_);
-    conn_ = nullptr;
+    Reset();
     throw PgError("connect: " + message, "08001", true);
   }
+  // Statements are prepared to save parsing (see Prepared), but planned with
+  // each call's values as before: a generic plan does not know an array's
+  // length or an optional filter's value (`$2 = '' OR ...`), and PostgreSQL
+  // may pick one that is much slower (e.g. `seq <> ALL($2)` compared row by
+  // element instead of hashed).
+  PGresult* res = PQexec(conn_, "SET plan_cache_mode = force_custom_plan");
+  bool ok = IsOk(res);
+  PQclear(res);
+  if (!ok) {
+    auto err = ErrorFrom(conn_, nullptr, "connect");
+    Reset();
+    throw err;
+  }
+}
+
+namespace {
+constexpr std::string_view kGenericPlans =
+    "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)";
+// Statements prepared per connection at most; beyond, they run unnamed.
+constexpr size_t kMaxPrepared = 256;
+const std::string kUnnamed;
+}  // namespace
+
+const std::string& Connection::Prepared(const std::string& sql, int n_params) {
+  if (auto it = prepared_.find(sql); it != prepared_.end()) return it->second;
+  if (prepared_.size() >= kMaxPrepared) return kUnnamed;
+  std::string name = "ates_" + std::to_string(++statements_);
+  PGresult* res = PQprepare(conn_, name.c_str(), sql.c_str(), n_params, nullptr);
+  if (!IsOk(res)) {
+    auto err = ErrorFrom(conn_, res, "query failed");
+    PQclear(res);
+    throw err;
+  }
+  PQclear(res);
+  return prepared_.emplace(sql, std::move(name)).first->second;
 }
 
 Result Connection::Exec(std::string_view sql, const Params& params) {
@@ -182,37 +224,66 @@ Result Connection::Exec(std::string_view sql, const Params& params) {
     res = PQexec(conn_, text.c_str());
   } else {
     ParamArrays a(params);
-    res = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
-                       a.values.data(), a.lengths.data(), a.formats.data(), 0);
+    const int n = static_cast<int>(params.size());
+    const std::string& name = Prepared(text, n);
+    if (name.empty()) {
+      res = PQexecParams(conn_, text.c_str(), n, nullptr, a.values.data(), a.lengths.data(),
+                         a.formats.data(), 0);
+    } else {
+      res = PQexecPrepared(conn_, name.c_str(), n, a.values.data(), a.lengths.data(),
+                           a.formats.data(), 0);
+    }
   }
   if (!IsOk(res)) {
     auto err = ErrorFrom(conn_, res, "query failed");
     PQclear(res);
+    // The prepared statement is gone or no longer fits its tables (DISCARD,
+    // a column change): prepare it again next time.
+    if (err.sqlstate() == "26000" || err.sqlstate() == "0A000") prepared_.erase(text);
     throw err;
   }
   return Result(res);
 }
 
-std::vector<Result> Connection::ExecPipeline(const std::vector<Query>& queries) {
+std::vector<Result> Connection::ExecPipeline(const std::vector<Query>& in, Plan plan) {
   EnsureConnected();
-  if (PQenterPipelineMode(conn_) != 1) throw ErrorFrom(conn_, nullptr, "enter pipeline");
+  // The plan mode is read at each execution: set for this transaction only.
+  const size_t skip = plan == Plan::kGeneric ? 1 : 0;
+  std::vector<Query> with_mode;
+  if (skip) {
+    with_mode.reserve(in.size() + 1);
+    with_mode.push_back({kGenericPlans, {}});
+    with_mode.insert(with_mode.end(), in.begin(), in.end());
+  }
+  const std::vector<Query>& queries = skip ? with_mode : in;
   std::vector<std::string> texts;
+  std::vector<const std::string*> names;
   texts.reserve(queries.size());
   for (const auto& q : queries) {
     texts.emplace_back(q.sql);
+    // Prepared before the pipeline starts (a round trip the first time only).
+    names.push_back(q.params.empty() ? &kUnnamed
+                                     : &Prepared(texts.back(), static_cast<int>(q.params.size())));
+  }
+  if (PQenterPipelineMode(conn_) != 1) throw ErrorFrom(conn_, nullptr, "enter pipeline");
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const auto& q = queries[i];
     ParamArrays a(q.params);
-    if (PQsendQueryParams(conn_, texts.back().c_str(), static_cast<int>(q.params.size()), nullptr,
-                          a.values.data(), a.lengths.data(), a.formats.data(), 0) != 1) {
+    const int n = static_cast<int>(q.params.size());
+    int sent = names[i]->empty()
+                   ? PQsendQueryParams(conn_, texts[i].c_str(), n, nullptr, a.values.data(),
+                                       a.lengths.data(), a.formats.data(), 0)
+                   : PQsendQueryPrepared(conn_, names[i]->c_str(), n, a.values.data(),
+                                         a.lengths.data(), a.formats.data(), 0);
+    if (sent != 1) {
       auto err = ErrorFrom(conn_, nullptr, "pipeline send");
-      PQfinish(conn_);
-      conn_ = nullptr;
+      Reset();
       throw err;
     }
   }
   if (PQpipelineSync(conn_) != 1) {
     auto err = ErrorFrom(conn_, nullptr, "pipeline sync");
-    PQfinish(conn_);
-    conn_ = nullptr;
+    Reset();
     throw err;
   }
   std::vector<Result> results;
@@ -225,6 +296,9 @@ std::vector<Result> Connection::ExecPipeline(const std::vector<Query>& queries) 
     }
     if (!IsOk(res) && !first_error) {
       first_error = ErrorFrom(conn_, res, "pipeline query failed");
+      if (first_error->sqlstate() == "26000" || first_error->sqlstate() == "0A000") {
+        prepared_.erase(texts[i]);
+      }
     }
     results.emplace_back(res);
     // Each query's results end with a null.
@@ -244,6 +318,7 @@ std::vector<Result> Connection::ExecPipeline(const std::vector<Query>& queries) 
   if (Healthy()) PQexitPipelineMode(conn_);
   if (!Healthy() && !first_error) first_error = ErrorFrom(conn_, nullptr, "pipeline");
   if (first_error) throw *first_error;
+  if (skip) results.erase(results.begin());
   return results;
 }
 
