@@ -149,6 +149,13 @@ bool TokenVerifier::HasKey(const std::string& kid) const {
   return keys_.count(kid) > 0;
 }
 
+bool TokenVerifier::KeyIs(const std::string& kid,
+                          const std::array<unsigned char, 32>& public_key) const {
+  std::lock_guard lock(mu_);
+  auto it = keys_.find(kid);
+  return it != keys_.end() && it->second == public_key;
+}
+
 size_t TokenVerifier::KeyCount() const {
   std::lock_guard lock(mu_);
   return keys_.size();
@@ -156,6 +163,18 @@ size_t TokenVerifier::KeyCount() const {
 
 Principal TokenVerifier::Verify(std::string_view token, Clock::time_point now,
                                 std::string* unknown_kid) const {
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = verified_.find(token);
+    if (it != verified_.end()) {
+      if (ToUnix(now) >= it->second.expires_at) {
+        verified_.erase(it);
+        Reject("expired");
+      }
+      if (KeyIs(it->second.kid, it->second.public_key)) return it->second.principal;
+      verified_.erase(it);  // its key was rotated out: verify (and refuse) in full
+    }
+  }
   if (token.empty()) Reject("empty");
   if (token.size() > 8192) Reject("too long");
   auto dot1 = token.find('.');
@@ -203,6 +222,12 @@ Principal TokenVerifier::Verify(std::string_view token, Clock::time_point now,
   auto role = ParseRole(StringField(claims, "role"));
   if (!role) Reject("unknown role");
   p.role = *role;
+  {
+    constexpr size_t kMaxCached = 4096;
+    std::lock_guard lock(cache_mu_);
+    if (verified_.size() >= kMaxCached) verified_.clear();
+    verified_.emplace(std::string(token), Verified{p, exp, kid, public_key});
+  }
   return p;
 }
 
