@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <ctime>
 
 #include "ates/events/accounts/v1/account_events.pb.h"
@@ -150,8 +151,18 @@ OutgoingEvent Make(std::string_view name, int version, const google::protobuf::M
 }
 
 std::string NewUuid() {
+  // Random bytes come from the OS in blocks (one getrandom call per 32 ids,
+  // not one per id: producers make thousands per batch).
+  thread_local unsigned char pool[512];
+  thread_local size_t used = sizeof pool;
+  if (used == sizeof pool) {
+    randombytes_buf(pool, sizeof pool);
+    used = 0;
+  }
   unsigned char b[16];
-  randombytes_buf(b, sizeof b);
+  std::memcpy(b, pool + used, sizeof b);
+  sodium_memzero(pool + used, sizeof b);
+  used += sizeof b;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::system_clock::now().time_since_epoch())
                 .count();

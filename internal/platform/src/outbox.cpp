@@ -329,16 +329,24 @@ void OutboxRelay::Run() {
         conn_.Exec(kDeleteExpired,
                    {pg::Text(std::to_string(options_.retention.count()) + " milliseconds")});
       }
-      // The lag is a count over the whole backlog: while catching up, at most
-      // once a second.
+      // The lag is a count over the whole backlog: at most once a second (an
+      // empty outbox, n == 0, has none and needs no count).
       auto now = std::chrono::steady_clock::now();
-      if (metrics_ && (n < options_.batch_size || now - last_lag >= std::chrono::seconds(1))) {
+      if (metrics_ && n == 0) {
+        metrics_->OutboxLag().Set(0);
+        metrics_->OutboxOldestAge().Set(0);
+      } else if (metrics_ && now - last_lag >= std::chrono::seconds(1)) {
         last_lag = now;
         auto lag = conn_.Exec(kLag);
         metrics_->OutboxLag().Set(static_cast<double>(lag.Int(0, 0)));
         metrics_->OutboxOldestAge().Set(std::stod(lag.String(0, 1)));
       }
-      if (n < options_.batch_size) Wait(options_.poll_interval);
+      if (n < options_.batch_size) {
+        // Commits are trickling in: let them gather for a moment, then go on
+        // at once if one woke the relay meanwhile (sleeping keeps the wake-up).
+        if (n > 0 && options_.linger.count() > 0) std::this_thread::sleep_for(options_.linger);
+        Wait(options_.poll_interval);
+      }
     } catch (const std::exception& e) {
       ++failures;
       if (!conn_.Healthy()) {

@@ -32,6 +32,11 @@ struct RelayOptions {
   std::string producer;  // Ates-Producer header, e.g. "ates-auth"
   int batch_size = 2000;
   std::chrono::milliseconds poll_interval{200};
+  // After a partial batch, how long commits may gather before the next round
+  // (each round costs a SELECT, a DELETE with its WAL flush and a publish round
+  // trip, whatever its size): a bound on the rounds per second under a stream
+  // of small transactions, at the price of this much extra latency.
+  std::chrono::milliseconds linger{5};
   std::chrono::milliseconds retention{0};  // 0: delete rows once acked
   std::chrono::milliseconds ack_timeout{5000};
   int64_t lock_key = 0;  // advisory lock id; derived from producer when 0
