@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "ates/platform/events.hpp"
+#include "ates/platform/group_commit.hpp"
 #include "ates/platform/pg.hpp"
 #include "ates/platform/random.hpp"
 #include "ates/platform/token.hpp"
@@ -59,6 +61,13 @@ class CandidateCache final {
   std::chrono::steady_clock::time_point loaded_{};
 };
 
+// One CreateTask waiting for its batch.
+struct PendingCreate {
+  const Task* task;
+  const std::string* request_id;  // "" = none
+  const std::vector<events::OutgoingEvent>* events;
+};
+
 // The task tracker's rules over its database. Every change commits together
 // with its events; `on_commit` wakes the outbox relay.
 class TaskService final {
@@ -73,15 +82,21 @@ class TaskService final {
   int64_t Shuffle(const auth::Principal& caller);
 
   CandidateCache& candidates() { return candidates_; }
+  // Batches of CreateTask written so far (group commit).
+  platform::GroupCommit<PendingCreate>::Stats create_batches() const { return creates_.stats(); }
 
  private:
   std::optional<Task> FindByRequest(const std::string& created_by, const std::string& request_id);
+  void FlushCreates(const std::vector<PendingCreate*>& batch);
 
   pg::Pool& db_;
   platform::RandomPicker& picker_;
   std::function<void()> on_commit_;
   std::optional<double> shuffle_seed_;
   CandidateCache candidates_;
+  // Concurrent CreateTask calls share transactions: the tasks of one batch are
+  // inserted by one statement and committed together.
+  platform::GroupCommit<PendingCreate> creates_;
 };
 
 bool SeesAllTasks(auth::Role role);  // admin and manager

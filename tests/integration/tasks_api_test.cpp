@@ -470,6 +470,61 @@ TEST_F(TasksApiTest, RequestIdMakesCreateIdempotentPerCaller) {
   }
 }
 
+// Concurrent creates share transactions (group commit): each caller still gets
+// its own task, stored as returned, with exactly its two events, and a replayed
+// key inside a shared batch is answered with the first task only.
+TEST_F(TasksApiTest, ConcurrentCreatesEachGetTheirOwnTaskAndEvents) {
+  uint64_t seq0 = env_->Quiesce();
+  int64_t n0 = TaskCount();
+  constexpr int kThreads = 8, kEach = 25;
+  std::vector<std::vector<tasksv1::Task>> got(kThreads);
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::thread> th;
+  for (int k = 0; k < kThreads; ++k) {
+    th.emplace_back([&, k] {
+      const Popug& caller = k % 2 ? workers_[k % 3] : *manager_;
+      for (int i = 0; i < kEach; ++i) {
+        tasksv1::Task t;
+        std::string key = "batch-" + std::to_string(k) + "-" + std::to_string(i);
+        auto st = env_->Create(caller.token, "Batched " + key, &t, "", "", key);
+        // Every third call is sent twice: the replay must get the same task.
+        tasksv1::Task again;
+        auto st2 = i % 3 ? st : env_->Create(caller.token, "Batched " + key, &again, "", "", key);
+        if (!st.ok() || !st2.ok()) {
+          errors[k] = Describe(st.ok() ? st2 : st);
+          return;
+        }
+        if (i % 3 == 0 && again.id() != t.id()) {
+          errors[k] = "replay of " + key + " made a second task";
+          return;
+        }
+        got[k].push_back(t);
+      }
+    });
+  }
+  for (auto& t : th) t.join();
+  for (int k = 0; k < kThreads; ++k) ASSERT_EQ(errors[k], "") << "caller " << k;
+
+  EXPECT_EQ(TaskCount(), n0 + kThreads * kEach);
+  uint64_t seq1 = env_->Quiesce();
+  EXPECT_EQ(seq1, seq0 + 2 * kThreads * kEach);
+  std::set<std::string> ids;
+  for (const auto& mine : got) {
+    for (const auto& t : mine) {
+      EXPECT_TRUE(ids.insert(t.id()).second) << "two callers got task " << t.id();
+      tasksv1::GetTaskResponse stored;
+      ASSERT_TRUE(env_->Get(env_->admin.token, t.id(), &stored).ok()) << t.id();
+      EXPECT_EQ(stored.task().SerializeAsString(), t.SerializeAsString()) << t.id();
+      auto evs = env_->EventsOf(t.id());
+      ASSERT_EQ(evs.size(), 2u) << t.id();
+      EXPECT_EQ(evs[0]->kind, "created");
+      EXPECT_EQ(evs[0]->created.title(), t.title());
+      EXPECT_EQ(evs[1]->kind, "assigned");
+      EXPECT_EQ(evs[1]->assigned.assignee_id(), t.assignee_id());
+    }
+  }
+}
+
 // ---- validation ----------------------------------------------------------------------
 
 TEST_F(TasksApiTest, BadInputIsInvalidArgumentNamingTheFieldAndChangesNothing) {
