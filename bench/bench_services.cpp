@@ -1,8 +1,10 @@
 // The services end to end, as real daemons (ates-auth, ates-tasks, ates-billing,
 // ates-analytics started by this program on the bench's PostgreSQL and
 // nats-server, each with a fresh database of its own):
-//   1. CreateTask over gRPC from C client threads (one channel and one worker
-//      token each), for a fixed time: calls/s and p50/p99 latency;
+//   1. CreateTask over gRPC from C concurrent callers (one channel, one worker
+//      token and one call in flight each), for a fixed time: calls/s and
+//      p50/p99 latency; beside it GetTask and the health check with the same
+//      callers, the cost of the gRPC path without a commit;
 //   2. ShuffleTasks over 100,000 open tasks (inserted in SQL): time until the
 //      RPC returns (committed), then until every tasks.task.assigned event is
 //      on the TASKS stream;
@@ -609,63 +611,98 @@ struct ClientRun {
   double p50 = 0, p99 = 0;  // ms
 };
 
-// `clients` threads call `call(k, i)` (k: client, i: its call number) for
-// `duration` after 20 warm-up calls each, then `after_warm_up()`; latencies per call.
+// `clients` concurrent callers, each with its own channel and one call in
+// flight at a time (the next one leaves when the last one answered), driven
+// from one thread through a completion queue, as a load generator does: a
+// thread per caller would spend the shared cores on switching between them.
+// Each caller makes 20 warm-up calls, then `after_warm_up()` runs, then all
+// call for `duration`. `start(k, i, ctx, cq)` starts call i of caller k;
+// `done(k, response)` sees each answer.
+template <class Resp>
 ClientRun RunClients(int clients, std::chrono::seconds duration,
-                     const std::function<void(int, int64_t)>& call,
+                     const std::function<std::unique_ptr<grpc::ClientAsyncResponseReader<Resp>>(
+                         int, int64_t, grpc::ClientContext*, grpc::CompletionQueue*)>& start,
+                     const std::function<void(int, const Resp&)>& done,
                      const std::function<void()>& after_warm_up) {
-  constexpr int kWarmUp = 20;
-  std::atomic<bool> go{false}, stop{false}, failed{false};
-  std::atomic<int> warmed{0};
-  std::vector<std::vector<double>> latencies(clients);
-  std::string error;
-  std::mutex error_mu;
-  std::vector<std::thread> threads;
-  for (int k = 0; k < clients; ++k) {
-    threads.emplace_back([&, k] {
-      try {
-        int64_t i = 0;
-        for (; i < kWarmUp; ++i) call(k, i);  // connection, token, prepared statements
-        ++warmed;
-        while (!go && !failed) std::this_thread::sleep_for(1ms);
-        auto& lat = latencies[k];
-        lat.reserve(100000);
-        while (!stop && !failed) {
-          auto t0 = Clock::now();
-          call(k, i++);
-          lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-        }
-      } catch (const std::exception& e) {
-        failed = true;
-        std::lock_guard lock(error_mu);
-        error = e.what();
-      }
-    });
-  }
-  while (warmed < clients && !failed) std::this_thread::sleep_for(1ms);
-  if (!failed) after_warm_up();
-  Stopwatch sw;
-  go = true;
-  const auto deadline = Clock::now() + duration;
-  while (Clock::now() < deadline && !failed) std::this_thread::sleep_for(2ms);
-  stop = true;
-  for (auto& t : threads) t.join();
-  ClientRun run;
-  run.seconds = sw.Seconds();
-  if (failed) throw std::runtime_error(error);
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  if (all.empty()) throw std::runtime_error("no call completed");
-  auto pct = [&](double q) {
-    size_t at = std::min(all.size() - 1, static_cast<size_t>(q * static_cast<double>(all.size())));
-    std::nth_element(all.begin(), all.begin() + static_cast<long>(at), all.end());
-    return all[at];
+  constexpr int64_t kWarmUp = 20;
+  struct Call {
+    int k = 0;
+    grpc::ClientContext ctx;
+    Resp resp;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<Resp>> rpc;
+    Clock::time_point t0;
   };
-  run.calls = static_cast<int64_t>(all.size());
-  run.warm_up_calls = static_cast<int64_t>(kWarmUp) * clients;
-  run.p50 = pct(0.50);
-  run.p99 = pct(0.99);
-  return run;
+  grpc::CompletionQueue cq;
+  std::vector<int64_t> next(clients, 0);
+  auto issue = [&](int k) {
+    auto* call = new Call;
+    call->k = k;
+    call->ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+    call->t0 = Clock::now();
+    call->rpc = start(k, next[k]++, &call->ctx, &cq);
+    call->rpc->Finish(&call->resp, &call->status, call);
+  };
+  // The next answer; throws (after draining the queue) if a call failed.
+  auto await = [&]() -> std::unique_ptr<Call> {
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq.Next(&tag, &ok)) throw std::runtime_error("completion queue shut down");
+    std::unique_ptr<Call> call(static_cast<Call*>(tag));
+    if (!ok || !call->status.ok()) {
+      throw std::runtime_error("call failed: " + call->status.error_message());
+    }
+    done(call->k, call->resp);
+    return call;
+  };
+  int outstanding = 0;
+  try {
+    for (int k = 0; k < clients; ++k, ++outstanding) issue(k);
+    while (outstanding > 0) {
+      auto call = await();
+      if (next[call->k] < kWarmUp) {
+        issue(call->k);
+      } else {
+        --outstanding;
+      }
+    }
+    after_warm_up();
+    std::vector<double> all;
+    all.reserve(200000);
+    Stopwatch sw;
+    const auto deadline = Clock::now() + duration;
+    for (int k = 0; k < clients; ++k, ++outstanding) issue(k);
+    while (outstanding > 0) {
+      auto call = await();
+      auto now = Clock::now();
+      all.push_back(std::chrono::duration<double, std::milli>(now - call->t0).count());
+      if (now < deadline) {
+        issue(call->k);
+      } else {
+        --outstanding;
+      }
+    }
+    ClientRun run;
+    run.seconds = sw.Seconds();
+    auto pct = [&](double q) {
+      size_t at =
+          std::min(all.size() - 1, static_cast<size_t>(q * static_cast<double>(all.size())));
+      std::nth_element(all.begin(), all.begin() + static_cast<long>(at), all.end());
+      return all[at];
+    };
+    run.calls = static_cast<int64_t>(all.size());
+    run.warm_up_calls = kWarmUp * clients;
+    run.p50 = pct(0.50);
+    run.p99 = pct(0.99);
+    return run;
+  } catch (...) {
+    // Let the calls still out finish before the queue goes away.
+    cq.Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq.Next(&tag, &ok)) delete static_cast<Call*>(tag);
+    throw;
+  }
 }
 
 void BenchTasks(const ates::bench::Settings& s, System& sys) {
@@ -693,26 +730,27 @@ void BenchTasks(const ates::bench::Settings& s, System& sys) {
     for (int k = 0; k < clients; ++k)
       stubs.push_back(tasksv1::TaskService::NewStub(tasks.NewChannel()));
     std::vector<std::vector<std::string>> created(clients);
-    auto create = [&](int k, int64_t i) {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + 10s);
-      ctx.AddMetadata("authorization", "Bearer " + workers[k].token);
-      tasksv1::CreateTaskRequest req;
-      req.set_title("Bench task " + std::to_string(k) + "-" + std::to_string(i));
-      req.set_jira_id("UP-" + std::to_string(1000000 * k + i));
-      req.set_description("Created by bench_services, client " + std::to_string(k));
-      req.set_request_id("bench-" + std::to_string(k) + "-" + std::to_string(i));
-      tasksv1::CreateTaskResponse resp;
-      auto st = stubs[k]->CreateTask(&ctx, req, &resp);
-      if (!st.ok()) throw std::runtime_error("CreateTask: " + st.error_message());
-      if (created[k].size() < 1000) created[k].push_back(resp.task().id());
-    };
+    std::function<std::unique_ptr<grpc::ClientAsyncResponseReader<tasksv1::CreateTaskResponse>>(
+        int, int64_t, grpc::ClientContext*, grpc::CompletionQueue*)>
+        create = [&](int k, int64_t i, grpc::ClientContext* ctx, grpc::CompletionQueue* cq) {
+          ctx->AddMetadata("authorization", "Bearer " + workers[k].token);
+          tasksv1::CreateTaskRequest req;
+          req.set_title("Bench task " + std::to_string(k) + "-" + std::to_string(i));
+          req.set_jira_id("UP-" + std::to_string(1000000 * k + i));
+          req.set_description("Created by bench_services, client " + std::to_string(k));
+          req.set_request_id("bench-" + std::to_string(k) + "-" + std::to_string(i));
+          return stubs[k]->AsyncCreateTask(ctx, req, cq);
+        };
+    std::function<void(int, const tasksv1::CreateTaskResponse&)> created_one =
+        [&](int k, const tasksv1::CreateTaskResponse& resp) {
+          if (created[k].size() < 1000) created[k].push_back(resp.task().id());
+        };
     auto after_warm_up = [&] {
       // The warm-up's events are on their way out: let the relay finish them.
       WaitFor("the warm-up events to leave the outbox", 30s,
               [&] { return Count(db, "SELECT count(*) FROM outbox") == 0; });
     };
-    auto run = RunClients(clients, duration, create, after_warm_up);
+    auto run = RunClients(clients, duration, create, created_one, after_warm_up);
     int64_t stored = Count(db, "SELECT count(*) FROM tasks");
     if (stored != run.calls + run.warm_up_calls) {
       throw std::runtime_error("tasks table holds " + std::to_string(stored) + " rows, expected " +
@@ -725,17 +763,15 @@ void BenchTasks(const ates::bench::Settings& s, System& sys) {
 
     // The same clients reading their own tasks back: what the gRPC path (token
     // check, one indexed read, no commit) allows on this machine.
-    auto get = [&](int k, int64_t i) {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + 10s);
-      ctx.AddMetadata("authorization", "Bearer " + workers[k].token);
-      tasksv1::GetTaskRequest req;
-      // Tasks are assigned at random: read one this worker holds (found below).
-      req.set_task_id(created[k][static_cast<size_t>(i) % created[k].size()]);
-      tasksv1::GetTaskResponse resp;
-      auto st = stubs[k]->GetTask(&ctx, req, &resp);
-      if (!st.ok()) throw std::runtime_error("GetTask: " + st.error_message());
-    };
+    std::function<std::unique_ptr<grpc::ClientAsyncResponseReader<tasksv1::GetTaskResponse>>(
+        int, int64_t, grpc::ClientContext*, grpc::CompletionQueue*)>
+        get = [&](int k, int64_t i, grpc::ClientContext* ctx, grpc::CompletionQueue* cq) {
+          ctx->AddMetadata("authorization", "Bearer " + workers[k].token);
+          tasksv1::GetTaskRequest req;
+          // Tasks are assigned at random: read one this worker holds (found below).
+          req.set_task_id(created[k][static_cast<size_t>(i) % created[k].size()]);
+          return stubs[k]->AsyncGetTask(ctx, req, cq);
+        };
     for (int k = 0; k < clients; ++k) {
       auto r = db.Exec("SELECT id FROM tasks WHERE assignee_id = $1 LIMIT 1000",
                        {pg::Text(workers[k].id)});
@@ -743,11 +779,31 @@ void BenchTasks(const ates::bench::Settings& s, System& sys) {
       for (int i = 0; i < r.Rows(); ++i) created[k].push_back(r.String(i, 0));
       if (created[k].empty()) throw std::runtime_error("a worker got no task");
     }
-    auto reads = RunClients(clients, std::chrono::seconds(3), get, [] {});
+    auto reads = RunClients<tasksv1::GetTaskResponse>(
+        clients, std::chrono::seconds(3), get, [](int, const tasksv1::GetTaskResponse&) {}, [] {});
     ates::bench::Report(s, "7-tasks-get",
                         "  reference: GetTask, same clients (p50 " + Fixed(reads.p50, 1) +
                             " ms, p99 " + Fixed(reads.p99, 1) + " ms)",
                         reads.calls, "calls", reads.seconds);
+
+    // And the floor of any call: the standard health check (no token, no
+    // database), over the same kind of channels.
+    std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> health;
+    for (int k = 0; k < clients; ++k)
+      health.push_back(grpc::health::v1::Health::NewStub(tasks.NewChannel()));
+    std::function<
+        std::unique_ptr<grpc::ClientAsyncResponseReader<grpc::health::v1::HealthCheckResponse>>(
+            int, int64_t, grpc::ClientContext*, grpc::CompletionQueue*)>
+        check = [&](int k, int64_t, grpc::ClientContext* ctx, grpc::CompletionQueue* cq) {
+          return health[k]->AsyncCheck(ctx, grpc::health::v1::HealthCheckRequest(), cq);
+        };
+    auto checks = RunClients<grpc::health::v1::HealthCheckResponse>(
+        clients, std::chrono::seconds(3), check,
+        [](int, const grpc::health::v1::HealthCheckResponse&) {}, [] {});
+    ates::bench::Report(s, "7-tasks-health",
+                        "  reference: Health/Check, same clients (p50 " + Fixed(checks.p50, 1) +
+                            " ms, p99 " + Fixed(checks.p99, 1) + " ms)",
+                        checks.calls, "calls", checks.seconds);
   }
 
   if (Enabled("shuffle")) {

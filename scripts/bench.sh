@@ -7,7 +7,11 @@
 #
 # Usage: scripts/bench.sh [BUILD_DIR]   (default: build)
 # Knobs: ATES_BENCH_EVENTS (200000), ATES_BENCH_PG_BIN (/usr/lib/postgresql/15/bin),
-#        ATES_BENCH_KEEP=1 keeps the temporary folder (logs) after the run.
+#        ATES_BENCH_KEEP=1 keeps the temporary folder (logs) after the run,
+#        ATES_BENCH_PROGRAMS="bench_raw_pg bench_services" runs only those programs
+#        (bench_services also reads ATES_BENCH_ONLY=create,shuffle,...),
+#        ATES_BENCH_PG_OPTS="-c shared_preload_libraries=pg_stat_statements" adds
+#        server options (for profiling; figures are meant with the defaults).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -17,7 +21,8 @@ BUILD_DIR=${1:-build}
 readonly BUILD_DIR BIN_DIR=$BUILD_DIR/bench
 readonly PG_BIN=${ATES_BENCH_PG_BIN:-/usr/lib/postgresql/15/bin}
 export ATES_BENCH_EVENTS=${ATES_BENCH_EVENTS:-200000}
-readonly PROGRAMS=(bench_raw_nats bench_raw_pg bench_platform bench_services)
+read -r -a PROGRAMS <<<"${ATES_BENCH_PROGRAMS:-bench_raw_nats bench_raw_pg bench_platform bench_services}"
+readonly PROGRAMS
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
@@ -95,7 +100,7 @@ pg_as "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres --auth=trust -E UTF8 --no-
   --no-sync >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; die "initdb failed"; }
 PG_STARTED=1
 pg_as "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/postgres.log" -w -t 60 \
-  -o "-p $PG_PORT -k $WORK/pg/sock -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on -c shared_buffers=256MB -c max_wal_size=4GB -c checkpoint_timeout=15min" \
+  -o "-p $PG_PORT -k $WORK/pg/sock -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on -c shared_buffers=256MB -c max_wal_size=4GB -c checkpoint_timeout=15min ${ATES_BENCH_PG_OPTS:-}" \
   start >/dev/null || { cat "$WORK/pg/postgres.log" >&2; die "PostgreSQL did not start"; }
 for db in ates_bench_raw ates_bench_platform ates_bench_services; do
   "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$db"
@@ -128,11 +133,15 @@ run() {
 }
 start=$SECONDS
 load_start=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')
-run bench_raw_nats ates_bench_raw
-run bench_raw_pg ates_bench_raw
-run bench_platform ates_bench_platform
-# Starts the daemons itself (each with a fresh database on this server).
-run bench_services ates_bench_services
+for p in "${PROGRAMS[@]}"; do
+  case $p in
+    bench_raw_*) run "$p" ates_bench_raw ;;
+    bench_platform) run "$p" ates_bench_platform ;;
+    # Starts the daemons itself (each with a fresh database on this server).
+    bench_services) run "$p" ates_bench_services ;;
+    *) die "unknown benchmark program $p" ;;
+  esac
+done
 
 cores=$(nproc)
 load_end=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')
