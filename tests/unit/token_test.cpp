@@ -168,6 +168,28 @@ TEST_F(TokenTest, SeveralKeysVerifyDuringRotation) {
   EXPECT_THAT(Rejection(SignToken(key_, Claims())), HasSubstr("unknown key"));
 }
 
+// Verified tokens are cached: a second Verify of the same text is a cache hit,
+// which must still see expiry and key changes.
+TEST_F(TokenTest, ACachedTokenIsStillRefusedAfterItsKeyChangesOrItExpires) {
+  auto token = SignToken(key_, Claims(Role::kManager));
+  EXPECT_EQ(Rejection(token), "");
+  auto again = verifier_.Verify(token);  // from the cache
+  EXPECT_EQ(again.account_id, kSubject);
+  EXPECT_EQ(again.role, Role::kManager);
+  EXPECT_THAT(Rejection(token, Clock::now() + 61min), HasSubstr("expired"));
+
+  auto token2 = SignToken(key_, Claims(Role::kWorker));
+  EXPECT_EQ(Rejection(token2), "");
+  // Same kid, another key (a rotation that reused the id): the cached
+  // verification no longer counts, and the signature does not match the new key.
+  auto other = SigningKey::Generate("k1");
+  verifier_.SetKeys({{"k1", other.public_key}});
+  EXPECT_NE(Rejection(token2), "");
+  // The original key back: it verifies again.
+  verifier_.SetKeys({{"k1", key_.public_key}});
+  EXPECT_EQ(Rejection(token2), "");
+}
+
 TEST(SigningKey, FromSeedIsDeterministic) {
   std::string seed(32, '\x07');
   auto a = SigningKey::FromSeed("a", seed);
