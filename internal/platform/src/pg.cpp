@@ -179,19 +179,6 @@ void Connection::EnsureConnected() {
     Reset();
     throw PgError("connect: " + message, "08001", true);
   }
-  // Statements are prepared to save parsing (see Prepared), but planned with
-  // each call's values as before: a generic plan does not know an array's
-  // length or an optional filter's value (`$2 = '' OR ...`), and PostgreSQL
-  // may pick one that is much slower (e.g. `seq <> ALL($2)` compared row by
-  // element instead of hashed).
-  PGresult* res = PQexec(conn_, "SET plan_cache_mode = force_custom_plan");
-  bool ok = IsOk(res);
-  PQclear(res);
-  if (!ok) {
-    auto err = ErrorFrom(conn_, nullptr, "connect");
-    Reset();
-    throw err;
-  }
 }
 
 namespace {
@@ -224,22 +211,12 @@ Result Connection::Exec(std::string_view sql, const Params& params) {
     res = PQexec(conn_, text.c_str());
   } else {
     ParamArrays a(params);
-    const int n = static_cast<int>(params.size());
-    const std::string& name = Prepared(text, n);
-    if (name.empty()) {
-      res = PQexecParams(conn_, text.c_str(), n, nullptr, a.values.data(), a.lengths.data(),
-                         a.formats.data(), 0);
-    } else {
-      res = PQexecPrepared(conn_, name.c_str(), n, a.values.data(), a.lengths.data(),
-                           a.formats.data(), 0);
-    }
+    res = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
+                       a.values.data(), a.lengths.data(), a.formats.data(), 0);
   }
   if (!IsOk(res)) {
     auto err = ErrorFrom(conn_, res, "query failed");
     PQclear(res);
-    // The prepared statement is gone or no longer fits its tables (DISCARD,
-    // a column change): prepare it again next time.
-    if (err.sqlstate() == "26000" || err.sqlstate() == "0A000") prepared_.erase(text);
     throw err;
   }
   return Result(res);
@@ -261,9 +238,11 @@ std::vector<Result> Connection::ExecPipeline(const std::vector<Query>& in, Plan 
   texts.reserve(queries.size());
   for (const auto& q : queries) {
     texts.emplace_back(q.sql);
-    // Prepared before the pipeline starts (a round trip the first time only).
-    names.push_back(q.params.empty() ? &kUnnamed
-                                     : &Prepared(texts.back(), static_cast<int>(q.params.size())));
+    // Generic plans need a named statement; it is prepared before the
+    // pipeline starts (a round trip the first time only).
+    names.push_back(skip == 0 || q.params.empty()
+                        ? &kUnnamed
+                        : &Prepared(texts.back(), static_cast<int>(q.params.size())));
   }
   if (PQenterPipelineMode(conn_) != 1) throw ErrorFrom(conn_, nullptr, "enter pipeline");
   for (size_t i = 0; i < queries.size(); ++i) {

@@ -95,11 +95,13 @@ class Connection final {
 
   // Runs one statement. With no params, `sql` may hold several statements.
   Result Exec(std::string_view sql, const Params& params = {});
-  // How prepared statements are planned. kCustom: with each call's values, so
-  // the planner sees an array's length or an optional filter's value (the
-  // default, see EnsureConnected). kGeneric: once per connection and statement,
-  // then reused: for hot statements whose best plan never depends on the values
-  // (planning a small CTE costs more than running it).
+  // How a pipeline's statements are planned. kCustom (as Exec): parsed and
+  // planned on every call with its values, so the planner sees an array's
+  // length or an optional filter's value. kGeneric: prepared once per
+  // connection and planned once, then reused, for hot statements whose best
+  // plan never depends on the values (planning a small CTE costs more than
+  // running it). The setting is local to the pipeline's transaction, so
+  // PostgreSQL's own cached plans (foreign keys, PL/pgSQL) keep their default.
   enum class Plan { kCustom, kGeneric };
 
   // Sends every query in one round trip (libpq pipeline mode) as one implicit
@@ -110,17 +112,15 @@ class Connection final {
   void EnsureConnected();
 
  private:
-  // Name of the server-side prepared statement for `sql` on this connection,
-  // preparing it on first use; "" when the cache is full (then it runs unnamed).
+  // Name of the server-side prepared statement for `sql` on this connection
+  // (Plan::kGeneric), preparing it on first use; "" when the cache is full
+  // (then it runs unnamed, planned per call).
   const std::string& Prepared(const std::string& sql, int n_params);
   void Reset();  // closes the connection and forgets its prepared statements
 
   std::string conninfo_;
   pg_conn* conn_ = nullptr;
-  // Statements with parameters are parsed once per connection (parse and plan
-  // were about 40% of the server's CPU for a small transaction; plans are still
-  // made per call, see EnsureConnected). Keyed by the SQL text, which is always
-  // a named constant.
+  // Statements prepared on this connection, by SQL text (always a named constant).
   std::unordered_map<std::string, std::string> prepared_;
   uint64_t statements_ = 0;  // names are never reused on a connection
 };
