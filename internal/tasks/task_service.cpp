@@ -161,7 +161,17 @@ TaskService::TaskService(pg::Pool& db, platform::RandomPicker& picker,
       candidates_(db, std::chrono::milliseconds(1000)),
       // One batch in flight; the calls that arrive meanwhile gather for the next
       // (with two in flight the batches were half the size and no faster).
-      creates_([this](const std::vector<PendingCreate*>& batch) { FlushCreates(batch); }, 256, 1) {}
+      creates_([this](const std::vector<PendingCreate*>& batch) { FlushCreates(batch); }, 256, 1,
+               // A lost database (already retried) is no one item's fault.
+               [](const std::exception_ptr& error) {
+                 try {
+                   std::rethrow_exception(error);
+                 } catch (const pg::PgError& e) {
+                   return !e.IsRetryable();
+                 } catch (...) {
+                   return true;
+                 }
+               }) {}
 
 void TaskService::FlushCreates(const std::vector<PendingCreate*>& batch) {
   std::vector<std::string> ids, titles, jira_ids, descriptions, assignees, creators, requests,

@@ -151,6 +151,45 @@ TEST(GroupCommitTest, AFailedBatchFailsOnlyTheBadItem) {
   EXPECT_EQ(gc.stats().split, 1u);
 }
 
+// An error that is not about the data (split says no) fails the whole batch
+// at once: no second attempt per item.
+TEST(GroupCommitTest, AnErrorNotAboutTheDataFailsTheBatchWithoutSplitting) {
+  std::atomic<bool> release{false};
+  std::atomic<int> flushes{0};
+  GroupCommit<Write> gc(
+      [&](const std::vector<Write*>& batch) {
+        ++flushes;
+        if (batch.front()->value == 0) {
+          while (!release) std::this_thread::sleep_for(1ms);
+          return;
+        }
+        throw std::runtime_error("database down");
+      },
+      16, 1, [](const std::exception_ptr&) { return false; });
+  Write first{0};
+  std::thread leader([&] { gc.Submit(first); });
+  ASSERT_TRUE(Eventually([&] { return flushes == 1; }));
+  std::vector<Write> writes{{1}, {2}, {3}};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> others;
+  for (auto& w : writes) {
+    others.emplace_back([&, item = &w] {
+      try {
+        gc.Submit(*item);
+      } catch (const std::runtime_error&) {
+        ++failed;
+      }
+    });
+  }
+  ASSERT_TRUE(Eventually([&] { return gc.waiting() == writes.size(); }));
+  release = true;
+  leader.join();
+  for (auto& t : others) t.join();
+  EXPECT_EQ(failed.load(), 3);
+  EXPECT_EQ(flushes.load(), 2);  // {0}, then the three together, once
+  EXPECT_EQ(gc.stats().split, 0u);
+}
+
 TEST(GroupCommitTest, ALoneFailureReachesItsCaller) {
   GroupCommit<Write> gc([](const std::vector<Write*>&) { throw std::runtime_error("down"); }, 8, 2);
   Write w{1};

@@ -22,15 +22,24 @@ namespace ates::platform {
 //
 // `flush` must be all-or-nothing (one transaction): when it throws for a batch
 // of several items, each item is flushed again alone, so one item's bad data
-// fails only its own caller. A caller returns only after the flush that holds
-// its item returned (committed) or threw.
+// fails only its own caller; unless `split` says the error is not about the
+// data (the database is down: then every caller of the batch gets the error at
+// once rather than after one more round of retries per item). A caller
+// returns only after the flush that holds its item returned (committed) or threw.
 template <class Item>
 class GroupCommit final {
  public:
   using Flush = std::function<void(const std::vector<Item*>& batch)>;
+  // Whether a failed batch is retried item by item (given what it threw).
+  using Split = std::function<bool(const std::exception_ptr& error)>;
 
-  GroupCommit(Flush flush, size_t max_batch, int max_in_flight)
-      : flush_(std::move(flush)), max_batch_(max_batch), max_in_flight_(max_in_flight) {
+  GroupCommit(
+      Flush flush, size_t max_batch, int max_in_flight,
+      Split split = [](const std::exception_ptr&) { return true; })
+      : flush_(std::move(flush)),
+        split_(std::move(split)),
+        max_batch_(max_batch),
+        max_in_flight_(max_in_flight) {
     if (max_batch_ == 0 || max_in_flight_ <= 0) {
       throw std::invalid_argument("GroupCommit needs max_batch >= 1 and max_in_flight >= 1");
     }
@@ -99,8 +108,9 @@ class GroupCommit final {
     try {
       flush_(items);
     } catch (...) {
-      if (batch.size() == 1) {
-        batch.front()->error = std::current_exception();
+      auto error = std::current_exception();
+      if (batch.size() == 1 || !split_(error)) {
+        for (auto* w : batch) w->error = error;
       } else {
         split = true;
         for (auto* w : batch) {
@@ -125,6 +135,7 @@ class GroupCommit final {
   }
 
   Flush flush_;
+  Split split_;
   const size_t max_batch_;
   const int max_in_flight_;
   mutable std::mutex mu_;
