@@ -6,14 +6,10 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "ates/platform/events.hpp"
@@ -126,50 +122,12 @@ void Pipeline(const ates::bench::Settings& s, const Rows& rows) {
                       "rows", secs);
 }
 
-// Single-row INSERT commits for a fixed time: the rate is bound by the WAL flush,
-// and a fixed time keeps a slow disk from stretching the run.
-void SingleRowCommits(const ates::bench::Settings& s, const Rows& rows, int connections,
-                      std::chrono::milliseconds duration) {
-  {
-    pg::Connection c(s.pg_url);
-    c.Exec(kTruncate);
-  }
-  std::vector<std::unique_ptr<pg::Connection>> conns;
-  for (int k = 0; k < connections; ++k) {
-    conns.push_back(std::make_unique<pg::Connection>(s.pg_url));
-    conns.back()->EnsureConnected();
-  }
-  std::atomic<bool> failed{false};
-  std::atomic<int64_t> commits{0};
-  std::string error;
-  std::mutex error_mu;
-  ates::bench::Stopwatch sw;
-  const auto deadline = std::chrono::steady_clock::now() + duration;
-  std::vector<std::thread> threads;
-  for (int k = 0; k < connections; ++k) {
-    threads.emplace_back([&, k] {
-      try {
-        for (size_t row = k; std::chrono::steady_clock::now() < deadline && !failed;
-             row += connections) {
-          size_t i = row % rows.ids.size();
-          conns[k]->Exec(kInsertOne, {pg::Text(rows.ids[i]), pg::Bytes(rows.payloads[i])});
-          ++commits;
-        }
-      } catch (const std::exception& e) {
-        failed = true;
-        std::lock_guard lock(error_mu);
-        error = e.what();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  double secs = sw.Seconds();
-  if (failed) throw std::runtime_error(error);
-  ExpectCount(*conns[0], commits);
+void SingleRowCommits(const ates::bench::Settings& s, int connections) {
+  auto run = ates::bench::SingleRowCommits(s.pg_url, connections, std::chrono::seconds(3));
   std::string key = "3-pg-commit-" + std::to_string(connections);
   std::string label = "postgres 1-row commits, " + std::to_string(connections) +
                       (connections == 1 ? " connection" : " connections");
-  ates::bench::Report(s, key, label, commits, "commits", secs);
+  ates::bench::Report(s, key, label, run.commits, "commits", run.seconds);
 }
 
 }  // namespace
@@ -183,8 +141,8 @@ int main(int argc, char** argv) {
     auto rows = MakeRows(s.events);
     Unnest(s, c, rows);
     Pipeline(s, rows);
-    SingleRowCommits(s, rows, 1, std::chrono::seconds(3));
-    SingleRowCommits(s, rows, 8, std::chrono::seconds(3));
+    SingleRowCommits(s, 1);
+    SingleRowCommits(s, 8);
     c.Exec("DROP TABLE bench_raw");
     return 0;
   } catch (const std::exception& e) {

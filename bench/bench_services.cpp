@@ -3,8 +3,9 @@
 // nats-server, each with a fresh database of its own):
 //   1. CreateTask over gRPC from C concurrent callers (one channel, one worker
 //      token and one call in flight each), for a fixed time: calls/s and
-//      p50/p99 latency; beside it GetTask and the health check with the same
-//      callers, the cost of the gRPC path without a commit;
+//      p50/p99 latency; raw single-row commits on as many connections just
+//      before and just after it (the ratio's base); and GetTask and the health
+//      check with the same callers, the cost of the gRPC path without a commit;
 //   2. ShuffleTasks over 100,000 open tasks (inserted in SQL): time until the
 //      RPC returns (committed), then until every tasks.task.assigned event is
 //      on the TASKS stream;
@@ -751,7 +752,12 @@ void BenchTasks(const ates::bench::Settings& s, System& sys) {
       WaitFor("the warm-up events to leave the outbox", 30s,
               [&] { return Count(db, "SELECT count(*) FROM outbox") == 0; });
     };
+    // Raw single-row commits on the same server with as many connections, just
+    // before and just after: the machine's speed drifts over a run, and the
+    // ratio is only fair between figures taken moments apart.
+    auto raw_before = ates::bench::SingleRowCommits(db_url, clients, std::chrono::seconds(3));
     auto run = RunClients(clients, duration, create, created_one, after_warm_up);
+    auto raw_after = ates::bench::SingleRowCommits(db_url, clients, std::chrono::seconds(3));
     int64_t stored = Count(db, "SELECT count(*) FROM tasks");
     if (stored != run.calls + run.warm_up_calls) {
       throw std::runtime_error("tasks table holds " + std::to_string(stored) + " rows, expected " +
@@ -761,6 +767,13 @@ void BenchTasks(const ates::bench::Settings& s, System& sys) {
                         "ates-tasks CreateTask, " + std::to_string(clients) + " clients (p50 " +
                             Fixed(run.p50, 1) + " ms, p99 " + Fixed(run.p99, 1) + " ms)",
                         run.calls, "calls", run.seconds);
+    const std::string conns = std::to_string(clients) + " connections";
+    ates::bench::Report(s, "7-tasks-raw-before",
+                        "  reference: postgres 1-row commits, " + conns + ", just before",
+                        raw_before.commits, "commits", raw_before.seconds);
+    ates::bench::Report(s, "7-tasks-raw-after",
+                        "  reference: postgres 1-row commits, " + conns + ", just after",
+                        raw_after.commits, "commits", raw_after.seconds);
 
     // The same clients reading their own tasks back: what the gRPC path (token
     // check, one indexed read, no commit) allows on this machine.

@@ -2,11 +2,19 @@
 
 #include <nats/nats.h>
 
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "ates/platform/events.hpp"
+#include "ates/platform/pg.hpp"
 
 namespace ates::bench {
 
@@ -98,6 +106,66 @@ std::string Payload(int64_t i, size_t size) {
     out[k] = kAlphabet[x & 63];
   }
   return out;
+}
+
+namespace {
+constexpr std::string_view kCommitsSetup =
+    "SET client_min_messages = warning;"
+    "DROP TABLE IF EXISTS bench_raw_commits;"
+    "CREATE TABLE bench_raw_commits ("
+    " seq bigserial PRIMARY KEY, event_id uuid NOT NULL, payload bytea NOT NULL,"
+    " created_at timestamptz NOT NULL DEFAULT now())";
+constexpr std::string_view kCommitsInsert =
+    "INSERT INTO bench_raw_commits (event_id, payload) VALUES ($1, $2)";
+}  // namespace
+
+CommitRun SingleRowCommits(const std::string& pg_url, int connections,
+                           std::chrono::milliseconds duration) {
+  pg::Connection setup(pg_url);
+  setup.Exec(kCommitsSetup);
+  std::vector<std::string> ids, payloads;
+  for (int64_t i = 0; i < 4096; ++i) {
+    ids.push_back(events::NewUuid());
+    payloads.push_back(Payload(i));
+  }
+  std::vector<std::unique_ptr<pg::Connection>> conns;
+  for (int k = 0; k < connections; ++k) {
+    conns.push_back(std::make_unique<pg::Connection>(pg_url));
+    conns.back()->EnsureConnected();
+  }
+  std::atomic<bool> failed{false};
+  std::atomic<int64_t> commits{0};
+  std::string error;
+  std::mutex error_mu;
+  Stopwatch sw;
+  const auto deadline = std::chrono::steady_clock::now() + duration;
+  std::vector<std::thread> threads;
+  for (int k = 0; k < connections; ++k) {
+    threads.emplace_back([&, k] {
+      try {
+        for (size_t row = k; std::chrono::steady_clock::now() < deadline && !failed;
+             row += connections) {
+          size_t i = row % ids.size();
+          conns[k]->Exec(kCommitsInsert, {pg::Text(ids[i]), pg::Bytes(payloads[i])});
+          ++commits;
+        }
+      } catch (const std::exception& e) {
+        failed = true;
+        std::lock_guard lock(error_mu);
+        error = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CommitRun run{commits.load(), sw.Seconds()};
+  if (failed) throw std::runtime_error("single-row commits: " + error);
+  int64_t stored = setup.Exec("SELECT count(*) FROM bench_raw_commits").Int(0, 0);
+  if (stored != run.commits) {
+    throw std::runtime_error("bench_raw_commits holds " + std::to_string(stored) +
+                             " rows, expected " + std::to_string(run.commits));
+  }
+  setup.Exec("DROP TABLE bench_raw_commits");
+  return run;
 }
 
 }  // namespace ates::bench

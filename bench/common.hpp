@@ -50,4 +50,15 @@ void CheckNats(int status, std::string_view what);
 // A 200-byte pseudo-random printable payload with a counter folded in.
 std::string Payload(int64_t i, size_t size = 200);
 
+// Raw single-row INSERT commits (a uuid and a 200-byte payload, autocommit) on
+// `connections` connections to `pg_url` for `duration`, into a scratch table
+// `bench_raw_commits` that it creates and drops. The rate is bound by the WAL
+// flush and the CPU; a fixed time keeps a slow disk from stretching the run.
+struct CommitRun {
+  int64_t commits = 0;
+  double seconds = 0;
+};
+CommitRun SingleRowCommits(const std::string& pg_url, int connections,
+                           std::chrono::milliseconds duration);
+
 }  // namespace ates::bench
