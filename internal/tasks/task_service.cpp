@@ -223,9 +223,8 @@ Task TaskService::Create(const auth::Principal& caller, const NewTask& request) 
     }
     return existing;
   };
-  // A repeated request_id is found by the insert itself (ON CONFLICT DO
-  // NOTHING aborts the pipeline), so the common case, a new key, costs no
-  // look-up first.
+  // A repeated request_id is found by the insert itself (its unique index
+  // aborts the batch), so the common case, a new key, costs no look-up first.
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto candidates = candidates_.Get();
     if (candidates->empty()) {

@@ -82,8 +82,6 @@ class TaskService final {
   int64_t Shuffle(const auth::Principal& caller);
 
   CandidateCache& candidates() { return candidates_; }
-  // Batches of CreateTask written so far (group commit).
-  platform::GroupCommit<PendingCreate>::Stats create_batches() const { return creates_.stats(); }
 
  private:
   std::optional<Task> FindByRequest(const std::string& created_by, const std::string& request_id);
