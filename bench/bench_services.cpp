@@ -1015,6 +1015,19 @@ void BenchAnalytics(const ates::bench::Settings& s, System& sys) {
   std::string today = Today();
   std::vector<Event> evs;
   evs.reserve(n_tasks * 10);
+  // billing.transaction.applied for the event just before it.
+  auto applied = [&](const std::string& account, const std::string& task, b1::TransactionKind kind,
+                     int64_t amount) {
+    b1::TransactionApplied tx;
+    tx.set_transaction_id(evs.back().id);
+    tx.set_account_id(account);
+    tx.set_task_id(task);
+    tx.set_kind(kind);
+    tx.set_amount_cents(amount);
+    tx.set_business_date(today);
+    *tx.mutable_occurred_at() = NowTs();
+    evs.push_back(MakeEvent("billing.transaction.applied", 1, tx, "ates-billing"));
+  };
   for (int64_t t = 0; t < n_tasks; ++t) {
     std::string task = events::NewUuid();
     std::string creator = accounts[rng() % n_accounts];
@@ -1044,30 +1057,14 @@ void BenchAnalytics(const ates::bench::Settings& s, System& sys) {
       a.set_assignee_id(assignee);
       *a.mutable_assigned_at() = NowTs();
       evs.push_back(MakeEvent("tasks.task.assigned", 1, a, "ates-tasks"));
-      b1::TransactionApplied tx;
-      tx.set_transaction_id(evs.back().id);
-      tx.set_account_id(assignee);
-      tx.set_task_id(task);
-      tx.set_kind(b1::TRANSACTION_KIND_ASSIGN_FEE);
-      tx.set_amount_cents(-fee);
-      tx.set_business_date(today);
-      *tx.mutable_occurred_at() = NowTs();
-      evs.push_back(MakeEvent("billing.transaction.applied", 1, tx, "ates-billing"));
+      applied(assignee, task, b1::TRANSACTION_KIND_ASSIGN_FEE, -fee);
     }
     t1::TaskCompleted done;
     done.set_task_id(task);
     done.set_assignee_id(assignee);
     *done.mutable_completed_at() = NowTs();
     evs.push_back(MakeEvent("tasks.task.completed", 1, done, "ates-tasks"));
-    b1::TransactionApplied tx;
-    tx.set_transaction_id(evs.back().id);
-    tx.set_account_id(assignee);
-    tx.set_task_id(task);
-    tx.set_kind(b1::TRANSACTION_KIND_COMPLETION_REWARD);
-    tx.set_amount_cents(reward);
-    tx.set_business_date(today);
-    *tx.mutable_occurred_at() = NowTs();
-    evs.push_back(MakeEvent("billing.transaction.applied", 1, tx, "ates-billing"));
+    applied(assignee, task, b1::TRANSACTION_KIND_COMPLETION_REWARD, reward);
   }
   const int64_t total = static_cast<int64_t>(evs.size());
   sys.nats().Publish(evs);

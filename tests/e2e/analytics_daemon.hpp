@@ -27,23 +27,12 @@ inline DaemonOptions AnalyticsDaemon(const std::string& name, const std::string&
                                      const std::string& auth_target,
                                      const std::string& durable_prefix = "analytics",
                                      std::map<std::string, std::string> env = {}) {
-  DaemonOptions o;
-  o.name = name;
-  o.binary = ATES_ANALYTICS_BIN;
-  o.config = SourcePath("config/ates-analytics.yaml");
-  o.env = {
-      {"ATES_DATABASE_URL", db},
-      {"ATES_NATS_URL", TestStack::Get().nats_url()},
-      {"ATES_AUTH_KEYS_URL", auth_target},
-      {"ATES_OUTBOX_POLL_INTERVAL", "100ms"},
-      {"ATES_GRPC_SHUTDOWN_GRACE", "3s"},
-      {"ATES_DATABASE_POOL_SIZE", "4"},
-      {"ATES_CONSUMERS_TASKS_DURABLE", durable_prefix + "_tasks"},
-      {"ATES_CONSUMERS_BILLING_DURABLE", durable_prefix + "_billing"},
-      {"ATES_CONSUMERS_SCHEDULE_DURABLE", durable_prefix + "_schedule"},
-  };
-  for (auto& [k, v] : env) o.env[k] = v;
-  return o;
+  return SystemDaemon(name, "ates-analytics", ATES_ANALYTICS_BIN, db,
+                      {{"ATES_AUTH_KEYS_URL", auth_target},
+                       {"ATES_CONSUMERS_TASKS_DURABLE", durable_prefix + "_tasks"},
+                       {"ATES_CONSUMERS_BILLING_DURABLE", durable_prefix + "_billing"},
+                       {"ATES_CONSUMERS_SCHEDULE_DURABLE", durable_prefix + "_schedule"}},
+                      env);
 }
 
 // True when the three consumers of an analytics daemon have nothing pending

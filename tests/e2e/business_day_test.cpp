@@ -54,21 +54,9 @@ std::string AdminListen() { return "127.0.0.1:" + std::to_string(FreePort()); }
 
 DaemonOptions SchedulerDaemon(const std::string& db, const std::string& auth_target,
                               std::map<std::string, std::string> env) {
-  DaemonOptions o;
-  o.name = "ates-scheduler";
-  o.binary = ATES_SCHEDULER_BIN;
-  o.config = SourcePath("config/ates-scheduler.yaml");
-  o.env = {
-      {"ATES_DATABASE_URL", db},
-      {"ATES_NATS_URL", TestStack::Get().nats_url()},
-      {"ATES_AUTH_KEYS_URL", auth_target},
-      {"ATES_OUTBOX_POLL_INTERVAL", "100ms"},
-      {"ATES_GRPC_SHUTDOWN_GRACE", "3s"},
-      {"ATES_DATABASE_POOL_SIZE", "4"},
-      {"ATES_SCHEDULE_CHECK_INTERVAL", "1s"},
-  };
-  for (auto& [k, v] : env) o.env[k] = v;
-  return o;
+  return SystemDaemon("ates-scheduler", "ates-scheduler", ATES_SCHEDULER_BIN, db,
+                      {{"ATES_AUTH_KEYS_URL", auth_target}, {"ATES_SCHEDULE_CHECK_INTERVAL", "1s"}},
+                      env);
 }
 
 // One posting billing must make, from one TASKS event.

@@ -16,6 +16,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "support/daemon.hpp"
+#include "support/error_fields.hpp"
 #include "support/js_client.hpp"
 #include "support/test_stack.hpp"
 
@@ -35,21 +36,10 @@ inline constexpr const char* kAdminPassword = "admin-password-1";
 // An ates-auth daemon on `database_url` and the stack's NATS, with a first admin.
 inline DaemonOptions AuthDaemon(const std::string& name, const std::string& database_url,
                                 std::map<std::string, std::string> env = {}) {
-  DaemonOptions o;
-  o.name = name;
-  o.binary = ATES_AUTH_BIN;
-  o.config = SourcePath("config/ates-auth.yaml");
-  o.env = {
-      {"ATES_DATABASE_URL", database_url},
-      {"ATES_NATS_URL", TestStack::Get().nats_url()},
-      {"ATES_BOOTSTRAP_ADMIN_LOGIN", kAdminLogin},
-      {"ATES_BOOTSTRAP_ADMIN_PASSWORD", kAdminPassword},
-      {"ATES_OUTBOX_POLL_INTERVAL", "100ms"},
-      {"ATES_GRPC_SHUTDOWN_GRACE", "3s"},
-      {"ATES_DATABASE_POOL_SIZE", "4"},
-  };
-  for (auto& [k, v] : env) o.env[k] = v;
-  return o;
+  return SystemDaemon(name, "ates-auth", ATES_AUTH_BIN, database_url,
+                      {{"ATES_BOOTSTRAP_ADMIN_LOGIN", kAdminLogin},
+                       {"ATES_BOOTSTRAP_ADMIN_PASSWORD", kAdminPassword}},
+                      env);
 }
 
 // A client context with a deadline and, when given, a bearer token.
@@ -64,20 +54,6 @@ struct Call {
 
 inline std::string Describe(const grpc::Status& s) {
   return "code " + std::to_string(static_cast<int>(s.error_code())) + ": " + s.error_message();
-}
-
-// Field names in the google.rpc.BadRequest detail of a status.
-inline std::vector<std::string> BadRequestFields(const grpc::Status& status) {
-  std::vector<std::string> fields;
-  google::rpc::Status rich;
-  if (!rich.ParseFromString(status.error_details())) return fields;
-  for (const auto& any : rich.details()) {
-    google::rpc::BadRequest bad;
-    if (any.UnpackTo(&bad)) {
-      for (const auto& v : bad.field_violations()) fields.push_back(v.field());
-    }
-  }
-  return fields;
 }
 
 // The account an ACCOUNTS stream message is about, "" when it does not decode.

@@ -48,22 +48,11 @@ inline constexpr auto kPastDuplicateWindow = std::chrono::milliseconds(1300);
 inline DaemonOptions BillingDaemon(const std::string& name, const std::string& database_url,
                                    const std::string& auth_target, const std::string& mail_dir,
                                    std::map<std::string, std::string> env = {}) {
-  DaemonOptions o;
-  o.name = name;
-  o.binary = ATES_BILLING_BIN;
-  o.config = SourcePath("config/ates-billing.yaml");
-  o.env = {
-      {"ATES_DATABASE_URL", database_url},
-      {"ATES_NATS_URL", TestStack::Get().nats_url()},
-      {"ATES_NATS_DUPLICATE_WINDOW", kDuplicateWindow},
-      {"ATES_AUTH_KEYS_URL", auth_target},
-      {"ATES_BILLING_MAIL_DIR", mail_dir},
-      {"ATES_OUTBOX_POLL_INTERVAL", "100ms"},
-      {"ATES_GRPC_SHUTDOWN_GRACE", "3s"},
-      {"ATES_DATABASE_POOL_SIZE", "4"},
-  };
-  for (auto& [k, v] : env) o.env[k] = v;
-  return o;
+  return SystemDaemon(name, "ates-billing", ATES_BILLING_BIN, database_url,
+                      {{"ATES_NATS_DUPLICATE_WINDOW", kDuplicateWindow},
+                       {"ATES_AUTH_KEYS_URL", auth_target},
+                       {"ATES_BILLING_MAIL_DIR", mail_dir}},
+                      env);
 }
 
 // --- time and dates --------------------------------------------------------

@@ -30,24 +30,13 @@ using ::testing::SizeIs;
 DaemonOptions SchedulerDaemon(const std::string& name, const std::string& database_url,
                               const std::string& auth_target, const std::string& first_date,
                               const std::string& now, std::map<std::string, std::string> env = {}) {
-  DaemonOptions o;
-  o.name = name;
-  o.binary = ATES_SCHEDULER_BIN;
-  o.config = SourcePath("config/ates-scheduler.yaml");
-  o.env = {
-      {"ATES_DATABASE_URL", database_url},
-      {"ATES_NATS_URL", TestStack::Get().nats_url()},
-      {"ATES_NATS_DUPLICATE_WINDOW", kDuplicateWindow},
-      {"ATES_AUTH_KEYS_URL", auth_target},
-      {"ATES_OUTBOX_POLL_INTERVAL", "100ms"},
-      {"ATES_GRPC_SHUTDOWN_GRACE", "3s"},
-      {"ATES_DATABASE_POOL_SIZE", "4"},
-      {"ATES_SCHEDULE_FIRST_BUSINESS_DATE", first_date},
-      {"ATES_SCHEDULE_NOW_OVERRIDE", now},
-      {"ATES_SCHEDULE_CHECK_INTERVAL", "1s"},
-  };
-  for (auto& [k, v] : env) o.env[k] = v;
-  return o;
+  return SystemDaemon(name, "ates-scheduler", ATES_SCHEDULER_BIN, database_url,
+                      {{"ATES_NATS_DUPLICATE_WINDOW", kDuplicateWindow},
+                       {"ATES_AUTH_KEYS_URL", auth_target},
+                       {"ATES_SCHEDULE_FIRST_BUSINESS_DATE", first_date},
+                       {"ATES_SCHEDULE_NOW_OVERRIDE", now},
+                       {"ATES_SCHEDULE_CHECK_INTERVAL", "1s"}},
+                      env);
 }
 
 std::vector<std::string> Days(const std::string& first, int n) {

@@ -46,22 +46,12 @@ using ::ates::common::v1::ROLE_WORKER;
 inline DaemonOptions TasksDaemon(const std::string& name, const std::string& database_url,
                                  const std::string& auth_target, const std::string& durable,
                                  std::map<std::string, std::string> env = {}) {
-  DaemonOptions o;
-  o.name = name;
-  o.binary = ATES_TASKS_BIN;
-  o.config = SourcePath("config/ates-tasks.yaml");
-  o.env = {
-      {"ATES_DATABASE_URL", database_url},
-      {"ATES_NATS_URL", TestStack::Get().nats_url()},
-      {"ATES_AUTH_KEYS_URL", auth_target},
-      // A fresh durable: this daemon replays the whole ACCOUNTS stream.
-      {"ATES_CONSUMERS_ACCOUNTS_DURABLE", durable},
-      {"ATES_OUTBOX_POLL_INTERVAL", "100ms"},
-      {"ATES_GRPC_SHUTDOWN_GRACE", "3s"},
-      {"ATES_DATABASE_POOL_SIZE", "8"},
-  };
-  for (auto& [k, v] : env) o.env[k] = v;
-  return o;
+  return SystemDaemon(name, "ates-tasks", ATES_TASKS_BIN, database_url,
+                      {{"ATES_AUTH_KEYS_URL", auth_target},
+                       // A fresh durable: this daemon replays the whole ACCOUNTS stream.
+                       {"ATES_CONSUMERS_ACCOUNTS_DURABLE", durable},
+                       {"ATES_DATABASE_POOL_SIZE", "8"}},
+                      env);
 }
 
 // One account of the system, with a token to act as it.

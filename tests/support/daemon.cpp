@@ -24,6 +24,24 @@ std::string SourcePath(const std::string& relative) {
   return std::string(ATES_SOURCE_DIR) + "/" + relative;
 }
 
+DaemonOptions SystemDaemon(const std::string& name, const std::string& service,
+                           const std::string& binary, const std::string& database_url,
+                           const std::map<std::string, std::string>& settings,
+                           const std::map<std::string, std::string>& overrides) {
+  DaemonOptions o;
+  o.name = name;
+  o.binary = binary;
+  o.config = SourcePath("config/" + service + ".yaml");
+  o.env = {
+      {"ATES_DATABASE_URL", database_url},    {"ATES_NATS_URL", TestStack::Get().nats_url()},
+      {"ATES_OUTBOX_POLL_INTERVAL", "100ms"}, {"ATES_GRPC_SHUTDOWN_GRACE", "3s"},
+      {"ATES_DATABASE_POOL_SIZE", "4"},
+  };
+  for (const auto& [k, v] : settings) o.env[k] = v;
+  for (const auto& [k, v] : overrides) o.env[k] = v;
+  return o;
+}
+
 namespace {
 
 // True when something accepts TCP connections on host:port.

@@ -59,4 +59,14 @@ class Daemon final {
 // Paths of things in the source tree (ATES_SOURCE_DIR at build time).
 std::string SourcePath(const std::string& relative);
 
+// A daemon of the system (`service`, e.g. "ates-tasks", run from `binary`
+// with config/<service>.yaml) on `database_url` and the test stack's NATS, with
+// the suites' defaults: the relay polls every 100 ms, a 3 s shutdown grace, 4
+// database connections. `settings` (the service's own) go on top of those, and
+// `overrides` (a test's) on top of everything.
+DaemonOptions SystemDaemon(const std::string& name, const std::string& service,
+                           const std::string& binary, const std::string& database_url,
+                           const std::map<std::string, std::string>& settings,
+                           const std::map<std::string, std::string>& overrides);
+
 }  // namespace ates::test

@@ -2,25 +2,15 @@
 #include <gtest/gtest.h>
 
 #include "ates/platform/error.hpp"
+#include "support/error_fields.hpp"
 #include "validation.hpp"
 
 namespace ates::auth {
 namespace {
 
+using test::FieldsOf;
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
-
-std::vector<std::string> FieldsOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-    std::vector<std::string> fields;
-    for (const auto& v : e.violations()) fields.push_back(v.field);
-    return fields;
-  }
-  return {};
-}
 
 NewAccount GoodAccount() {
   NewAccount a;

@@ -5,25 +5,14 @@
 #include "ates/platform/server.hpp"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "support/error_fields.hpp"
 
 namespace ates {
 namespace {
 
+using test::BadRequestFields;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::vector<std::string> BadRequestFields(const grpc::Status& status) {
-  google::rpc::Status rich;
-  std::vector<std::string> fields;
-  if (!rich.ParseFromString(status.error_details())) return fields;
-  for (const auto& any : rich.details()) {
-    google::rpc::BadRequest bad;
-    if (any.UnpackTo(&bad)) {
-      for (const auto& v : bad.field_violations()) fields.push_back(v.field());
-    }
-  }
-  return fields;
-}
 
 TEST(Validator, PassesWhenEveryCheckHolds) {
   Validator v;

@@ -7,10 +7,12 @@
 
 #include "ates/platform/error.hpp"
 #include "business_days.hpp"
+#include "support/error_fields.hpp"
 
 namespace ates::scheduler {
 namespace {
 
+using test::FieldsOf;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
@@ -24,18 +26,6 @@ std::vector<std::string> Strings(const std::vector<Date>& days) {
   std::vector<std::string> out;
   for (auto d : days) out.push_back(FormatDate(d));
   return out;
-}
-
-std::vector<std::string> FieldsOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-    std::vector<std::string> fields;
-    for (const auto& v : e.violations()) fields.push_back(v.field);
-    return fields;
-  }
-  return {};
 }
 
 TEST(ParseDate, AcceptsRealCalendarDates) {
