@@ -64,5 +64,22 @@ TEST(PgError, RetryableStates) {
   EXPECT_FALSE(PgError("x", "42601", false).IsRetryable());
 }
 
+TEST(PgError, TransientStatesAreNotTheDataFault) {
+  EXPECT_TRUE(PgError("x", "", true).IsTransient());         // connection lost
+  EXPECT_TRUE(PgError("x", "08001", true).IsTransient());    // cannot connect
+  EXPECT_TRUE(PgError("x", "53300", false).IsTransient());   // too many connections
+  EXPECT_TRUE(PgError("x", "53100", false).IsTransient());   // disk full
+  EXPECT_TRUE(PgError("x", "57P03", false).IsTransient());   // cannot connect now
+  EXPECT_TRUE(PgError("x", "57014", false).IsTransient());   // statement_timeout
+  EXPECT_TRUE(PgError("x", "55P03", false).IsTransient());   // lock_timeout
+  EXPECT_TRUE(PgError("x", "25P03", false).IsTransient());   // idle in transaction timeout
+  EXPECT_TRUE(PgError("x", "40001", false).IsTransient());   // retries exhausted
+  EXPECT_FALSE(PgError("x", "23505", false).IsTransient());  // the data: poison
+  EXPECT_FALSE(PgError("x", "23503", false).IsTransient());
+  EXPECT_FALSE(PgError("x", "22P02", false).IsTransient());
+  EXPECT_FALSE(PgError("x", "AT001", false).IsTransient());  // an invariant of ours
+  EXPECT_FALSE(PgError("x", "42601", false).IsTransient());
+}
+
 }  // namespace
 }  // namespace ates::pg

@@ -68,6 +68,15 @@ bool PgError::IsRetryable() const {
          sqlstate_ == "57P01" || sqlstate_ == "57P02" || sqlstate_ == "57P03";
 }
 
+bool PgError::IsTransient() const {
+  if (IsRetryable()) return true;
+  // 53: insufficient resources; 57P: shutdown, crash, cannot connect now;
+  // 57014: statement_timeout; 55P03: lock_timeout; 25P03: idle in transaction
+  // timeout; 58: system (I/O) errors.
+  return sqlstate_.starts_with("53") || sqlstate_.starts_with("57P") || sqlstate_ == "57014" ||
+         sqlstate_ == "55P03" || sqlstate_ == "25P03" || sqlstate_.starts_with("58");
+}
+
 Param Text(std::string_view value) { return Param{std::string(value), false, false}; }
 Param Int(int64_t value) { return Param{std::to_string(value), false, false}; }
 Param Bool(bool value) { return Param{value ? "t" : "f", false, false}; }

@@ -30,6 +30,10 @@ class PgError : public std::runtime_error {
   bool connection_lost() const { return connection_lost_; }
   // Serialization failure, deadlock, lost connection, server shutting down.
   bool IsRetryable() const;
+  // Not about the statement or its data: the database is unreachable, shutting
+  // down, out of resources, or a timeout fired. A consumer waits and retries
+  // for as long as it takes; it never dead-letters an event for this.
+  bool IsTransient() const;
   bool IsUniqueViolation() const { return sqlstate_ == "23505"; }
   // Raised by the ates_assert() SQL function (platform migration).
   bool IsAssertion() const { return sqlstate_ == "AT001"; }
