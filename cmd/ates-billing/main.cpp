@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
     mail.smtp_password = cfg.GetString("billing.mail.smtp_password", "");
     mail.from = cfg.GetString("billing.mail.from");
     mail.dir = cfg.GetString("billing.mail.dir");
-    mailer = std::make_unique<ates::billing::Mailer>(mail, app.db().conninfo());
+    mailer = std::make_unique<ates::billing::Mailer>(mail, app.db().conninfo(),
+                                                     &app.metrics().registry());
 
     app.AddMigrations(ates::platform::AccountsReplicaMigrations());
     app.AddMigrations(BillingMigrations());

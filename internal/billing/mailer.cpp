@@ -1,6 +1,8 @@
 #include "mailer.hpp"
 
 #include <curl/curl.h>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
 
 #include <cstring>
 #include <filesystem>
@@ -23,6 +25,10 @@ constexpr std::string_view kSent =
 constexpr std::string_view kFailed =
     "UPDATE payout_emails SET attempts = attempts + 1, last_error = $2,"
     " next_attempt_at = now() + make_interval(secs => $3) WHERE payout_id = $1";
+// A transient failure: later again, without spending an attempt.
+constexpr std::string_view kRetryLater =
+    "UPDATE payout_emails SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3)"
+    " WHERE payout_id = $1";
 
 struct Upload {
   const std::string* data;
@@ -50,8 +56,28 @@ std::string FormatCents(int64_t cents) {
   return buf;
 }
 
-Mailer::Mailer(MailSettings settings, std::string conninfo)
-    : settings_(std::move(settings)), conn_(std::move(conninfo)) {}
+Mailer::Mailer(MailSettings settings, std::string conninfo, prometheus::Registry* registry)
+    : settings_(std::move(settings)), conn_(std::move(conninfo)) {
+  if (registry == nullptr) return;
+  auto& sent = prometheus::BuildCounter()
+                   .Name("ates_payout_emails_sent_total")
+                   .Help("Payout e-mails delivered.")
+                   .Register(*registry);
+  sent_ = &sent.Add({});
+  auto& failed = prometheus::BuildCounter()
+                     .Name("ates_payout_emails_failed_total")
+                     .Help(
+                         "Payout e-mail deliveries that failed, by kind (transient failures"
+                         " are retried for ever, permanent ones up to max_attempts).")
+                     .Register(*registry);
+  failed_transient_ = &failed.Add({{"kind", "transient"}});
+  failed_permanent_ = &failed.Add({{"kind", "permanent"}});
+  abandoned_ = &prometheus::BuildCounter()
+                    .Name("ates_payout_emails_abandoned_total")
+                    .Help("Payout e-mails given up after max_attempts permanent refusals.")
+                    .Register(*registry)
+                    .Add({});
+}
 
 Mailer::~Mailer() { Stop(); }
 
@@ -102,13 +128,17 @@ void Mailer::Deliver(const std::string& payout_id, const std::string& to,
     {
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
       out << message;
-      if (!out) throw std::runtime_error("cannot write " + tmp.string());
+      if (!out) throw MailError("cannot write " + tmp.string(), /*permanent=*/false);
     }
     std::filesystem::rename(tmp, path);
     return;
   }
+  SendOverSmtp(to, message);
+}
+
+void Mailer::SendOverSmtp(const std::string& to, const std::string& message) {
   CURL* curl = curl_easy_init();
-  if (!curl) throw std::runtime_error("curl init failed");
+  if (!curl) throw MailError("curl init failed", /*permanent=*/false);
   Upload up{&message};
   curl_slist* rcpt = curl_slist_append(nullptr, ("<" + to + ">").c_str());
   std::string from = "<" + settings_.from + ">";
@@ -125,9 +155,41 @@ void Mailer::Deliver(const std::string& payout_id, const std::string& to,
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   CURLcode rc = curl_easy_perform(curl);
+  long reply = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply);
   curl_slist_free_all(rcpt);
   curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) throw std::runtime_error(std::string("smtp: ") + curl_easy_strerror(rc));
+  if (rc == CURLE_OK) return;
+  // Only the server's own 5xx refusal is final; anything else (no connection,
+  // a timeout, a 4xx "try later") is retried without counting.
+  bool permanent = reply >= 500 || rc == CURLE_LOGIN_DENIED;
+  throw MailError(std::string("smtp: ") + curl_easy_strerror(rc) +
+                      (reply ? " (reply " + std::to_string(reply) + ")" : ""),
+                  permanent);
+}
+
+void Mailer::CountFailure(const std::string& id, const MailError& e, int attempts,
+                          pg::Transaction& tx) {
+  if (!e.permanent()) {
+    if (failed_transient_) failed_transient_->Increment();
+    int delay = std::min(300, 2 << std::min(transient_streak_++, 8));
+    tx.Exec(kRetryLater, {pg::Text(id), pg::Text(e.what()), pg::Int(delay)});
+    log::Warn("payout e-mail not delivered, will retry",
+              {{"payout_id", id}, {"error", e.what()}, {"retry_in_s", std::to_string(delay)}});
+    return;
+  }
+  if (failed_permanent_) failed_permanent_->Increment();
+  int delay = std::min(600, 2 << std::min(attempts, 8));
+  tx.Exec(kFailed, {pg::Text(id), pg::Text(e.what()), pg::Int(delay)});
+  if (attempts + 1 >= settings_.max_attempts) {
+    if (abandoned_) abandoned_->Increment();
+    log::Error(
+        "payout e-mail abandoned after repeated refusals",
+        {{"payout_id", id}, {"error", e.what()}, {"attempts", std::to_string(attempts + 1)}});
+    return;
+  }
+  log::Warn("payout e-mail refused, will retry",
+            {{"payout_id", id}, {"error", e.what()}, {"retry_in_s", std::to_string(delay)}});
 }
 
 int Mailer::SendDue() {
@@ -139,18 +201,18 @@ int Mailer::SendDue() {
     std::string to = due.String(i, 3);
     int attempts = static_cast<int>(due.Int(i, 5));
     try {
-      if (to.empty()) throw std::runtime_error("e-mail address not known yet");
+      // The accounts replica may not have the account yet: wait for it.
+      if (to.empty()) throw MailError("e-mail address not known yet", /*permanent=*/false);
       Deliver(id, to,
               Compose(settings_, id, to, due.String(i, 4), due.String(i, 2), due.Int(i, 1)));
       tx.Exec(kSent, {pg::Text(id)});
       ++sent;
-    } catch (const pg::PgError&) {
-      throw;
-    } catch (const std::exception& e) {
-      int delay = std::min(600, 2 << std::min(attempts, 8));
-      tx.Exec(kFailed, {pg::Text(id), pg::Text(e.what()), pg::Int(delay)});
-      log::Warn("payout e-mail failed, will retry",
-                {{"payout_id", id}, {"error", e.what()}, {"retry_in_s", std::to_string(delay)}});
+      transient_streak_ = 0;
+      if (sent_) sent_->Increment();
+    } catch (const MailError& e) {
+      CountFailure(id, e, attempts, tx);
+    } catch (const std::filesystem::filesystem_error& e) {
+      CountFailure(id, MailError(e.what(), /*permanent=*/false), attempts, tx);
     }
   }
   tx.Commit();

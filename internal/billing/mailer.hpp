@@ -4,10 +4,16 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
 #include "ates/platform/pg.hpp"
+
+namespace prometheus {
+class Counter;
+class Registry;
+}  // namespace prometheus
 
 namespace ates::billing {
 
@@ -18,7 +24,20 @@ struct MailSettings {
   std::string from = "billing@ates.local";
   std::string dir = ".run/mail";
   std::chrono::milliseconds poll_interval{1000};
-  int max_attempts = 20;
+  int max_attempts = 20;  // permanent refusals before an e-mail is abandoned
+};
+
+// Why an e-mail was not delivered. Transient (the mail server unreachable, a
+// timeout, a 4xx reply, the address not known yet) is retried for as long as it
+// takes and never counts; permanent (a 5xx refusal) counts toward max_attempts.
+class MailError final : public std::runtime_error {
+ public:
+  MailError(const std::string& what, bool permanent)
+      : std::runtime_error(what), permanent_(permanent) {}
+  bool permanent() const { return permanent_; }
+
+ private:
+  bool permanent_;
 };
 
 // Sends the payout e-mails queued in payout_emails (the notification outbox),
@@ -28,7 +47,8 @@ struct MailSettings {
 // sending and marking is recognisable as the same e-mail.
 class Mailer final {
  public:
-  Mailer(MailSettings settings, std::string conninfo);
+  // `registry` (optional) gets the e-mail counters.
+  Mailer(MailSettings settings, std::string conninfo, prometheus::Registry* registry = nullptr);
   ~Mailer();
   void Start();
   void Stop();
@@ -43,6 +63,9 @@ class Mailer final {
   void Run();
   int SendDue();
   void Deliver(const std::string& payout_id, const std::string& to, const std::string& message);
+  void SendOverSmtp(const std::string& to, const std::string& message);
+  void CountFailure(const std::string& payout_id, const MailError& e, int attempts,
+                    pg::Transaction& tx);
 
   MailSettings settings_;
   pg::Connection conn_;
@@ -51,6 +74,11 @@ class Mailer final {
   std::mutex mu_;
   std::condition_variable cv_;
   bool notified_ = false;
+  int transient_streak_ = 0;  // transient failures in a row (the mailer thread's)
+  prometheus::Counter* sent_ = nullptr;
+  prometheus::Counter* failed_transient_ = nullptr;
+  prometheus::Counter* failed_permanent_ = nullptr;
+  prometheus::Counter* abandoned_ = nullptr;
 };
 
 std::string FormatCents(int64_t cents);  // 12345 -> "123.45", -5 -> "-0.05"
