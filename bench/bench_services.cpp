@@ -319,7 +319,7 @@ Event MakeEvent(std::string name, int version, const google::protobuf::Message& 
 class Nats {
  public:
   explicit Nats(const std::string& url) : js_(url, "ates-bench-services") {
-    js_.EnsureStreams(platform::SystemStreams(std::chrono::minutes(2), 1));
+    js_.EnsureStreams(platform::SystemStreams(platform::StreamSpec{}));
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = 10000;

@@ -281,6 +281,84 @@ TEST_F(ConsumerTest, PoisonMessagesAreDeadLetteredWithAReasonAndLaterMessagesApp
   consumer.Stop();
 }
 
+// A database of its own whose connections can be refused and cut, as when
+// PostgreSQL is down, without stopping the server the other tests share.
+class UnreachableDatabase final {
+ public:
+  explicit UnreachableDatabase(const std::string& prefix)
+      : url_(TestStack::Get().CreateDatabase(prefix)),
+        name_(url_.substr(url_.rfind('/') + 1)),
+        admin_(TestStack::Get().DatabaseUrl("postgres")) {}
+  const std::string& url() const { return url_; }
+  void GoAway() {
+    admin_.Exec("ALTER DATABASE " + name_ + " ALLOW_CONNECTIONS false");
+    admin_.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                {pg::Text(name_)});
+  }
+  void ComeBack() { admin_.Exec("ALTER DATABASE " + name_ + " ALLOW_CONNECTIONS true"); }
+
+ private:
+  std::string url_;
+  std::string name_;
+  pg::Connection admin_;
+};
+
+TEST_F(ConsumerTest, HoldsItsBatchWhileTheDatabaseIsAwayAndSpendsNoDeliveries) {
+  js_->AddStream("COUTAGE", {"coutage.>"}, std::chrono::minutes(2));
+  // An earlier version created its durable with a server-side limit, which an
+  // outage of minutes used up: the server then stopped delivering, silently.
+  js_->AddLimitedConsumer("COUTAGE", "outage", 15);
+  UnreachableDatabase db("outage");
+  pg::Pool pool(db.url(), 2);
+  pool.set_max_attempts(2);
+  pg::Migrate(pool, pg::PlatformMigrations());
+  pool.WithRetry([](pg::Connection& c) { c.Exec(kEffectsSchema); });
+  auto options = Options("outage", "COUTAGE");
+  options.ack_wait = std::chrono::seconds(2);
+  options.max_deliver = 2;
+  options.transient_backoff_max = std::chrono::milliseconds(300);
+  RecordingHandler handler("outage");
+  platform::Consumer consumer(options, *nats_, pool, handler, nullptr);
+
+  db.GoAway();
+  consumer.Start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i)
+    ids.push_back(Publish("coutage.account.created", "o" + std::to_string(i)));
+  ASSERT_TRUE(Eventually([&] { return consumer.waiting_for_database(); }, 20s))
+      << "the consumer never noticed the database was away";
+  auto limit = js_->Consumer("COUTAGE", "outage");
+  ASSERT_TRUE(limit.has_value());
+  EXPECT_EQ(limit->max_deliver, -1) << "the start must lift the server-side delivery limit";
+
+  // Four ack waits without the database: the batch is held, not handed back.
+  std::this_thread::sleep_for(4 * options.ack_wait);
+  EXPECT_TRUE(consumer.waiting_for_database());
+  auto during = js_->Consumer("COUTAGE", "outage");
+  ASSERT_TRUE(during.has_value());
+  EXPECT_EQ(during->num_redelivered, 0) << "an outage must not spend deliveries";
+  EXPECT_EQ(during->ack_floor_stream_seq, 0u);
+
+  db.ComeBack();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        pg::Connection c(db.url());
+        auto r = c.Exec("SELECT count(*) FROM test_effects WHERE consumer = 'outage'");
+        return r.Int(0, 0) == static_cast<int64_t>(ids.size()) && Idle("COUTAGE", "outage");
+      },
+      30s))
+      << "the consumer did not resume by itself";
+  EXPECT_FALSE(consumer.waiting_for_database());
+  pg::Connection c(db.url());
+  EXPECT_EQ(c.Exec("SELECT count(DISTINCT event_id) FROM test_effects WHERE consumer = 'outage'")
+                .Int(0, 0),
+            static_cast<int64_t>(ids.size()))
+      << "each event applied exactly once";
+  EXPECT_EQ(c.Exec("SELECT count(*) FROM dead_letters").Int(0, 0), 0)
+      << "a transient failure is not poison";
+  consumer.Stop();
+}
+
 TEST_F(ConsumerTest, KeepsConsumingAcrossANatsServerRestart) {
   js_->AddStream("CRESTART", {"crestart.>"}, std::chrono::minutes(2));
   RecordingHandler handler("restart");

@@ -59,7 +59,8 @@ bool JsClient::WaitConnected(std::chrono::milliseconds timeout) {
 }
 
 void JsClient::AddStream(const std::string& name, const std::vector<std::string>& subjects,
-                         std::chrono::milliseconds duplicate_window) {
+                         std::chrono::milliseconds duplicate_window,
+                         std::chrono::milliseconds max_age) {
   std::vector<const char*> subj;
   for (const auto& s : subjects) subj.push_back(s.c_str());
   jsStreamConfig cfg;
@@ -69,6 +70,7 @@ void JsClient::AddStream(const std::string& name, const std::vector<std::string>
   cfg.SubjectsLen = static_cast<int>(subj.size());
   cfg.Storage = js_FileStorage;
   cfg.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(duplicate_window).count();
+  cfg.MaxAge = std::chrono::duration_cast<std::chrono::nanoseconds>(max_age).count();
   jsStreamInfo* info = nullptr;
   jsErrCode err = static_cast<jsErrCode>(0);
   natsStatus s = js_AddStream(&info, js_, &cfg, nullptr, &err);
@@ -77,6 +79,37 @@ void JsClient::AddStream(const std::string& name, const std::vector<std::string>
     throw std::runtime_error("add stream " + name + ": " + Text(s) + " (js error " +
                              std::to_string(static_cast<int>(err)) + ")");
   }
+}
+
+JsClient::StreamLimits JsClient::Limits(const std::string& stream) {
+  jsStreamInfo* info = nullptr;
+  jsOptions o = Wait(2000);
+  natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), &o, nullptr);
+  if (s != NATS_OK || info == nullptr || info->Config == nullptr) {
+    if (info) jsStreamInfo_Destroy(info);
+    throw std::runtime_error("stream info " + stream + ": " + Text(s));
+  }
+  StreamLimits limits;
+  limits.max_age = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(info->Config->MaxAge));
+  limits.max_bytes = info->Config->MaxBytes;
+  jsStreamInfo_Destroy(info);
+  return limits;
+}
+
+void JsClient::SetMaxBytes(const std::string& stream, int64_t max_bytes) {
+  jsStreamInfo* info = nullptr;
+  jsOptions o = Wait(2000);
+  natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), &o, nullptr);
+  if (s == NATS_OK && info != nullptr && info->Config != nullptr) {
+    jsStreamConfig cfg = *info->Config;
+    cfg.MaxBytes = max_bytes;
+    jsStreamInfo* updated = nullptr;
+    s = js_UpdateStream(&updated, js_, &cfg, &o, nullptr);
+    if (updated) jsStreamInfo_Destroy(updated);
+  }
+  if (info) jsStreamInfo_Destroy(info);
+  if (s != NATS_OK) throw std::runtime_error("update stream " + stream + ": " + Text(s));
 }
 
 bool JsClient::StreamExists(const std::string& name) {
@@ -170,8 +203,23 @@ std::optional<ConsumerState> JsClient::Consumer(const std::string& stream,
   st.num_redelivered = ci->NumRedelivered;
   st.delivered_stream_seq = ci->Delivered.Stream;
   st.ack_floor_stream_seq = ci->AckFloor.Stream;
+  if (ci->Config) st.max_deliver = ci->Config->MaxDeliver;
   jsConsumerInfo_Destroy(ci);
   return st;
+}
+
+void JsClient::AddLimitedConsumer(const std::string& stream, const std::string& name,
+                                  int64_t max_deliver) {
+  jsConsumerConfig cc;
+  jsConsumerConfig_Init(&cc);
+  cc.Durable = name.c_str();
+  cc.AckPolicy = js_AckExplicit;
+  cc.MaxDeliver = max_deliver;
+  jsConsumerInfo* ci = nullptr;
+  jsOptions o = Wait(2000);
+  natsStatus s = js_AddConsumer(&ci, js_, stream.c_str(), &cc, &o, nullptr);
+  if (ci) jsConsumerInfo_Destroy(ci);
+  if (s != NATS_OK) throw std::runtime_error("add consumer " + name + ": " + Text(s));
 }
 
 PublishResult PublishEvent(JsClient& js, const std::string& subject, const std::string& event_id,

@@ -31,6 +31,7 @@ struct ConsumerState {
   int64_t num_redelivered = 0;
   uint64_t delivered_stream_seq = 0;
   uint64_t ack_floor_stream_seq = 0;
+  int64_t max_deliver = 0;  // the server's delivery limit, -1 for none
 };
 
 struct PublishResult {
@@ -52,7 +53,15 @@ class JsClient final {
   bool WaitConnected(std::chrono::milliseconds timeout);
 
   void AddStream(const std::string& name, const std::vector<std::string>& subjects,
-                 std::chrono::milliseconds duplicate_window);
+                 std::chrono::milliseconds duplicate_window,
+                 std::chrono::milliseconds max_age = std::chrono::milliseconds(0));
+  struct StreamLimits {
+    std::chrono::milliseconds max_age{0};
+    int64_t max_bytes = -1;
+  };
+  StreamLimits Limits(const std::string& stream);
+  // Changes a stream's size limit, as an operator with the nats CLI would.
+  void SetMaxBytes(const std::string& stream, int64_t max_bytes);
   bool StreamExists(const std::string& name);
   // Last sequence of the stream, 0 when empty or absent.
   uint64_t LastSeq(const std::string& stream);
@@ -64,6 +73,9 @@ class JsClient final {
                         const std::map<std::string, std::string>& headers);
 
   std::optional<ConsumerState> Consumer(const std::string& stream, const std::string& name);
+  // Creates a durable pull consumer with a server-side delivery limit, as
+  // earlier versions of the platform did.
+  void AddLimitedConsumer(const std::string& stream, const std::string& name, int64_t max_deliver);
 
  private:
   natsConnection* conn_ = nullptr;

@@ -164,13 +164,14 @@ TEST(ParseDuration, Units) {
   EXPECT_EQ(ParseDuration("5s"), 5s);
   EXPECT_EQ(ParseDuration("2m"), 2min);
   EXPECT_EQ(ParseDuration("1h"), 1h);
+  EXPECT_EQ(ParseDuration("14d"), 14 * 24h);
   EXPECT_EQ(ParseDuration("1.5s"), 1500ms);
   EXPECT_EQ(ParseDuration("0s"), 0ms);
   EXPECT_EQ(ParseDuration("10"), 10s);  // bare numbers are seconds
 }
 
 TEST(ParseDuration, RejectsGarbage) {
-  for (const char* bad : {"", "s", "5x", "5 s", "fast", "-1s", "1d"}) {
+  for (const char* bad : {"", "s", "5x", "5 s", "fast", "-1s", "1w"}) {
     EXPECT_THROW(ParseDuration(bad), ConfigError) << "'" << bad << "'";
   }
 }

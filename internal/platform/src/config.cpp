@@ -40,7 +40,7 @@ std::chrono::milliseconds ParseDuration(const std::string& text) {
   try {
     value = std::stod(text, &pos);
   } catch (...) {
-    throw ConfigError("not a duration: '" + text + "' (use e.g. 250ms, 5s, 2m, 1h)");
+    throw ConfigError("not a duration: '" + text + "' (use e.g. 250ms, 5s, 2m, 1h, 14d)");
   }
   std::string unit = text.substr(pos);
   double ms;
@@ -52,8 +52,10 @@ std::chrono::milliseconds ParseDuration(const std::string& text) {
     ms = value * 60'000;
   } else if (unit == "h") {
     ms = value * 3'600'000;
+  } else if (unit == "d") {
+    ms = value * 86'400'000;
   } else {
-    throw ConfigError("not a duration: '" + text + "' (use e.g. 250ms, 5s, 2m, 1h)");
+    throw ConfigError("not a duration: '" + text + "' (use e.g. 250ms, 5s, 2m, 1h, 14d)");
   }
   if (ms < 0) throw ConfigError("negative duration: '" + text + "'");
   return std::chrono::milliseconds(static_cast<int64_t>(ms));

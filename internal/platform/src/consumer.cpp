@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <future>
+#include <random>
 #include <set>
 
 #include "ates/platform/events.hpp"
@@ -74,9 +75,11 @@ std::string AllHeaders(natsMsg* msg) {
 struct Consumer::Delivery {
   natsMsg* msg = nullptr;
   InboundEvent event;
-  uint64_t deliveries = 1;
-  std::string reason;  // non-empty: poison
+  uint64_t deliveries = 1;  // the server's count, for the dead-letter record
+  int attempts = 0;         // poison attempts counted by this consumer
+  std::string reason;       // non-empty: poison
   bool dead_letter = false;
+  bool settled = false;  // acked or offered again: nothing more to do in this batch
 };
 
 Consumer::Consumer(ConsumerOptions options, JetStream& nats, pg::Pool& db, EventHandler& handler,
@@ -103,14 +106,15 @@ void Consumer::Stop() {
 
 void Consumer::EnsureSubscription() {
   if (sub_) return;
-  std::vector<int64_t> backoff;
   jsConsumerConfig cc;
   jsConsumerConfig_Init(&cc);
   cc.Durable = options_.name.c_str();
   cc.AckPolicy = js_AckExplicit;
   cc.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.ack_wait).count();
-  // The application dead-letters at max_deliver; the server limit is a safety net.
-  cc.MaxDeliver = options_.max_deliver * 2 + 5;
+  // No server-side limit: the server would stop delivering silently once it
+  // is spent (an outage of minutes spends it). The consumer dead-letters poison
+  // itself, and transient failures never count.
+  cc.MaxDeliver = -1;
   cc.MaxAckPending = std::max(20000, options_.batch_size * 4);
   cc.MaxWaiting = 512;
   if (!options_.filter_subject.empty()) cc.FilterSubject = options_.filter_subject.c_str();
@@ -170,6 +174,7 @@ void Consumer::Run() {
       } else {
         if (!nats_.Connected()) throw NatsError("nats not connected");
         EnsureSubscription();
+        Housekeeping();
         f = Fetch(sub_, options_.batch_size, options_.fetch_wait);
       }
       if (f.status == NATS_TIMEOUT || (f.status == NATS_OK && f.list.Count == 0)) {
@@ -224,11 +229,10 @@ void Consumer::Run() {
   drop_prefetched();
 }
 
-void Consumer::ProcessBatch(std::vector<Delivery>& batch) {
+std::vector<Consumer::Delivery*> Consumer::Decode(std::vector<Delivery>& batch) {
   std::set<std::pair<std::string, int>> accepted;
   for (auto& a : handler_.Accepts()) accepted.insert(a);
   const auto& registry = events::Registry::Global();
-
   std::vector<Delivery*> to_commit;
   for (auto& d : batch) {
     jsMsgMetaData* meta = nullptr;
@@ -256,75 +260,129 @@ void Consumer::ProcessBatch(std::vector<Delivery>& batch) {
                                                  static_cast<size_t>(natsMsg_GetDataLength(d.msg))),
                                 &d.reason);
     }
-    if (d.reason.empty()) {
-      to_commit.push_back(&d);
-    } else if (static_cast<int>(d.deliveries) >= options_.max_deliver) {
-      d.dead_letter = true;
-      to_commit.push_back(&d);
-    } else {
-      auto idx = std::min<size_t>(d.deliveries - 1, options_.backoff.size() - 1);
-      auto delay =
-          options_.backoff.empty() ? std::chrono::milliseconds(1000) : options_.backoff[idx];
-      log::Warn("poison message, retrying later", {{"consumer", options_.name},
-                                                   {"event_id", ev.id},
-                                                   {"reason", d.reason},
-                                                   {"deliveries", std::to_string(d.deliveries)}});
-      natsMsg_NakWithDelay(d.msg, delay.count(), nullptr);
-    }
+    if (d.reason.empty() || CountPoison(d)) to_commit.push_back(&d);
   }
-  if (to_commit.empty()) return;
-  auto infra = [](const std::exception& e) {
-    auto* pe = dynamic_cast<const pg::PgError*>(&e);
-    return pe != nullptr && pe->IsRetryable();
+  return to_commit;
+}
+
+bool Consumer::CountPoison(Delivery& d) {
+  // Counted here rather than from the server's delivery count, which also
+  // grows with every redelivery after a crash or an outage.
+  if (poison_attempts_.size() > 100000) poison_attempts_.clear();  // stale entries of replicas
+  int attempts = ++poison_attempts_[d.event.stream_seq];
+  d.attempts = attempts;
+  if (attempts >= options_.max_deliver) {
+    d.dead_letter = true;
+    return true;
+  }
+  auto idx = std::min<size_t>(attempts - 1, options_.backoff.size() - 1);
+  auto delay = options_.backoff.empty() ? std::chrono::milliseconds(1000) : options_.backoff[idx];
+  log::Warn("poison message, retrying later", {{"consumer", options_.name},
+                                               {"event_id", d.event.id},
+                                               {"reason", d.reason},
+                                               {"attempt", std::to_string(attempts)}});
+  natsMsg_NakWithDelay(d.msg, delay.count(), nullptr);
+  d.settled = true;
+  return false;
+}
+
+void Consumer::ApplyOrIsolate(const std::vector<Delivery*>& items) {
+  std::vector<Delivery*> pending;
+  for (Delivery* d : items) {
+    if (!d->settled) pending.push_back(d);
+  }
+  if (pending.empty()) return;
+  auto commit_or_reason = [this](const std::vector<Delivery*>& some) -> std::string {
+    try {
+      Commit(some);
+      return "";
+    } catch (const pg::PgError& e) {
+      if (e.IsTransient()) throw;  // not the events' fault: the caller waits
+      return std::string("handler failed: ") + e.what();
+    } catch (const std::exception& e) {
+      return std::string("handler failed: ") + e.what();
+    }
   };
-  auto retry_all_later = [&] {
-    for (Delivery* d : to_commit) natsMsg_NakWithDelay(d->msg, 1000, nullptr);
-  };
-  try {
-    Commit(to_commit);
-  } catch (const std::exception& e) {
-    if (infra(e)) {
-      // Database trouble, not the events' fault: redeliver them all later.
-      retry_all_later();
-      throw;
+  if (commit_or_reason(pending).empty()) return;
+  // Find the poison ones: apply one by one.
+  for (Delivery* d : pending) {
+    std::vector<Delivery*> one{d};
+    if (d->dead_letter) {
+      Commit(one);
+      continue;
     }
-    if (to_commit.size() == 1) {
-      Delivery& d = *to_commit[0];
-      d.reason = std::string("handler failed: ") + e.what();
-      if (static_cast<int>(d.deliveries) >= options_.max_deliver) {
-        d.dead_letter = true;
-        Commit(to_commit);
-      } else {
-        natsMsg_NakWithDelay(d.msg, options_.backoff.front().count(), nullptr);
-      }
-      return;
-    }
-    // Find the poison one: apply one by one.
-    for (Delivery* d : to_commit) {
-      std::vector<Delivery*> one{d};
-      try {
-        Commit(one);
-      } catch (const std::exception& inner) {
-        if (infra(inner)) {
-          retry_all_later();
-          throw;
-        }
-        d->reason = std::string("handler failed: ") + inner.what();
-        if (static_cast<int>(d->deliveries) >= options_.max_deliver) {
-          d->dead_letter = true;
-          Commit(one);
-        } else {
-          log::Warn(
-              "event failed, retrying later",
-              {{"consumer", options_.name}, {"event_id", d->event.id}, {"reason", d->reason}});
-          natsMsg_NakWithDelay(d->msg, options_.backoff.front().count(), nullptr);
-        }
-      }
-    }
+    std::string reason = commit_or_reason(one);
+    if (reason.empty()) continue;
+    d->reason = std::move(reason);
+    if (CountPoison(*d)) Commit(one);
   }
 }
 
-void Consumer::Commit(std::vector<Delivery*>& items) {
+void Consumer::SetWaitingForDatabase(bool waiting) {
+  if (waiting_for_database_.exchange(waiting) == waiting) return;
+  if (metrics_) metrics_->ConsumerWaitingForDatabase(options_.name).Set(waiting ? 1 : 0);
+  if (waiting) {
+    log::Error("consumer waiting for the database", {{"consumer", options_.name}});
+  } else {
+    log::Info("consumer resumed, database is back", {{"consumer", options_.name}});
+  }
+}
+
+void Consumer::WaitForDatabase(std::vector<Delivery>& batch, int failures,
+                               std::chrono::steady_clock::time_point& last_progress) {
+  thread_local std::minstd_rand jitter(std::random_device{}());
+  auto cap = std::max<int64_t>(100, options_.transient_backoff_max.count());
+  auto full = std::min<int64_t>(cap, int64_t{100} << std::min(failures, 10));
+  // Equal jitter: replicas that lost the database together do not return in step.
+  auto delay =
+      std::chrono::milliseconds(full / 2 + static_cast<int64_t>(jitter() % (full / 2 + 1)));
+  const auto until = std::chrono::steady_clock::now() + delay;
+  while (running_ && std::chrono::steady_clock::now() < until) {
+    if (std::chrono::steady_clock::now() - last_progress >= options_.ack_wait / 3) {
+      // Still working on them: without this the server would redeliver the
+      // batch after AckWait (harmless, the inbox de-duplicates, but wasteful).
+      for (auto& d : batch) {
+        if (!d.settled) natsMsg_InProgress(d.msg, nullptr);
+      }
+      last_progress = std::chrono::steady_clock::now();
+    }
+    Housekeeping();  // retention keeps running out while the batch is held
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void Consumer::ProcessBatch(std::vector<Delivery>& batch) {
+  std::vector<Delivery*> to_commit = Decode(batch);
+  auto last_progress = std::chrono::steady_clock::now();
+  for (int failures = 0;;) {
+    try {
+      ApplyOrIsolate(to_commit);
+      SetWaitingForDatabase(false);
+      return;
+    } catch (const pg::PgError& e) {
+      if (!e.IsTransient()) throw;
+      ++failures;
+      if (metrics_) metrics_->ConsumerTransientFailures(options_.name).Increment();
+      if (failures == 1 || failures % 10 == 0) {
+        log::Warn("database unavailable, holding the batch",
+                  {{"consumer", options_.name},
+                   {"error", e.what()},
+                   {"sqlstate", e.sqlstate()},
+                   {"attempt", std::to_string(failures)}});
+      }
+      SetWaitingForDatabase(true);
+    }
+    if (!running_) break;
+    WaitForDatabase(batch, failures, last_progress);
+    if (!running_) break;
+  }
+  // Stopping while the database is away: the messages go back to the server.
+  for (auto& d : batch) {
+    if (!d.settled) natsMsg_Nak(d.msg, nullptr);
+  }
+}
+
+void Consumer::Commit(const std::vector<Delivery*>& items) {
   std::vector<std::string> ids;
   std::vector<Delivery*> dead;
   for (Delivery* d : items) {
@@ -379,7 +437,7 @@ void Consumer::Commit(std::vector<Delivery*>& items) {
         names.push_back(d->event.name);
         versions.push_back(std::to_string(d->event.version));
         seqs.push_back(static_cast<int64_t>(d->event.stream_seq));
-        deliveries.push_back(static_cast<int64_t>(d->deliveries));
+        deliveries.push_back(static_cast<int64_t>(d->attempts));
         reasons.push_back(d->reason);
         headers.push_back(AllHeaders(d->msg));
         payloads.emplace_back(natsMsg_GetData(d->msg),
@@ -394,7 +452,11 @@ void Consumer::Commit(std::vector<Delivery*>& items) {
   });
   if (fresh_count > 0) handler_.AfterCommit();
   if (options_.after_commit) options_.after_commit();
-  for (Delivery* d : items) natsMsg_Ack(d->msg, nullptr);
+  for (Delivery* d : items) {
+    natsMsg_Ack(d->msg, nullptr);
+    d->settled = true;
+    if (!poison_attempts_.empty()) poison_attempts_.erase(d->event.stream_seq);
+  }
   applied_ += fresh_count;
   if (metrics_) {
     metrics_->EventsConsumed(options_.name).Increment(static_cast<double>(fresh_count));

@@ -10,15 +10,13 @@ std::string NatsStatusText(int status) {
   return natsStatus_GetText(static_cast<natsStatus>(status));
 }
 
-std::vector<StreamSpec> SystemStreams(std::chrono::milliseconds duplicate_window, int replicas) {
+std::vector<StreamSpec> SystemStreams(const StreamSpec& base) {
   std::vector<StreamSpec> streams;
   for (const char* domain : {"accounts", "tasks", "billing", "schedule"}) {
-    StreamSpec s;
+    StreamSpec s = base;
     s.name = domain;
     for (auto& c : s.name) c = static_cast<char>(std::toupper(c));
     s.subjects = {std::string(domain) + ".>"};
-    s.duplicate_window = duplicate_window;
-    s.replicas = replicas;
     streams.push_back(std::move(s));
   }
   return streams;
@@ -76,10 +74,47 @@ bool JetStream::Connected() const {
   return natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED;
 }
 
+namespace {
+
+int64_t Nanos(std::chrono::milliseconds d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+}
+
+// Logs where an existing stream's settings differ from this daemon's config.
+void ReportDifferences(const StreamSpec& spec, const jsStreamConfig& have) {
+  auto differs = [&](const char* what, int64_t configured, int64_t actual) {
+    if (configured == actual) return;
+    log::Warn("stream differs from config, left as it is",
+              {{"stream", spec.name},
+               {"setting", what},
+               {"config", std::to_string(configured)},
+               {"stream_value", std::to_string(actual)}});
+  };
+  differs("max_age_ns", Nanos(spec.max_age), have.MaxAge);
+  differs("max_bytes", spec.max_bytes, have.MaxBytes);
+  differs("duplicate_window_ns", Nanos(spec.duplicate_window), have.Duplicates);
+  differs("replicas", spec.replicas, have.Replicas);
+}
+
+}  // namespace
+
 void JetStream::EnsureStreams(const std::vector<StreamSpec>& streams) {
   for (const auto& spec : streams) {
+    jsErrCode err = static_cast<jsErrCode>(0);
+    jsStreamInfo* info = nullptr;
+    natsStatus s = js_GetStreamInfo(&info, js_, spec.name.c_str(), nullptr, &err);
+    if (s == NATS_OK && info != nullptr) {
+      // Never updated from here: a start must not reset what an operator set.
+      if (info->Config) ReportDifferences(spec, *info->Config);
+      jsStreamInfo_Destroy(info);
+      continue;
+    }
+    if (info) jsStreamInfo_Destroy(info);
+    if (s != NATS_NOT_FOUND && err != JSStreamNotFoundErr) {
+      throw NatsError("stream info " + spec.name + ": " + NatsStatusText(s));
+    }
     std::vector<const char*> subjects;
-    for (const auto& s : spec.subjects) subjects.push_back(s.c_str());
+    for (const auto& sub : spec.subjects) subjects.push_back(sub.c_str());
     jsStreamConfig cfg;
     jsStreamConfig_Init(&cfg);
     cfg.Name = spec.name.c_str();
@@ -87,19 +122,18 @@ void JetStream::EnsureStreams(const std::vector<StreamSpec>& streams) {
     cfg.SubjectsLen = static_cast<int>(subjects.size());
     cfg.Storage = js_FileStorage;
     cfg.Replicas = spec.replicas;
-    cfg.Duplicates =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(spec.duplicate_window).count();
-    jsErrCode err = static_cast<jsErrCode>(0);
-    jsStreamInfo* info = nullptr;
-    natsStatus s = js_AddStream(&info, js_, &cfg, nullptr, &err);
-    if (s != NATS_OK && err == JSStreamNameExistErr) {
-      s = js_UpdateStream(&info, js_, &cfg, nullptr, &err);
-    }
+    cfg.Duplicates = Nanos(spec.duplicate_window);
+    cfg.MaxAge = Nanos(spec.max_age);
+    cfg.MaxBytes = spec.max_bytes;
+    err = static_cast<jsErrCode>(0);
+    s = js_AddStream(&info, js_, &cfg, nullptr, &err);
     if (info) jsStreamInfo_Destroy(info);
-    if (s != NATS_OK) {
-      throw NatsError("ensure stream " + spec.name + ": " + NatsStatusText(s) + " (js error " +
+    // Another replica may have created it meanwhile: fine.
+    if (s != NATS_OK && err != JSStreamNameExistErr) {
+      throw NatsError("create stream " + spec.name + ": " + NatsStatusText(s) + " (js error " +
                       std::to_string(static_cast<int>(err)) + ")");
     }
+    if (s == NATS_OK) log::Info("stream created", {{"stream", spec.name}});
   }
 }
 

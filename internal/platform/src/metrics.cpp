@@ -29,6 +29,23 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Name("ates_events_dead_lettered_total")
                         .Help("Events parked in the dead-letter table.")
                         .Register(*registry_);
+  consumer_waiting_ =
+      &prometheus::BuildGauge()
+           .Name("ates_consumer_waiting_for_database")
+           .Help("1 while a consumer holds its batch because the database is unavailable.")
+           .Register(*registry_);
+  consumer_transient_ = &prometheus::BuildCounter()
+                             .Name("ates_consumer_transient_failures_total")
+                             .Help(
+                                 "Batches that failed for a transient reason (database"
+                                 " unavailable, timeouts) and were held, not redelivered.")
+                             .Register(*registry_);
+  consumer_headroom_ = &prometheus::BuildGauge()
+                            .Name("ates_consumer_retention_headroom_seconds")
+                            .Help(
+                                "Seconds before stream retention (max age) removes the"
+                                " oldest event the consumer has not applied yet.")
+                            .Register(*registry_);
   outbox_lag_ = &prometheus::BuildGauge()
                      .Name("ates_outbox_lag_events")
                      .Help("Outbox rows not yet acknowledged by JetStream.")
@@ -70,6 +87,15 @@ prometheus::Counter& Metrics::EventsDuplicate(const std::string& consumer) {
 }
 prometheus::Counter& Metrics::EventsDeadLettered(const std::string& consumer) {
   return dead_lettered_->Add({{"consumer", consumer}});
+}
+prometheus::Gauge& Metrics::ConsumerWaitingForDatabase(const std::string& consumer) {
+  return consumer_waiting_->Add({{"consumer", consumer}});
+}
+prometheus::Counter& Metrics::ConsumerTransientFailures(const std::string& consumer) {
+  return consumer_transient_->Add({{"consumer", consumer}});
+}
+prometheus::Gauge& Metrics::ConsumerRetentionHeadroom(const std::string& consumer) {
+  return consumer_headroom_->Add({{"consumer", consumer}});
 }
 prometheus::Gauge& Metrics::OutboxLag() { return outbox_lag_->Add({}); }
 prometheus::Gauge& Metrics::OutboxOldestAge() { return outbox_age_->Add({}); }

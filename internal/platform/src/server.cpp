@@ -7,6 +7,7 @@
 #include <nats/nats.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <thread>
@@ -201,8 +202,13 @@ App::App(std::string service, Config config)
   db_ = std::make_unique<pg::Pool>(config_.GetString("database.url"),
                                    static_cast<int>(config_.GetInt("database.pool_size")));
   nats_ = std::make_unique<JetStream>(config_.GetString("nats.url"), service_);
-  streams_ = SystemStreams(config_.GetDuration("nats.duplicate_window"),
-                           static_cast<int>(config_.GetInt("nats.stream_replicas")));
+  StreamSpec stream;
+  stream.duplicate_window = config_.GetDuration("nats.duplicate_window");
+  stream.replicas = static_cast<int>(config_.GetInt("nats.stream_replicas"));
+  stream.max_age = config_.GetDuration("nats.stream_max_age");
+  stream.max_bytes = config_.GetInt("nats.stream_max_bytes");
+  streams_ = SystemStreams(stream);
+  inbox_retention_ = config_.GetDuration("inbox.retention", std::chrono::milliseconds(0));
   RelayOptions ro;
   ro.producer = service_;
   ro.batch_size = static_cast<int>(config_.GetInt("outbox.batch_size"));
@@ -252,6 +258,7 @@ void App::AddService(grpc::Service* service, std::string name) {
 }
 
 void App::AddConsumer(ConsumerOptions options, EventHandler& handler) {
+  options.inbox_retention = inbox_retention_;
   consumers_.push_back(
       std::make_unique<Consumer>(std::move(options), *nats_, *db_, handler, &metrics_));
 }
@@ -273,11 +280,30 @@ void App::RefreshKeys() {
 }
 
 void App::SetReady(bool ready) {
+  if (ready && stopping_) return;
   ready_ = ready;
   if (!server_) return;
   auto* health = server_->GetHealthCheckService();
   health->SetServingStatus("readiness", ready);
   for (const auto& [svc, name] : services_) health->SetServingStatus(name, ready);
+}
+
+void App::ReportReadiness() {
+  // Not ready while a consumer waits for the database: it applies nothing, and
+  // the RPCs that read or write it would fail too.
+  bool database_ok = std::none_of(consumers_.begin(), consumers_.end(),
+                                  [](const auto& c) { return c->waiting_for_database(); });
+  // The "events" health service also turns NOT_SERVING while a consumer is
+  // about to lose events to stream retention: an operator must look, but the
+  // RPCs still work, so it does not take the replica out of traffic.
+  bool events_ok =
+      database_ok && std::none_of(consumers_.begin(), consumers_.end(),
+                                  [](const auto& c) { return c->retention_at_risk(); });
+  if (events_ok != events_ok_ && !stopping_) {
+    events_ok_ = events_ok;
+    server_->GetHealthCheckService()->SetServingStatus(kEventsHealth, events_ok);
+  }
+  if (database_ok != ready_) SetReady(database_ok);
 }
 
 void App::Initialize() {
@@ -340,6 +366,7 @@ void App::Initialize() {
   auto next = std::chrono::steady_clock::now() + key_refresh_;
   while (!stopping_) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ReportReadiness();
     if (std::chrono::steady_clock::now() >= next) {
       RefreshKeys();
       next = std::chrono::steady_clock::now() + key_refresh_;
@@ -379,6 +406,7 @@ int App::Run() {
   auto* health = server_->GetHealthCheckService();
   health->SetServingStatus("", true);
   health->SetServingStatus("liveness", true);
+  health->SetServingStatus(kEventsHealth, false);
   SetReady(false);
   log::Info("listening", {{"grpc", bound_address_}, {"admin", admin_listen_}});
 
@@ -390,6 +418,7 @@ int App::Run() {
   log::Info("stopping", {{"signal", strsignal(sig)}});
   stopping_ = true;
   health->SetServingStatus("", false);
+  health->SetServingStatus(kEventsHealth, false);
   SetReady(false);
   server_->Shutdown(std::chrono::system_clock::now() + shutdown_grace_);
   init.join();

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "ates/platform/pg.hpp"
@@ -58,9 +59,22 @@ struct ConsumerOptions {
   int batch_size = 1000;
   std::chrono::milliseconds fetch_wait{500};
   std::chrono::milliseconds ack_wait{30000};
-  int max_deliver = 5;  // attempts before a poison message is dead-lettered
+  // Attempts before a poison message (one that cannot be applied) is
+  // dead-lettered, counted by this consumer. Transient failures (the database
+  // away, timeouts) never count, and the server has no delivery limit.
+  int max_deliver = 5;
+  // Delay before a poison message is offered again, by attempt (the last repeats).
   std::vector<std::chrono::milliseconds> backoff{std::chrono::milliseconds(200),
                                                  std::chrono::seconds(1), std::chrono::seconds(5)};
+  // While the database is unavailable the consumer holds its batch and retries
+  // with jittered exponential back-off up to this delay.
+  std::chrono::milliseconds transient_backoff_max{std::chrono::seconds(10)};
+  // Inbox rows (processed event ids) older than this are deleted, but only when
+  // the stream keeps events for less (plus its duplicate window): an id that
+  // can still be delivered is never forgotten. 0: never prune.
+  std::chrono::milliseconds inbox_retention{0};
+  // How often the consumer checks its retention headroom and prunes its inbox.
+  std::chrono::milliseconds housekeeping_interval{std::chrono::seconds(30)};
   // Test hook: runs after a batch committed and before it is acked.
   std::function<void()> after_commit;
 };
@@ -75,13 +89,38 @@ class Consumer final {
   void Start();
   void Stop();
   uint64_t applied() const { return applied_; }
+  // True while a batch waits for the database to come back (readiness reports it).
+  bool waiting_for_database() const { return waiting_for_database_; }
+  // True while the oldest event it has not applied is within a fifth of the
+  // stream's max age of being removed by retention.
+  bool retention_at_risk() const { return retention_at_risk_; }
 
  private:
   struct Delivery;
   void Run();
   void EnsureSubscription();
+  // Applies a fetched batch: acks what was applied or dead-lettered, offers
+  // poison messages again later, and holds the batch while the database is away.
   void ProcessBatch(std::vector<Delivery>& batch);
-  void Commit(std::vector<Delivery*>& items);
+  // Decodes each message; returns those to commit (undecodable ones only when
+  // they are to be dead-lettered now).
+  std::vector<Delivery*> Decode(std::vector<Delivery>& batch);
+  // Commits `items` together, or, when that fails for a reason that is not
+  // transient, one by one to find the poison ones. Transient errors propagate.
+  void ApplyOrIsolate(const std::vector<Delivery*>& items);
+  // Counts a poison attempt: dead-letters at max_deliver, else offers it again later.
+  // Returns true when `d` is to be dead-lettered (the caller commits that).
+  bool CountPoison(Delivery& d);
+  // Sleeps one back-off step while keeping the batch's messages from being
+  // redelivered (AckWait) meanwhile.
+  void WaitForDatabase(std::vector<Delivery>& batch, int failures,
+                       std::chrono::steady_clock::time_point& last_progress);
+  void SetWaitingForDatabase(bool waiting);
+  // Both in consumer_retention.cpp; run every housekeeping_interval.
+  void Housekeeping();
+  void CheckRetention(int64_t max_age_ns, uint64_t first_seq);
+  void PruneInbox(int64_t max_age_ns, int64_t duplicates_ns);
+  void Commit(const std::vector<Delivery*>& items);
 
   ConsumerOptions options_;
   JetStream& nats_;
@@ -92,6 +131,12 @@ class Consumer final {
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> applied_{0};
+  std::atomic<bool> waiting_for_database_{false};
+  std::atomic<bool> retention_at_risk_{false};
+  std::chrono::steady_clock::time_point next_housekeeping_{};
+  bool warned_unprunable_ = false;
+  // Poison attempts by stream sequence (the consumer thread's only).
+  std::unordered_map<uint64_t, int> poison_attempts_;
 };
 
 }  // namespace ates::platform

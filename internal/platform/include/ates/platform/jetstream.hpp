@@ -22,10 +22,14 @@ struct StreamSpec {
   std::vector<std::string> subjects;
   std::chrono::milliseconds duplicate_window{std::chrono::minutes(2)};
   int replicas = 1;
+  // Retention limits, applied when the stream is created (0 / -1: unlimited).
+  std::chrono::milliseconds max_age{0};
+  int64_t max_bytes = -1;
 };
 
-// The four streams of the system, one per producing domain.
-std::vector<StreamSpec> SystemStreams(std::chrono::milliseconds duplicate_window, int replicas);
+// The four streams of the system, one per producing domain; `base` gives the
+// duplicate window, replicas and retention limits of each.
+std::vector<StreamSpec> SystemStreams(const StreamSpec& base);
 
 // One NATS connection that keeps reconnecting for ever, so a daemon starts and
 // serves while NATS is down and catches up when it is back.
@@ -43,6 +47,8 @@ class JetStream final {
   bool Connected() const;
 
   // Creates or updates the streams; throws NatsError when JetStream does not answer.
+  // Creates the streams that do not exist. An existing stream is left as it is
+  // (an operator may have changed its limits); differences are logged.
   void EnsureStreams(const std::vector<StreamSpec>& streams);
 
  private:

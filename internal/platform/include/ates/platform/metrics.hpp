@@ -33,6 +33,11 @@ class Metrics final {
   prometheus::Counter& EventsConsumed(const std::string& consumer);
   prometheus::Counter& EventsDuplicate(const std::string& consumer);
   prometheus::Counter& EventsDeadLettered(const std::string& consumer);
+  // 1 while the consumer holds a batch because the database is unavailable.
+  prometheus::Gauge& ConsumerWaitingForDatabase(const std::string& consumer);
+  prometheus::Counter& ConsumerTransientFailures(const std::string& consumer);
+  // Seconds before stream retention removes the oldest event not yet applied.
+  prometheus::Gauge& ConsumerRetentionHeadroom(const std::string& consumer);
   prometheus::Gauge& OutboxLag();        // unpublished rows
   prometheus::Gauge& OutboxOldestAge();  // seconds
   prometheus::Gauge& RelayLeader();      // 1 when this replica publishes
@@ -46,6 +51,9 @@ class Metrics final {
   prometheus::Family<prometheus::Counter>* consumed_;
   prometheus::Family<prometheus::Counter>* duplicates_;
   prometheus::Family<prometheus::Counter>* dead_lettered_;
+  prometheus::Family<prometheus::Gauge>* consumer_waiting_;
+  prometheus::Family<prometheus::Counter>* consumer_transient_;
+  prometheus::Family<prometheus::Gauge>* consumer_headroom_;
   prometheus::Family<prometheus::Gauge>* outbox_lag_;
   prometheus::Family<prometheus::Gauge>* outbox_age_;
   prometheus::Family<prometheus::Gauge>* relay_leader_;

@@ -98,6 +98,9 @@ class App final {
   void Initialize();
   void RefreshKeys();
   void SetReady(bool ready);
+  // Readiness and the "events" health service from the consumers' state.
+  void ReportReadiness();
+  static constexpr const char* kEventsHealth = "events";
 
   std::string service_;
   Config config_;
@@ -117,6 +120,7 @@ class App final {
   std::unique_ptr<grpc::Server> server_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> ready_{false};
+  bool events_ok_ = false;  // the Initialize thread's
   std::mutex keys_mu_;
 
   std::string grpc_listen_;
@@ -126,6 +130,7 @@ class App final {
   std::chrono::milliseconds key_refresh_;
   std::string keys_url_;
   std::vector<StreamSpec> streams_;
+  std::chrono::milliseconds inbox_retention_{0};
   std::string bound_address_;
 };
 
