@@ -14,12 +14,15 @@ ates_add_test(unit_billing_test unit 60)
 add_executable(integration_billing_test
   integration/billing_ledger_test.cpp
   integration/billing_access_test.cpp
-  integration/billing_close_test.cpp)
+  integration/billing_close_test.cpp
+  integration/billing_dead_letter_test.cpp
+  e2e/e2e_support.cpp)
 target_link_libraries(integration_billing_test PRIVATE ates_test_main)
 target_compile_definitions(integration_billing_test PRIVATE
   ATES_AUTH_BIN="$<TARGET_FILE:ates-auth>"
-  ATES_BILLING_BIN="$<TARGET_FILE:ates-billing>")
-add_dependencies(integration_billing_test ates-auth ates-billing)
+  ATES_BILLING_BIN="$<TARGET_FILE:ates-billing>"
+  ATESCTL_BIN="$<TARGET_FILE:atesctl>")
+add_dependencies(integration_billing_test ates-auth ates-billing atesctl)
 ates_add_test(integration_billing_test integration 240)
 
 # --- integration: the real ates-scheduler (and billing end to end) ----------

@@ -25,6 +25,8 @@ std::vector<Command> TaskCommands();
 std::vector<Command> BillingCommands();
 // analytics summary|most-expensive|earnings, day close|list.
 std::vector<Command> ReportCommands();
+// dlq list|replay.
+std::vector<Command> OpsCommands();
 
 // Shared flag specs.
 FlagSpec LimitFlag();

@@ -35,7 +35,8 @@ namespace {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto group : {AuthCommands(), TaskCommands(), BillingCommands(), ReportCommands()}) {
+  for (auto group :
+       {AuthCommands(), TaskCommands(), BillingCommands(), ReportCommands(), OpsCommands()}) {
     for (auto& c : group) all.push_back(std::move(c));
   }
   return all;

@@ -656,8 +656,10 @@ class BillingWorld {
     auth = std::make_unique<Daemon>(
         AuthDaemon("ates-auth", auth_db, {{"ATES_NATS_DUPLICATE_WINDOW", kDuplicateWindow}}));
     auth->Start();
-    billing = std::make_unique<Daemon>(
-        BillingDaemon("ates-billing", billing_db, auth->target(), mail_dir));
+    // A poison task event is parked at its second attempt (dead-letter tests).
+    billing =
+        std::make_unique<Daemon>(BillingDaemon("ates-billing", billing_db, auth->target(), mail_dir,
+                                               {{"ATES_CONSUMERS_TASKS_MAX_DELIVER", "2"}}));
     billing->Start();
     auth_stub = authv1::AuthService::NewStub(auth->channel());
     stub = billv1::BillingService::NewStub(billing->channel());

@@ -393,6 +393,7 @@ void Consumer::Commit(const std::vector<Delivery*>& items) {
     }
   }
   size_t fresh_count = 0;
+  std::lock_guard apply_lock(apply_mu_);
   db_.InTransaction([&](pg::Transaction& tx) {
     fresh_count = 0;
     if (!ids.empty()) {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "ates/auth/v1/auth_service.grpc.pb.h"
+#include "ates/platform/dead_letter_service.hpp"
 #include "ates/platform/log.hpp"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -259,6 +260,17 @@ void App::AddService(grpc::Service* service, std::string name) {
 
 void App::AddConsumer(ConsumerOptions options, EventHandler& handler) {
   options.inbox_retention = inbox_retention_;
+  if (!dead_letters_) {
+    // A daemon that consumes events shows its dead letters and replays them.
+    dead_letters_ = std::make_unique<DeadLetterGrpcService>(
+        *db_, *authorizer_, [this](const std::string& name) -> Consumer* {
+          for (auto& c : consumers_) {
+            if (c->name() == name) return c.get();
+          }
+          return nullptr;
+        });
+    AddService(dead_letters_.get(), DeadLetterGrpcService::kName);
+  }
   consumers_.push_back(
       std::make_unique<Consumer>(std::move(options), *nats_, *db_, handler, &metrics_));
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -79,6 +80,14 @@ struct ConsumerOptions {
   std::function<void()> after_commit;
 };
 
+// What replaying one dead letter came to.
+struct ReplayOutcome {
+  enum class Kind { kApplied, kAlreadyApplied, kFailed, kNotFound };
+  Kind kind = Kind::kNotFound;
+  std::string event_id;
+  std::string reason;  // kFailed: why it was refused again
+};
+
 // A durable JetStream pull consumer feeding an EventHandler with inbox de-duplication.
 class Consumer final {
  public:
@@ -94,6 +103,12 @@ class Consumer final {
   // True while the oldest event it has not applied is within a fifth of the
   // stream's max age of being removed by retention.
   bool retention_at_risk() const { return retention_at_risk_; }
+  const std::string& name() const { return options_.name; }
+
+  // Applies dead letter `id` (one of this consumer's) again, through the inbox
+  // and in one transaction with marking it replayed (consumer_replay.cpp).
+  // Transient database errors propagate; a refusal is a kFailed outcome.
+  ReplayOutcome Replay(int64_t id);
 
  private:
   struct Delivery;
@@ -131,6 +146,8 @@ class Consumer final {
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> applied_{0};
+  // Handlers are called by the consumer thread and by replays (gRPC threads).
+  std::mutex apply_mu_;
   std::atomic<bool> waiting_for_database_{false};
   std::atomic<bool> retention_at_risk_{false};
   std::chrono::steady_clock::time_point next_housekeeping_{};

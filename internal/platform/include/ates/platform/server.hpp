@@ -22,6 +22,8 @@
 
 namespace ates::platform {
 
+class DeadLetterGrpcService;
+
 // Maps a domain error to its gRPC status; INVALID_ARGUMENT carries a
 // google.rpc.BadRequest naming the fields.
 grpc::Status ToStatus(const ates::Error& error);
@@ -113,6 +115,7 @@ class App final {
   std::vector<pg::Migration> migrations_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
+  std::unique_ptr<DeadLetterGrpcService> dead_letters_;
   std::vector<std::function<void()>> on_ready_;
   std::vector<std::function<void()>> on_stop_;
   std::atomic<int> exit_code_{0};

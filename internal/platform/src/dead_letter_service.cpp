@@ -1,0 +1,138 @@
+#include "ates/platform/dead_letter_service.hpp"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <charconv>
+
+#include "ates/platform/server.hpp"
+
+namespace ates::platform {
+namespace {
+
+namespace v1 = ops::v1;
+
+const std::string kList = "ates.ops.v1.DeadLetterService/ListDeadLetters";
+const std::string kReplay = "ates.ops.v1.DeadLetterService/ReplayDeadLetters";
+
+constexpr int kDefaultPage = 100;
+constexpr int kMaxPage = 500;
+// Replay --all takes at most this many per call (an operator runs it again).
+constexpr int kMaxReplayAll = 10000;
+
+constexpr std::string_view kListWaiting =
+    "SELECT id, consumer, event_id, subject, event_type, event_version, stream_seq, deliveries,"
+    " reason, EXTRACT(EPOCH FROM created_at)::float8 FROM dead_letters"
+    " WHERE replayed_at IS NULL AND id > $1 ORDER BY id LIMIT $2";
+constexpr std::string_view kConsumerOf =
+    "SELECT consumer FROM dead_letters WHERE id = $1 AND replayed_at IS NULL";
+constexpr std::string_view kAllWaiting =
+    "SELECT id, consumer FROM dead_letters WHERE replayed_at IS NULL ORDER BY id LIMIT $1";
+
+int64_t PageStart(const std::string& token) {
+  if (token.empty()) return 0;
+  int64_t after = 0;
+  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), after);
+  if (ec != std::errc() || end != token.data() + token.size() || after < 0) {
+    throw Error(ErrorCode::kInvalidArgument, "malformed page token",
+                {{"page_token", "not a token this service returned"}});
+  }
+  return after;
+}
+
+v1::ReplayOutcome ToProto(ReplayOutcome::Kind kind) {
+  switch (kind) {
+    case ReplayOutcome::Kind::kApplied:
+      return v1::REPLAY_OUTCOME_APPLIED;
+    case ReplayOutcome::Kind::kAlreadyApplied:
+      return v1::REPLAY_OUTCOME_ALREADY_APPLIED;
+    case ReplayOutcome::Kind::kFailed:
+      return v1::REPLAY_OUTCOME_FAILED;
+    case ReplayOutcome::Kind::kNotFound:
+      return v1::REPLAY_OUTCOME_NOT_FOUND;
+  }
+  return v1::REPLAY_OUTCOME_UNSPECIFIED;
+}
+
+}  // namespace
+
+DeadLetterGrpcService::DeadLetterGrpcService(pg::Pool& db, Authorizer& authz, FindConsumer find)
+    : db_(db), authz_(authz), find_(std::move(find)) {
+  authz_.Allow(kList, {auth::Role::kAdmin});
+  authz_.Allow(kReplay, {auth::Role::kAdmin});
+}
+
+grpc::Status DeadLetterGrpcService::ListDeadLetters(grpc::ServerContext* ctx,
+                                                    const v1::ListDeadLettersRequest* req,
+                                                    v1::ListDeadLettersResponse* resp) {
+  return Handle([&] {
+    authz_.Authorize(*ctx, kList);
+    Validator v;
+    v.Check(req->page_size() >= 0 && req->page_size() <= kMaxPage, "page_size",
+            "must be between 0 and " + std::to_string(kMaxPage));
+    v.ThrowIfInvalid();
+    int64_t after = PageStart(req->page_token());
+    int limit = req->page_size() == 0 ? kDefaultPage : req->page_size();
+    auto rows = db_.WithRetry([&](pg::Connection& c) {
+      return c.Exec(kListWaiting, {pg::Int(after), pg::Int(limit + 1)});
+    });
+    int n = std::min(rows.Rows(), limit);
+    for (int i = 0; i < n; ++i) {
+      auto* d = resp->add_dead_letters();
+      d->set_id(rows.Int(i, 0));
+      d->set_consumer(rows.String(i, 1));
+      d->set_event_id(rows.String(i, 2));
+      d->set_subject(rows.String(i, 3));
+      d->set_event_name(rows.String(i, 4));
+      d->set_event_version(rows.String(i, 5));
+      d->set_stream_sequence(static_cast<uint64_t>(rows.Int(i, 6)));
+      d->set_attempts(static_cast<int32_t>(rows.Int(i, 7)));
+      d->set_reason(rows.String(i, 8));
+      *d->mutable_dead_lettered_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+          static_cast<int64_t>(std::stod(rows.String(i, 9)) * 1e6));
+    }
+    if (rows.Rows() > limit) resp->set_next_page_token(std::to_string(rows.Int(limit - 1, 0)));
+  });
+}
+
+grpc::Status DeadLetterGrpcService::ReplayDeadLetters(grpc::ServerContext* ctx,
+                                                      const v1::ReplayDeadLettersRequest* req,
+                                                      v1::ReplayDeadLettersResponse* resp) {
+  return Handle([&] {
+    authz_.Authorize(*ctx, kReplay);
+    Validator v;
+    v.Check(req->all() != (req->ids_size() > 0), "ids", "give dead letter ids, or all, not both");
+    v.ThrowIfInvalid();
+    std::vector<std::pair<int64_t, std::string>> targets;  // id, consumer ("" = not waiting)
+    db_.WithRetry([&](pg::Connection& c) {
+      targets.clear();
+      if (req->all()) {
+        auto rows = c.Exec(kAllWaiting, {pg::Int(kMaxReplayAll)});
+        for (int i = 0; i < rows.Rows(); ++i)
+          targets.emplace_back(rows.Int(i, 0), rows.String(i, 1));
+        return;
+      }
+      for (int64_t id : req->ids()) {
+        auto rows = c.Exec(kConsumerOf, {pg::Int(id)});
+        targets.emplace_back(id, rows.Rows() ? rows.String(0, 0) : "");
+      }
+    });
+    for (const auto& [id, consumer_name] : targets) {
+      auto* r = resp->add_results();
+      r->set_id(id);
+      ReplayOutcome outcome;
+      if (!consumer_name.empty()) {
+        if (Consumer* consumer = find_(consumer_name)) {
+          outcome = consumer->Replay(id);
+        } else {
+          outcome.kind = ReplayOutcome::Kind::kFailed;
+          outcome.reason = "this daemon has no consumer named " + consumer_name;
+        }
+      }
+      r->set_event_id(outcome.event_id);
+      r->set_outcome(ToProto(outcome.kind));
+      r->set_reason(outcome.reason);
+    }
+  });
+}
+
+}  // namespace ates::platform
