@@ -98,6 +98,7 @@ class App final {
   void Initialize();
   void RefreshKeys();
   void SetReady(bool ready);
+  void ReportReadiness();
 
   std::string service_;
   Config config_;
@@ -118,6 +119,7 @@ class App final {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> ready_{false};
   std::mutex keys_mu_;
+  int key_failures_ = 0;  // consecutive failed key loads (guarded by keys_mu_)
 
   std::string grpc_listen_;
   std::string admin_listen_;
