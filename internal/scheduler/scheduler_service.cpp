@@ -78,7 +78,7 @@ Date ParseStored(std::string_view text) {
 std::string Seconds(std::chrono::microseconds us) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(us.count()) / 1e6);
-  return buf;
+  return std::string_view(buf) == "-0.000" ? "0.000" : buf;
 }
 
 ClosedCycle ReadCycle(const pg::Result& r, int row) {
