@@ -34,3 +34,15 @@ target_compile_definitions(integration_scheduler_test PRIVATE
   ATES_SCHEDULER_BIN="$<TARGET_FILE:ates-scheduler>")
 add_dependencies(integration_scheduler_test ates-auth ates-billing ates-scheduler)
 ates_add_test(integration_scheduler_test integration 240)
+
+# --- integration: the scheduler's clock against PostgreSQL's (issue 9) -------
+# Its own binary: these tests close real, recent dates on their SCHEDULE stream,
+# which would close every made-up past day of the other scheduler tests.
+add_executable(integration_scheduler_guard_test integration/scheduler_guard_test.cpp
+  e2e/e2e_support.cpp)
+target_link_libraries(integration_scheduler_guard_test PRIVATE ates_test_main)
+target_compile_definitions(integration_scheduler_guard_test PRIVATE
+  ATES_AUTH_BIN="$<TARGET_FILE:ates-auth>"
+  ATES_SCHEDULER_BIN="$<TARGET_FILE:ates-scheduler>")
+add_dependencies(integration_scheduler_guard_test ates-auth ates-scheduler)
+ates_add_test(integration_scheduler_guard_test integration 120)

@@ -49,3 +49,17 @@ add_test(NAME deploy_manifest_test
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/deploy/manifest_test.sh
           $<TARGET_FILE:deploy_manifest_check> ${CMAKE_SOURCE_DIR}/deploy/k8s)
 set_tests_properties(deploy_manifest_test PROPERTIES LABELS unit TIMEOUT 120)
+
+# --- integration: start in any order (issue 9) --------------------------------
+# ates-tasks, ates-billing and ates-analytics started before ates-auth; an
+# unknown business time zone stops billing and analytics (exit 2).
+add_executable(integration_start_order_test integration/start_order_test.cpp
+  e2e/e2e_support.cpp)
+target_link_libraries(integration_start_order_test PRIVATE ates_test_main)
+target_compile_definitions(integration_start_order_test PRIVATE
+  ATES_AUTH_BIN="$<TARGET_FILE:ates-auth>"
+  ATES_TASKS_BIN="$<TARGET_FILE:ates-tasks>"
+  ATES_BILLING_BIN="$<TARGET_FILE:ates-billing>"
+  ATES_ANALYTICS_BIN="$<TARGET_FILE:ates-analytics>")
+add_dependencies(integration_start_order_test ates-auth ates-tasks ates-billing ates-analytics)
+ates_add_test(integration_start_order_test integration 120)

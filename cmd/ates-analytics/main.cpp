@@ -1,5 +1,6 @@
 // ates-analytics: admin read models built only from events.
 #include "analytics_grpc_service.hpp"
+#include "ates/platform/dates.hpp"
 #include "ates/platform/server.hpp"
 #include "projections.hpp"
 
@@ -26,5 +27,8 @@ int main(int argc, char** argv) {
       co.max_deliver = static_cast<int>(cfg.GetInt("consumers." + k + ".max_deliver"));
       app.AddConsumer(co, *projections);
     }
+    // An unknown zone is a configuration error (exit 2), checked once the
+    // database answers and before any consumer applies an event.
+    app.OnReady([&app, tz] { ates::platform::CheckTimeZone(app.db(), tz); });
   });
 }

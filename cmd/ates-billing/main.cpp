@@ -1,5 +1,6 @@
 // ates-billing: prices, the double-entry ledger, billing cycles, payouts and their e-mails.
 #include "ates/platform/accounts_replica.hpp"
+#include "ates/platform/dates.hpp"
 #include "ates/platform/server.hpp"
 #include "billing_grpc_service.hpp"
 #include "ledger.hpp"
@@ -59,6 +60,9 @@ int main(int argc, char** argv) {
     app.AddConsumer(ConsumerFor(cfg, "accounts", "ACCOUNTS"), *accounts);
     app.AddConsumer(ConsumerFor(cfg, "tasks", "TASKS"), *ledger);
     app.AddConsumer(ConsumerFor(cfg, "schedule", "SCHEDULE"), *ledger);
+    // An unknown zone is a configuration error (exit 2), checked once the
+    // database answers and before any consumer applies an event.
+    app.OnReady([&app, tz] { ates::platform::CheckTimeZone(app.db(), tz); });
     app.OnReady([&] { mailer->Start(); });
     app.OnStop([&] { mailer->Stop(); });
   });

@@ -1,6 +1,7 @@
 // ates-scheduler: the business-day clock; closes each business day exactly once.
 #include <google/protobuf/util/time_util.h>
 
+#include "ates/platform/dates.hpp"
 #include "ates/platform/server.hpp"
 #include "day_closer.hpp"
 #include "scheduler_grpc_service.hpp"
@@ -48,6 +49,10 @@ int main(int argc, char** argv) {
     if (interval.count() <= 0) {
       throw ConfigError("config key 'schedule.check_interval' must be > 0");
     }
+    s.max_clock_skew = cfg.GetDuration("schedule.max_clock_skew", std::chrono::seconds(5));
+    if (s.max_clock_skew.count() <= 0) {
+      throw ConfigError("config key 'schedule.max_clock_skew' must be > 0");
+    }
     auto clock = MakeClock(cfg.GetString("schedule.now_override", ""));
 
     auto& closed_total = prometheus::BuildCounter()
@@ -56,6 +61,17 @@ int main(int argc, char** argv) {
                              .Register(app.metrics().registry());
     auto* closed_automatic = &closed_total.Add({{"trigger", "automatic"}});
     auto* closed_manual = &closed_total.Add({{"trigger", "manual"}});
+    auto* skew_gauge = &prometheus::BuildGauge()
+                            .Name("ates_scheduler_clock_skew_seconds")
+                            .Help("This scheduler's clock minus PostgreSQL's, at the last check")
+                            .Register(app.metrics().registry())
+                            .Add({});
+    auto* skew_refusals =
+        &prometheus::BuildCounter()
+             .Name("ates_scheduler_close_refusals_total")
+             .Help("Closing passes and CloseBillingCycle calls refused because the clocks differ")
+             .Register(app.metrics().registry())
+             .Add({{"reason", "clock_skew"}});
 
     app.AddMigrations(SchedulerMigrations());
     scheduler = std::make_unique<ates::scheduler::SchedulerService>(
@@ -64,18 +80,19 @@ int main(int argc, char** argv) {
           (c.manual ? closed_manual : closed_automatic)->Increment();
           app.relay().Notify();
         });
+    scheduler->SetClockObserver(
+        [skew_gauge, skew_refusals](const ates::scheduler::ClockReading& clocks, bool refused) {
+          skew_gauge->Set(static_cast<double>(clocks.skew.count()) / 1e6);
+          if (refused) skew_refusals->Increment();
+        });
     service = std::make_unique<ates::scheduler::SchedulerGrpcService>(*scheduler, app.authorizer());
     app.AddService(service.get(), ates::scheduler::SchedulerGrpcService::kName);
     closer = std::make_unique<ates::scheduler::DayCloser>(*scheduler, interval);
 
-    app.OnReady([&] {
+    app.OnReady([&, tz = s.time_zone] {
       // An unknown zone is a configuration error (exit 2), checked once the
       // database answers.
-      try {
-        scheduler->CheckTimeZone();
-      } catch (const ates::Error& e) {
-        throw ConfigError(e.what());
-      }
+      ates::platform::CheckTimeZone(app.db(), tz);
       scheduler->Start();
       // Missed days are closed (oldest first) before the daemon reports ready.
       scheduler->CloseDueDays();

@@ -80,8 +80,23 @@ constexpr std::string_view kPost =
     " SELECT id, kind, account_id, task_id, amount_cents, business_date::text,"
     "  EXTRACT(EPOCH FROM occurred_at)::float8 FROM ins";
 
+// A close must not pay out a day that has not ended: compared with
+// PostgreSQL's clock in the business zone (the scheduler's may be wrong). Today
+// itself may be closed (an operator closing early).
+constexpr std::string_view kBusinessToday =
+    "SELECT to_char((now() AT TIME ZONE $1)::date, 'YYYY-MM-DD'),"
+    " $2::date > (now() AT TIME ZONE $1)::date";
 constexpr std::string_view kLaterClosed =
     "SELECT 1 FROM billing_cycles WHERE business_date >= $1::date LIMIT 1";
+// The days before $1 that have postings and are not closed, oldest first.
+// Postings never land on a closed day (they go to the first open one), so
+// these are the days after the last close that need a close of their own.
+constexpr std::string_view kOpenDaysBefore =
+    "SELECT DISTINCT business_date::text FROM transactions"
+    " WHERE business_date < $1::date"
+    "  AND business_date > COALESCE((SELECT max(business_date) FROM billing_cycles),"
+    "   '-infinity'::date)"
+    " ORDER BY 1";
 constexpr std::string_view kRecordEmptyClose =
     "INSERT INTO billing_cycles (business_date, closed_at, close_event_id)"
     " VALUES ($1, now(), $2) ON CONFLICT DO NOTHING";
@@ -139,6 +154,11 @@ b1::TransactionKind KindOf(std::string_view kind) {
   if (kind == "assign_fee") return b1::TRANSACTION_KIND_ASSIGN_FEE;
   if (kind == "completion_reward") return b1::TRANSACTION_KIND_COMPLETION_REWARD;
   return b1::TRANSACTION_KIND_PAYOUT;
+}
+
+// The id of the scheduler's close event for a date (it derives it the same way).
+std::string CloseEventId(const std::string& business_date) {
+  return events::NameUuid("schedule.billing_cycle.closed:" + business_date);
 }
 
 struct Posting {
@@ -261,12 +281,38 @@ void LedgerHandler::AfterCommit() {
 
 void LedgerHandler::ClosePeriod(pg::Transaction& tx, const std::string& business_date,
                                 const std::string& event_id) {
+  auto today = tx.Exec(kBusinessToday, {pg::Text(settings_.time_zone), pg::Text(business_date)});
+  if (today.Bool(0, 1)) {
+    // Not a database error: the consumer offers it again and, after
+    // max_deliver attempts, parks it in dead_letters. Nothing is paid.
+    throw FutureCloseError("schedule.billing_cycle.closed for " + business_date +
+                           ", a future business day (today is " + today.String(0, 0) + " in " +
+                           settings_.time_zone + " by the database's clock): not paying out");
+  }
   if (tx.Exec(kLaterClosed, {pg::Text(business_date)}).Rows() > 0) {
     // This day, or a later one, is already closed: that close paid out
     // everything due up to then, so there is nothing left for this date.
     tx.Exec(kRecordEmptyClose, {pg::Text(business_date), pg::Text(event_id)});
     return;
   }
+  // Days close oldest first, whatever order their closes arrive in (two
+  // replicas can apply D+1's close before D's): an earlier open day with
+  // postings is closed first, under the id its own close event has, so that
+  // event finds it closed and pays nothing. Days without postings need no
+  // close of their own: nothing can be due at their end that was not due at
+  // the close before.
+  auto open = tx.Exec(kOpenDaysBefore, {pg::Text(business_date)});
+  for (int i = 0; i < open.Rows(); ++i) {
+    std::string day = open.String(i, 0);
+    log::Info("closing an earlier open day first",
+              {{"business_date", day}, {"before", business_date}, {"event_id", event_id}});
+    PayOut(tx, day, CloseEventId(day));
+  }
+  PayOut(tx, business_date, event_id);
+}
+
+void LedgerHandler::PayOut(pg::Transaction& tx, const std::string& business_date,
+                           const std::string& event_id) {
   auto now = TimeUtil::GetCurrentTime();
   auto paid = tx.Exec(kClose, {pg::Text(business_date), pg::Text(ToText(now)), pg::Text(event_id),
                                pg::Text(kCompanyAccount)});

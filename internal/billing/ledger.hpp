@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <stdexcept>
 #include <string>
 
 #include "ates/platform/consumer.hpp"
@@ -10,6 +11,13 @@ namespace ates::billing {
 
 // The company's own account: every posting's counter-entry goes here.
 inline constexpr const char* kCompanyAccount = "00000000-0000-0000-0000-000000000001";
+
+// A schedule.billing_cycle.closed for a day after today by the database's clock. Not a database
+// error, so the consumer dead-letters the event.
+class FutureCloseError final : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct LedgerSettings {
   std::string time_zone = "UTC";  // IANA name of the business day's zone
@@ -31,8 +39,12 @@ class LedgerHandler final : public platform::EventHandler {
   void AfterCommit() override;
 
  private:
+  // Closes `business_date` (after every earlier open day), or pays nothing when
+  // it or a later day is closed; FutureCloseError for a day after today.
   void ClosePeriod(pg::Transaction& tx, const std::string& business_date,
                    const std::string& event_id);
+  // Pays out what is due at the end of one day and records the day closed.
+  void PayOut(pg::Transaction& tx, const std::string& business_date, const std::string& event_id);
 
   LedgerSettings settings_;
   platform::RandomPicker& random_;

@@ -1,5 +1,7 @@
 #include "business_days.hpp"
 
+#include <algorithm>
+
 #include "ates/platform/error.hpp"
 
 namespace ates::scheduler {
@@ -16,6 +18,15 @@ std::vector<Date> DaysToClose(Date first, std::optional<Date> closed_through, Da
     days.emplace_back(d);
   }
   return days;
+}
+
+bool ClockSkewed(const ClockReading& clocks, std::chrono::milliseconds bound) {
+  auto skew = clocks.skew < std::chrono::microseconds(0) ? -clocks.skew : clocks.skew;
+  return skew > bound;
+}
+
+Date CurrentDay(const ClockReading& clocks) {
+  return std::min(clocks.clock_today, clocks.database_today);
 }
 
 Date ValidateCloseDate(std::string_view business_date, Date today) {

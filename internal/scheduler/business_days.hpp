@@ -27,6 +27,24 @@ inline constexpr size_t kMaxDaysPerPass = 1000;
 std::vector<Date> DaysToClose(Date first, std::optional<Date> closed_through, Date today,
                               size_t limit = kMaxDaysPerPass);
 
+// The scheduler's clock and PostgreSQL's, read at one instant.
+struct ClockReading {
+  Date clock_today;                   // today in the business zone by the scheduler's clock
+  Date database_today;                // the same by PostgreSQL's now()
+  std::chrono::microseconds skew{0};  // scheduler's clock minus PostgreSQL's
+};
+
+// True when the two clocks differ by more than `bound`, either way: one of them
+// is wrong, and the scheduler closes nothing (automatically or by hand) until
+// they agree again.
+bool ClockSkewed(const ClockReading& clocks, std::chrono::milliseconds bound);
+
+// The business day still going on: the earlier of the two clocks' dates, so a
+// day PostgreSQL's clock says is not over is never closed, whatever the
+// scheduler's clock says (a clock ahead by less than the bound, just after its
+// midnight; or a frozen test clock).
+Date CurrentDay(const ClockReading& clocks);
+
 // The date a CloseBillingCycle request names. INVALID_ARGUMENT naming
 // business_date unless it is "YYYY-MM-DD" and not after `today`; days before the
 // first business date may be closed by hand.

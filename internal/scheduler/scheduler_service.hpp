@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,7 +36,13 @@ struct CyclePage {
 struct SchedulerSettings {
   std::string time_zone = "UTC";    // IANA name; PostgreSQL turns instants into dates in it
   std::string first_business_date;  // "YYYY-MM-DD"; "" = the day of the first run
+  // How far the scheduler's clock may be from PostgreSQL's before it refuses to close.
+  std::chrono::milliseconds max_clock_skew{std::chrono::seconds(5)};
 };
+
+// Told the outcome of every clock check: the reading, and whether closing was
+// refused because the clocks differ by more than the bound (for metrics).
+using ClockObserver = std::function<void(const ClockReading&, bool refused)>;
 
 // The business-day clock over its database: closes each business date once and
 // announces it with schedule.billing_cycle.closed in the same transaction. The
@@ -47,16 +54,17 @@ class SchedulerService final {
   SchedulerService(pg::Pool& db, Clock clock, SchedulerSettings settings,
                    std::function<void(const ClosedCycle&)> on_closed);
 
-  // INVALID_ARGUMENT naming business_day.time_zone when PostgreSQL does not know
-  // the zone. One attempt: a PgError with connection_lost() when the database is away.
-  void CheckTimeZone();
+  void SetClockObserver(ClockObserver observer) { on_clock_ = std::move(observer); }
   // Records the first business date on the first run (or the configured one).
   void Start();
 
-  // Today in the business time zone, by the injected clock.
+  // The business day still going on (CurrentDay): by the injected clock, but
+  // never later than PostgreSQL's today.
   Date Today();
   // The automatic pass: closes every day owed up to yesterday, oldest first,
   // each in its own transaction. Returns how many days this replica newly closed.
+  // Closes nothing (and says so in the log and to the observer) while the
+  // clocks differ by more than max_clock_skew.
   // `cancelled` is asked before each day, so a long catch-up stops promptly.
   int CloseDueDays(const std::function<bool()>& cancelled = nullptr);
 
@@ -66,12 +74,20 @@ class SchedulerService final {
   const std::string& time_zone() const { return settings_.time_zone; }
 
  private:
+  // Reads both clocks; reports to the observer and the log.
+  ClockReading ReadClocks();
+  // FAILED_PRECONDITION when the clocks differ by more than the bound.
+  void RequireClocksAgree(const ClockReading& clocks);
   CloseResult CloseDay(Date day, bool manual);
 
   pg::Pool& db_;
   Clock clock_;
   SchedulerSettings settings_;
   std::function<void(const ClosedCycle&)> on_closed_;
+  ClockObserver on_clock_;
+  std::mutex clock_log_mu_;
+  bool skew_reported_ = false;  // a refusal was logged and the clocks have not agreed since
+  std::chrono::steady_clock::time_point last_skew_log_{};
 };
 
 }  // namespace ates::scheduler

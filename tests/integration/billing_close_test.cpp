@@ -303,5 +303,116 @@ TEST_F(BillingCloseTest, ClosesArrivingTogetherPayEachDayItsOwnPostings) {
   EXPECT_THAT(MailsTo(a), SizeIs(2));
 }
 
+// Issue 9: a close for a day after today (by the database's clock) is poison:
+// offered again up to max_deliver times, then parked in dead_letters. It pays
+// nothing and closes nothing, not even the earlier open days; the consumer
+// goes on with the next close.
+TEST_F(BillingCloseTest, ACloseForAFutureDayIsDeadLetteredAndPaysNothing) {
+  const std::string d = w().NewDays(1);
+  const std::string a = w().NewWorker();
+  const std::string t1 = events::NewUuid();
+  w().Send(CompletedEv(t1, a, At(d, "12:00:00")));
+  ASSERT_TRUE(w().Quiet());
+  const int64_t balance = w().Balance(a);
+  ASSERT_GT(balance, 0);
+  const std::string future =
+      Query(w().billing_db, "SELECT to_char((now() AT TIME ZONE 'UTC')::date + 2, 'YYYY-MM-DD')")
+          .String(0, 0);
+
+  Close(future);
+  auto dead_reason = [&] {
+    auto r = Query(w().billing_db,
+                   "SELECT reason FROM dead_letters WHERE consumer = 'billing_schedule'"
+                   " AND event_id = $1",
+                   {pg::Text(CloseEventId(future))});
+    return r.Rows() == 0 ? std::string() : r.String(0, 0);
+  };
+  ASSERT_TRUE(Eventually([&] { return !dead_reason().empty(); }, 40s))
+      << "the future close was not dead-lettered";
+  EXPECT_THAT(dead_reason(), HasSubstr("future business day"));
+  EXPECT_THAT(dead_reason(), HasSubstr(future));
+  ASSERT_TRUE(w().Quiet());
+  EXPECT_EQ(QueryInt(w().billing_db,
+                     "SELECT count(*) FROM billing_cycles WHERE business_date >= $1::date",
+                     {pg::Text(d)}),
+            0)
+      << "neither the future day nor the open day before it may be closed";
+  EXPECT_EQ(PayoutCount(a), 0);
+  EXPECT_EQ(w().Balance(a), balance);
+
+  // The next close is applied as usual.
+  Close(d);
+  ASSERT_TRUE(w().Quiet());
+  auto paid = PayoutsOf(a, d);
+  ASSERT_THAT(paid, SizeIs(1));
+  EXPECT_EQ(paid[0].amount, balance);
+}
+
+// Issue 9: with two billing replicas on one database and one durable consumer,
+// the close of a later day can be applied before the close of the day before
+// (each replica fetched one). Days still close oldest first: the later close
+// first closes the earlier open day under that day's own close id, so each day
+// pays what was due at its end, and the earlier close, when it comes, pays nothing.
+TEST_F(BillingCloseTest, TwoReplicasCloseDaysOldestFirstWhicheverCloseIsAppliedFirst) {
+  Daemon second(BillingDaemon("ates-billing-2", w().billing_db, w().auth->target(), w().mail_dir));
+  second.Start();
+  // Posts a reward for `a` on both days and a reward then a fee for `b`.
+  struct Days {
+    std::string d, d2, a, b;
+    int64_t a1 = 0, a2 = 0, b1 = 0, b_fee = 0;
+  };
+  auto post = [&] {
+    Days x;
+    x.d = w().NewDays(2);
+    x.d2 = AddDays(x.d, 1);
+    x.a = w().NewWorker();
+    x.b = w().NewWorker();
+    const std::string t1 = events::NewUuid(), t2 = events::NewUuid(), t3 = events::NewUuid(),
+                      t4 = events::NewUuid();
+    w().SendAll(
+        {CompletedEv(t1, x.a, At(x.d, "10:00:00")), CompletedEv(t2, x.a, At(x.d2, "10:00:00")),
+         CompletedEv(t3, x.b, At(x.d, "11:00:00")), AssignedEv(t4, x.b, At(x.d2, "11:00:00"))});
+    EXPECT_TRUE(w().Quiet());
+    x.a1 = w().Price(t1).second;
+    x.a2 = w().Price(t2).second;
+    x.b1 = w().Price(t3).second;
+    x.b_fee = w().Price(t4).first;
+    return x;
+  };
+  auto expect_each_day_paid_its_own = [&](const Days& x) {
+    auto a_d = PayoutsOf(x.a, x.d), a_d2 = PayoutsOf(x.a, x.d2), b_d = PayoutsOf(x.b, x.d);
+    ASSERT_THAT(a_d, SizeIs(1)) << "the earlier day was paid at its own close";
+    EXPECT_EQ(a_d[0].amount, x.a1);
+    ASSERT_THAT(a_d2, SizeIs(1));
+    EXPECT_EQ(a_d2[0].amount, x.a2);
+    ASSERT_THAT(b_d, SizeIs(1));
+    EXPECT_EQ(b_d[0].amount, x.b1);
+    EXPECT_THAT(PayoutsOf(x.b, x.d2), SizeIs(0));
+    EXPECT_EQ(w().Balance(x.a), 0);
+    EXPECT_EQ(w().Balance(x.b), -x.b_fee);
+    EXPECT_EQ(QueryInt(w().billing_db,
+                       "SELECT count(*) FROM billing_cycles WHERE business_date = $1::date"
+                       " AND close_event_id = $2::uuid",
+                       {pg::Text(x.d), pg::Text(CloseEventId(x.d))}),
+              1);
+  };
+
+  // The later close applied first, for certain.
+  Days first = post();
+  Close(first.d2);
+  ASSERT_TRUE(w().Quiet());
+  Close(first.d);
+  ASSERT_TRUE(w().Quiet());
+  expect_each_day_paid_its_own(first);
+
+  // Both closes at once, in the wrong order: the replicas race for them.
+  Days racing = post();
+  Close(racing.d2);
+  Close(racing.d);
+  ASSERT_TRUE(w().Quiet());
+  expect_each_day_paid_its_own(racing);
+  EXPECT_EQ(second.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace ates::test

@@ -11,10 +11,7 @@
 #include "ates/scheduler/v1/scheduler_service.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "integration/billing_helpers.hpp"
-
-#ifndef ATES_SCHEDULER_BIN
-#error "ATES_SCHEDULER_BIN must be defined by the build"
-#endif
+#include "integration/scheduler_helpers.hpp"
 
 namespace ates::test {
 namespace {
@@ -26,18 +23,6 @@ using ::testing::Contains;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
-
-DaemonOptions SchedulerDaemon(const std::string& name, const std::string& database_url,
-                              const std::string& auth_target, const std::string& first_date,
-                              const std::string& now, std::map<std::string, std::string> env = {}) {
-  return SystemDaemon(name, "ates-scheduler", ATES_SCHEDULER_BIN, database_url,
-                      {{"ATES_NATS_DUPLICATE_WINDOW", kDuplicateWindow},
-                       {"ATES_AUTH_KEYS_URL", auth_target},
-                       {"ATES_SCHEDULE_FIRST_BUSINESS_DATE", first_date},
-                       {"ATES_SCHEDULE_NOW_OVERRIDE", now},
-                       {"ATES_SCHEDULE_CHECK_INTERVAL", "1s"}},
-                      env);
-}
 
 std::vector<std::string> Days(const std::string& first, int n) {
   std::vector<std::string> out;

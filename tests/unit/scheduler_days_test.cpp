@@ -134,6 +134,38 @@ TEST(DaysToClose, LimitKeepsTheOldest) {
   EXPECT_EQ(DaysToClose(D("2000-01-01"), std::nullopt, D("2026-03-10")).size(), kMaxDaysPerPass);
 }
 
+ClockReading Clocks(std::string_view clock_today, std::string_view database_today,
+                    std::chrono::milliseconds skew) {
+  return {D(clock_today), D(database_today), skew};
+}
+
+TEST(ClockSkewed, EitherWayBeyondTheBound) {
+  using std::chrono::milliseconds;
+  const milliseconds bound(5000);
+  EXPECT_FALSE(ClockSkewed(Clocks("2026-03-10", "2026-03-10", milliseconds(0)), bound));
+  EXPECT_FALSE(ClockSkewed(Clocks("2026-03-10", "2026-03-10", milliseconds(5000)), bound));
+  EXPECT_FALSE(ClockSkewed(Clocks("2026-03-10", "2026-03-10", milliseconds(-5000)), bound));
+  EXPECT_TRUE(ClockSkewed(Clocks("2026-03-10", "2026-03-10", milliseconds(5001)), bound));
+  EXPECT_TRUE(ClockSkewed(Clocks("2026-03-10", "2026-03-10", milliseconds(-5001)), bound));
+  EXPECT_TRUE(ClockSkewed(Clocks("2026-03-13", "2026-03-10", std::chrono::hours(72)), bound));
+}
+
+TEST(CurrentDay, NeverLaterThanTheDatabasesToday) {
+  // The scheduler's clock just past its midnight, PostgreSQL's not yet.
+  EXPECT_EQ(FormatDate(CurrentDay(Clocks("2026-03-11", "2026-03-10", std::chrono::seconds(2)))),
+            "2026-03-10");
+  // A clock standing still in the past (tests): its own day.
+  EXPECT_EQ(FormatDate(CurrentDay(Clocks("2025-05-10", "2026-03-10", -std::chrono::hours(7000)))),
+            "2025-05-10");
+  EXPECT_EQ(FormatDate(CurrentDay(Clocks("2026-03-10", "2026-03-10", {}))), "2026-03-10");
+}
+
+TEST(DaysToClose, NeverTheDatabasesTodayWhenTheClockRunsAhead) {
+  auto clocks = Clocks("2026-03-13", "2026-03-10", std::chrono::hours(72));
+  EXPECT_THAT(Strings(DaysToClose(D("2026-03-08"), std::nullopt, CurrentDay(clocks))),
+              ElementsAre("2026-03-08", "2026-03-09"));
+}
+
 TEST(ValidateCloseDate, TodayAndPastDaysAreFine) {
   EXPECT_EQ(FormatDate(ValidateCloseDate("2026-03-10", D("2026-03-10"))), "2026-03-10");
   EXPECT_EQ(FormatDate(ValidateCloseDate("2026-03-09", D("2026-03-10"))), "2026-03-09");

@@ -3,7 +3,18 @@
 #include <charconv>
 #include <cstdio>
 
+#include "ates/platform/config.hpp"
+#include "ates/platform/pg.hpp"
+
 namespace ates::platform {
+namespace {
+
+// Stricter than `now() AT TIME ZONE $1`, which also takes abbreviations and
+// POSIX offsets ("UTC+3" is three hours *west*): only a zone database name counts.
+constexpr std::string_view kZoneKnown =
+    "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)";
+
+}  // namespace
 
 std::optional<std::chrono::year_month_day> ParseDate(std::string_view t) {
   if (t.size() != 10 || t[4] != '-' || t[7] != '-') return std::nullopt;
@@ -32,6 +43,14 @@ std::chrono::year_month_day AddDays(std::chrono::year_month_day date, int days) 
 
 int DaysBetween(std::chrono::year_month_day from, std::chrono::year_month_day to) {
   return static_cast<int>((std::chrono::sys_days(to) - std::chrono::sys_days(from)).count());
+}
+
+void CheckTimeZone(pg::Pool& db, const std::string& zone, const std::string& key) {
+  auto conn = db.Acquire();
+  if (conn->Exec(kZoneKnown, {pg::Text(zone)}).Bool(0, 0)) return;
+  throw ConfigError("config key '" + key + "': '" + zone +
+                    "' is not a time zone PostgreSQL knows (an IANA name such as"
+                    " Europe/Moscow, see pg_timezone_names)");
 }
 
 }  // namespace ates::platform

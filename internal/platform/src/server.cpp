@@ -165,6 +165,13 @@ auth::Principal Authorizer::Authorize(const grpc::ServerContext& ctx,
     throw Error(ErrorCode::kUnauthenticated, "authorization must be 'Bearer <token>'");
   }
   auto token = value.substr(kBearer.size());
+  // Until the first keys arrive (ates-auth may start after this daemon) no
+  // token can be checked: that is our state, not the caller's fault, so it is
+  // UNAVAILABLE (retry) rather than UNAUTHENTICATED (log in again).
+  if (verifier_.KeyCount() == 0) {
+    throw Error(ErrorCode::kUnavailable,
+                "token verification keys not loaded yet (ates-auth not reached); retry later");
+  }
   auth::Principal principal;
   try {
     std::string unknown_kid;
@@ -285,9 +292,20 @@ void App::RefreshKeys() {
   std::lock_guard lock(keys_mu_);
   try {
     auto keys = key_loader_();
+    if (keys.empty()) throw std::runtime_error("no keys returned");
     verifier_->SetKeys(std::move(keys));
+    if (key_failures_ > 0) {
+      log::Info("verification keys loaded", {{"keys", std::to_string(verifier_->KeyCount())},
+                                             {"failed_attempts", std::to_string(key_failures_)}});
+    }
+    key_failures_ = 0;
   } catch (const std::exception& e) {
-    log::Warn("cannot refresh verification keys", {{"error", e.what()}});
+    // Retried every second while no key is loaded: log the first failure and
+    // then every 30th, not each one.
+    if (key_failures_++ % 30 == 0) {
+      log::Warn("cannot refresh verification keys",
+                {{"error", e.what()}, {"attempts", std::to_string(key_failures_)}});
+    }
   }
 }
 
@@ -301,8 +319,12 @@ void App::SetReady(bool ready) {
 }
 
 void App::ReportReadiness() {
-  // Not ready while a consumer waits for the database: it applies nothing, and
-  // the RPCs that read or write it would fail too.
+  if (stopping_) return;
+  // Not ready before the first verification keys: every RPC that needs a token
+  // would answer UNAVAILABLE. The relay and consumers run all the same.
+  bool keys_ok = !key_loader_ || verifier_->KeyCount() > 0;
+  // Nor while a consumer waits for the database: it applies nothing, and the
+  // RPCs that read or write it would fail too.
   bool database_ok = std::none_of(consumers_.begin(), consumers_.end(),
                                   [](const auto& c) { return c->waiting_for_database(); });
   // The "events" health service also turns NOT_SERVING while a consumer is
@@ -311,11 +333,14 @@ void App::ReportReadiness() {
   bool events_ok =
       database_ok && std::none_of(consumers_.begin(), consumers_.end(),
                                   [](const auto& c) { return c->retention_at_risk(); });
-  if (events_ok != events_ok_ && !stopping_) {
+  if (events_ok != events_ok_) {
     events_ok_ = events_ok;
     server_->GetHealthCheckService()->SetServingStatus(kEventsHealth, events_ok);
   }
-  if (database_ok != ready_) SetReady(database_ok);
+  bool ready = keys_ok && database_ok;
+  if (ready == ready_) return;
+  SetReady(ready);
+  if (ready_) log::Info("ready", {{"grpc", bound_address_}, {"admin", admin_listen_}});
 }
 
 void App::Initialize() {
@@ -351,15 +376,20 @@ void App::Initialize() {
       }
     }
   }
-  while (!stopping_ && key_loader_ && verifier_->KeyCount() == 0) {
-    RefreshKeys();
-    if (verifier_->KeyCount() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
   if (stopping_) return;
+  // Events flow whether or not ates-auth is up: the relay and consumers need
+  // no token. Only RPCs that need one wait for the keys (UNAVAILABLE until then).
   relay_->Start();
   for (auto& c : consumers_) c->Start();
-  SetReady(true);
-  log::Info("ready", {{"grpc", bound_address_}, {"admin", admin_listen_}});
+  log::Info("relay and consumers started", {{"consumers", std::to_string(consumers_.size())}});
+  RefreshKeys();
+  ReportReadiness();
+  if (!ready_) {
+    log::Warn(
+        "not ready until token verification keys load (RPCs that need a token answer"
+        " UNAVAILABLE)",
+        {{"keys_url", keys_url_}});
+  }
   // Streams are created when NATS answers; the relay and consumers retry until then.
   std::thread([this] {
     for (int attempt = 1; !stopping_; ++attempt) {
@@ -374,15 +404,21 @@ void App::Initialize() {
       }
     }
   }).detach();
-  // Keep verification keys current so rotated keys are known before use.
-  auto next = std::chrono::steady_clock::now() + key_refresh_;
+  // Keep verification keys current so rotated keys are known before use; while
+  // there are none yet, ask every second.
+  auto next_refresh = [this] {
+    bool have_keys = !key_loader_ || verifier_->KeyCount() > 0;
+    return std::chrono::steady_clock::now() +
+           (have_keys ? key_refresh_ : std::chrono::milliseconds(1000));
+  };
+  auto next = next_refresh();
   while (!stopping_) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    ReportReadiness();
     if (std::chrono::steady_clock::now() >= next) {
       RefreshKeys();
-      next = std::chrono::steady_clock::now() + key_refresh_;
+      next = next_refresh();
     }
+    ReportReadiness();
   }
 }
 

@@ -100,7 +100,8 @@ class App final {
   void Initialize();
   void RefreshKeys();
   void SetReady(bool ready);
-  // Readiness and the "events" health service from the consumers' state.
+  // Readiness (verification keys loaded, no consumer waiting for the
+  // database) and the "events" health service from the consumers' state.
   void ReportReadiness();
   static constexpr const char* kEventsHealth = "events";
 
@@ -125,6 +126,7 @@ class App final {
   std::atomic<bool> ready_{false};
   bool events_ok_ = false;  // the Initialize thread's
   std::mutex keys_mu_;
+  int key_failures_ = 0;  // consecutive failed key loads (guarded by keys_mu_)
 
   std::string grpc_listen_;
   std::string admin_listen_;
