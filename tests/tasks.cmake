@@ -11,12 +11,14 @@ target_include_directories(unit_tasks_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 ates_add_test(unit_tasks_test unit 60)
 
 # --- integration: real PostgreSQL, nats-server, ates-auth and ates-tasks ---
-# Two binaries, because one binary shares one NATS and so one ACCOUNTS stream:
-#   api   - one ates-tasks for the whole API (assignment, visibility, completion,
-#           idempotency, validation, shuffle and its race, events on TASKS);
-#   clean - a clean slate: no assignable account at first (FAILED_PRECONDITION),
-#           then exactly five workers for the chi-square test with a fixed seed.
-foreach(suite api clean)
+# Separate binaries, because one binary shares one NATS and so one ACCOUNTS stream:
+#   api    - one ates-tasks for the whole API (assignment, visibility, completion,
+#            idempotency, validation, shuffle and its race, events on TASKS);
+#   clean  - a clean slate: no assignable account at first (FAILED_PRECONDITION),
+#            then exactly five workers for the chi-square test with a fixed seed;
+#   commit - ates-tasks behind a proxy that loses the connection at COMMIT: create,
+#            shuffle and complete still apply once (ADR 12).
+foreach(suite api clean commit)
   set(target integration_tasks_${suite}_test)
   add_executable(${target} integration/tasks_${suite}_test.cpp)
   target_link_libraries(${target} PRIVATE ates_test_main)

@@ -137,12 +137,14 @@ Account AccountService::Create(const NewAccount& request) {
   auto event = events::Make("accounts.account.created", 1, created, "account", a.id);
   event.occurred_at = a.created_at;
   try {
-    db_.WithRetry([&](pg::Connection& c) {
-      c.ExecPipeline({{kInsertAccount,
-                       {pg::Text(a.id), pg::Text(a.login), pg::Text(a.full_name), pg::Text(a.email),
-                        pg::Text(RoleName(a.role)), pg::Text(hash),
-                        pg::Text(events::FormatTimestamp(a.created_at))}},
-                      platform::OutboxInsert(event)});
+    // In a tracked transaction, not the pipeline's implicit one: a rerun after
+    // a lost COMMIT reply would find its own login and answer "taken".
+    db_.InTransaction([&](pg::Transaction& tx) {
+      tx.ExecPipeline({{kInsertAccount,
+                        {pg::Text(a.id), pg::Text(a.login), pg::Text(a.full_name),
+                         pg::Text(a.email), pg::Text(RoleName(a.role)), pg::Text(hash),
+                         pg::Text(events::FormatTimestamp(a.created_at))}},
+                       platform::OutboxInsert(event)});
     });
   } catch (const pg::PgError& e) {
     if (e.IsUniqueViolation()) {

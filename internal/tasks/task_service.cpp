@@ -189,8 +189,11 @@ void TaskService::FlushCreates(const std::vector<PendingCreate*>& batch) {
     times.push_back(events::FormatTimestamp(t.created_at));
     evs.insert(evs.end(), p->events->begin(), p->events->end());
   }
-  db_.WithRetry([&](pg::Connection& c) {
-    c.ExecPipeline(
+  // A transaction of its own rather than the pipeline's implicit one: its
+  // COMMIT goes in a second round trip, after the transaction id is known, so
+  // a lost COMMIT reply is resolved instead of inserting the batch twice.
+  db_.InTransaction([&](pg::Transaction& tx) {
+    tx.ExecPipeline(
         {{kInsertTasks,
           {pg::TextArray(ids), pg::TextArray(titles), pg::TextArray(jira_ids),
            pg::TextArray(descriptions), pg::TextArray(assignees), pg::TextArray(creators),

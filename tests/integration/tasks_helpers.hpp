@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cmath>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -107,14 +108,18 @@ inline TaskEvent DecodeTaskEvent(const StreamMessage& m) {
 // account made through it (with tokens).
 class TasksEnv {
  public:
-  explicit TasksEnv(const std::string& name, std::map<std::string, std::string> tasks_env = {}) {
+  // `route` gives the URL ates-tasks uses for its database (e.g. through a
+  // proxy); the test itself always reads `tasks_db` directly.
+  explicit TasksEnv(const std::string& name, std::map<std::string, std::string> tasks_env = {},
+                    const std::function<std::string(const std::string&)>& route = {}) {
     auto& stack = TestStack::Get();
     auth_db = stack.CreateDatabase(name + "_auth");
     tasks_db = stack.CreateDatabase(name + "_tasks");
     auth = std::make_unique<Daemon>(AuthDaemon(name + "-auth", auth_db));
     auth->Start();
     auth_stub = authv1::AuthService::NewStub(auth->channel());
-    tasks = std::make_unique<Daemon>(TasksDaemon(name + "-tasks", tasks_db, auth->target(),
+    tasks = std::make_unique<Daemon>(TasksDaemon(name + "-tasks",
+                                                 route ? route(tasks_db) : tasks_db, auth->target(),
                                                  "tasks_accounts_" + name, std::move(tasks_env)));
     tasks->Start();
     stub = tasksv1::TaskService::NewStub(tasks->channel());

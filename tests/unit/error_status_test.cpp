@@ -84,6 +84,11 @@ TEST(Handle, TurnsExceptionsIntoStatuses) {
             grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(platform::Handle([] { throw pg::PgError("syntax", "42601", false); }).error_code(),
             grpc::StatusCode::INTERNAL);
+  // A lost COMMIT reply that could not be resolved: transient, and it says so.
+  auto unknown =
+      platform::Handle([] { throw pg::PgError("commit outcome unknown", "08007", true); });
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(unknown.error_message(), HasSubstr("may or may not have been applied"));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -172,6 +173,8 @@ Connection::~Connection() {
 
 bool Connection::Healthy() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
 
+int Connection::BackendPid() const { return conn_ ? PQbackendPID(conn_) : 0; }
+
 void Connection::Reset() {
   if (conn_) PQfinish(conn_);
   conn_ = nullptr;
@@ -231,17 +234,24 @@ Result Connection::Exec(std::string_view sql, const Params& params) {
   return Result(res);
 }
 
-std::vector<Result> Connection::ExecPipeline(const std::vector<Query>& in, Plan plan) {
+std::vector<Result> Connection::ExecPipeline(const std::vector<Query>& queries, Plan plan) {
+  return RunPipeline({}, queries, plan, nullptr);
+}
+
+std::vector<Result> Connection::RunPipeline(const std::vector<Query>& head,
+                                            const std::vector<Query>& in, Plan plan,
+                                            std::vector<Result>* head_results) {
   EnsureConnected();
   // The plan mode is read at each execution: set for this transaction only.
-  const size_t skip = plan == Plan::kGeneric ? 1 : 0;
-  std::vector<Query> with_mode;
+  const size_t skip = head.size() + (plan == Plan::kGeneric ? 1 : 0);
+  std::vector<Query> with_head;
   if (skip) {
-    with_mode.reserve(in.size() + 1);
-    with_mode.push_back({kGenericPlans, {}});
-    with_mode.insert(with_mode.end(), in.begin(), in.end());
+    with_head.reserve(in.size() + skip);
+    with_head.insert(with_head.end(), head.begin(), head.end());
+    if (plan == Plan::kGeneric) with_head.push_back({kGenericPlans, {}});
+    with_head.insert(with_head.end(), in.begin(), in.end());
   }
-  const std::vector<Query>& queries = skip ? with_mode : in;
+  const std::vector<Query>& queries = skip ? with_head : in;
   std::vector<std::string> texts;
   std::vector<const std::string*> names;
   texts.reserve(queries.size());
@@ -249,7 +259,7 @@ std::vector<Result> Connection::ExecPipeline(const std::vector<Query>& in, Plan 
     texts.emplace_back(q.sql);
     // Generic plans need a named statement; it is prepared before the
     // pipeline starts (a round trip the first time only).
-    names.push_back(skip == 0 || q.params.empty()
+    names.push_back(plan == Plan::kCustom || q.params.empty()
                         ? &kUnnamed
                         : &Prepared(texts.back(), static_cast<int>(q.params.size())));
   }
@@ -306,21 +316,72 @@ std::vector<Result> Connection::ExecPipeline(const std::vector<Query>& in, Plan 
   if (Healthy()) PQexitPipelineMode(conn_);
   if (!Healthy() && !first_error) first_error = ErrorFrom(conn_, nullptr, "pipeline");
   if (first_error) throw *first_error;
-  if (skip) results.erase(results.begin());
+  if (head_results) {
+    head_results->assign(results.begin(), results.begin() + static_cast<ptrdiff_t>(head.size()));
+  }
+  if (skip) results.erase(results.begin(), results.begin() + static_cast<ptrdiff_t>(skip));
   return results;
 }
 
-Transaction::Transaction(Connection& conn) : conn_(conn) { conn_.Exec("BEGIN"); }
+namespace {
+constexpr std::string_view kBegin = "BEGIN";
+constexpr std::string_view kCurrentXid = "SELECT pg_current_xact_id()";
+// One simple-protocol message, one round trip: its last result is the id.
+constexpr std::string_view kBeginTracked = "BEGIN; SELECT pg_current_xact_id()";
+}  // namespace
+
+Transaction::Transaction(Connection& conn, Mode mode) : conn_(conn), mode_(mode) {}
 Transaction::~Transaction() {
-  if (done_) return;
+  if (done_ || !begun_) return;
   try {
     if (conn_.Healthy()) conn_.Exec("ROLLBACK");
   } catch (...) {
   }
 }
+
+void Transaction::Begin() {
+  if (begun_) return;
+  // Set first: should the reply fail, a transaction may be open all the same.
+  begun_ = true;
+  if (mode_ == Mode::kTracked) {
+    auto r = conn_.Exec(kBeginTracked);
+    xid_ = r.String(0, 0);
+    backend_pid_ = conn_.BackendPid();
+  } else {
+    conn_.Exec(kBegin);
+  }
+}
+
+Result Transaction::Exec(std::string_view sql, const Params& params) {
+  Begin();
+  return conn_.Exec(sql, params);
+}
+
+std::vector<Result> Transaction::ExecPipeline(const std::vector<Query>& queries,
+                                              Connection::Plan plan) {
+  if (begun_) return conn_.RunPipeline({}, queries, plan, nullptr);
+  std::vector<Query> head{{kBegin, {}}};
+  if (mode_ == Mode::kTracked) head.push_back({kCurrentXid, {}});
+  std::vector<Result> head_results;
+  // Once BEGIN is sent the transaction is open on the server, whatever happens
+  // next: the destructor must roll it back.
+  begun_ = true;
+  auto results = conn_.RunPipeline(head, queries, plan, &head_results);
+  if (mode_ == Mode::kTracked) {
+    xid_ = head_results[1].String(0, 0);
+    backend_pid_ = conn_.BackendPid();
+  }
+  return results;
+}
+
+Connection& Transaction::connection() {
+  Begin();
+  return conn_;
+}
+
 void Transaction::Commit() {
   done_ = true;
-  conn_.Exec("COMMIT");
+  if (begun_) conn_.Exec("COMMIT");
 }
 
 Pool::Pool(std::string conninfo, int size) : conninfo_(std::move(conninfo)) {
@@ -354,6 +415,74 @@ void Pool::BackOff(int attempt, const PgError& e) {
       "database call failed, retrying",
       {{"error", e.what()}, {"sqlstate", e.sqlstate()}, {"attempt", std::to_string(attempt)}});
   std::this_thread::sleep_for(delay);
+}
+
+namespace {
+// 'committed', 'aborted', 'in progress', or NULL (too old to know).
+constexpr std::string_view kXactStatus = "SELECT pg_xact_status($1::xid8)";
+// Ends the backend that still runs transaction $2 when its client is gone
+// (waiting up to 1 s for it to exit), so that the transaction's status
+// becomes final: a COMMIT it already received completes first. Matching the
+// transaction id as well as the pid guards against a reused pid.
+constexpr std::string_view kEndOrphan =
+    "SELECT pg_terminate_backend(pid, 1000) FROM pg_stat_activity"
+    " WHERE pid = $1 AND backend_xid::text = ($2::numeric % 4294967296)::text";
+
+void EndOrphan(Connection& probe, const Transaction& tx) {
+  try {
+    probe.Exec(kEndOrphan, {Int(tx.backend_pid()), Text(tx.xid())});
+  } catch (const PgError& e) {
+    // Not allowed, say: then wait for the server to notice by itself.
+    log::Warn("could not end the backend of a lost transaction",
+              {{"xid", tx.xid()}, {"error", e.what()}});
+  }
+}
+}  // namespace
+
+void Pool::Commit(Transaction& tx) {
+  try {
+    tx.Commit();
+  } catch (const PgError& e) {
+    // The server answered (the commit failed, so the transaction aborted), or
+    // there is no id to ask about.
+    if (!e.connection_lost() || tx.xid().empty()) throw;
+    if (!ResolveCommit(tx, e)) throw;
+  }
+}
+
+bool Pool::ResolveCommit(const Transaction& tx, const PgError& lost) {
+  const std::string pid = std::to_string(tx.backend_pid());
+  log::Warn("connection lost at COMMIT, asking whether the transaction committed",
+            {{"xid", tx.xid()}, {"backend_pid", pid}, {"error", lost.what()}});
+  Connection probe(conninfo_);
+  std::string last = "no answer yet";
+  for (int attempt = 1; attempt <= max_attempts_; ++attempt) {
+    if (attempt > 1) {
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::min(2000, 25 << std::min(attempt, 7))));
+    }
+    try {
+      auto r = probe.Exec(kXactStatus, {Text(tx.xid())});
+      std::string status = r.IsNull(0, 0) ? "unknown (too old)" : r.String(0, 0);
+      if (status == "committed" || status == "aborted") {
+        log::Warn("commit outcome learned after the connection was lost",
+                  {{"xid", tx.xid()}, {"status", status}});
+        return status == "committed";
+      }
+      last = "transaction " + status;
+      // The old backend may still be finishing the COMMIT; if it is still
+      // there a moment later, its client (this process) is gone for good.
+      if (status == "in progress" && attempt >= 2) EndOrphan(probe, tx);
+    } catch (const PgError& e) {
+      last = e.what();
+      if (!e.IsRetryable()) break;  // asking again would not help
+    }
+  }
+  log::Error("commit outcome unknown", {{"xid", tx.xid()}, {"last", last}});
+  throw PgError("commit outcome unknown: connection lost at COMMIT (" + std::string(lost.what()) +
+                    ") and the database could not tell whether transaction " + tx.xid() +
+                    " committed (" + last + ")",
+                "08007", true);
 }
 
 namespace {

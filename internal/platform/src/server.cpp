@@ -139,6 +139,13 @@ grpc::Status ToStatus(const ates::Error& error) {
 }
 
 grpc::Status DatabaseStatus(const pg::PgError& error) {
+  if (error.IsCommitUnknown()) {
+    // Unlike a plain outage, a blind retry by the client might apply it twice.
+    log::Error("commit outcome unknown", {{"error", error.what()}});
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "database lost while committing: the change may or may not have been"
+                        " applied; check before retrying");
+  }
   if (error.IsRetryable()) {
     log::Warn("database unavailable", {{"error", error.what()}});
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "database unavailable, retry later");

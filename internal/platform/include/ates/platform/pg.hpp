@@ -37,6 +37,12 @@ class PgError : public std::runtime_error {
   bool IsUniqueViolation() const { return sqlstate_ == "23505"; }
   // Raised by the ates_assert() SQL function (platform migration).
   bool IsAssertion() const { return sqlstate_ == "AT001"; }
+  // The connection was lost after COMMIT was sent and the database could not
+  // tell, within the retry budget, whether the transaction committed
+  // (SQLSTATE 08007, transaction_resolution_unknown). Retryable in the sense
+  // of transient, but Pool never reruns the transaction after it: that could
+  // apply it twice.
+  bool IsCommitUnknown() const { return sqlstate_ == "08007"; }
 
  private:
   std::string sqlstate_;
@@ -114,8 +120,15 @@ class Connection final {
 
   bool Healthy() const;
   void EnsureConnected();
+  // The server process of this connection (0 when not connected).
+  int BackendPid() const;
 
  private:
+  friend class Transaction;
+  // ExecPipeline with `head` (statements without parameters, e.g. BEGIN) sent
+  // first, before the plan setting; their results go to `head_results`.
+  std::vector<Result> RunPipeline(const std::vector<Query>& head, const std::vector<Query>& queries,
+                                  Plan plan, std::vector<Result>* head_results);
   // Name of the server-side prepared statement for `sql` on this connection
   // (Plan::kGeneric), preparing it on first use; "" when the cache is full
   // (then it runs unnamed, planned per call).
@@ -130,18 +143,40 @@ class Connection final {
 };
 
 // An interactive transaction on one connection; rolls back unless committed.
+// BEGIN goes with the first statement: in its own round trip before an Exec,
+// at the head of the pipeline for an ExecPipeline.
 class Transaction final {
  public:
-  explicit Transaction(Connection& conn);
+  // kTracked also learns the transaction id with BEGIN (no extra round trip),
+  // so that Pool::Commit can ask the server whether a COMMIT whose reply was
+  // lost took effect.
+  enum class Mode { kPlain, kTracked };
+  explicit Transaction(Connection& conn, Mode mode = Mode::kPlain);
   ~Transaction();
-  Result Exec(std::string_view sql, const Params& params = {}) { return conn_.Exec(sql, params); }
-  Result Exec(const Query& q) { return conn_.Exec(q.sql, q.params); }
+  Result Exec(std::string_view sql, const Params& params = {});
+  Result Exec(const Query& q) { return Exec(q.sql, q.params); }
+  // Sends `queries` in one round trip (pipeline mode) inside this transaction:
+  // unlike Connection::ExecPipeline, the sync commits nothing.
+  std::vector<Result> ExecPipeline(const std::vector<Query>& queries,
+                                   Connection::Plan plan = Connection::Plan::kCustom);
   void Commit();
-  Connection& connection() { return conn_; }
+  Connection& connection();  // begun
+
+  // The server's id of this transaction (pg_current_xact_id(), xid8 as text)
+  // once begun in kTracked mode; "" otherwise.
+  const std::string& xid() const { return xid_; }
+  // The server process that ran it, for ending it when its client is gone.
+  int backend_pid() const { return backend_pid_; }
 
  private:
+  void Begin();
+
   Connection& conn_;
+  Mode mode_;
+  bool begun_ = false;
   bool done_ = false;
+  std::string xid_;
+  int backend_pid_ = 0;
 };
 
 // A fixed-size pool of connections opened lazily.
@@ -174,27 +209,36 @@ class Pool final {
         lease->EnsureConnected();
         return fn(*lease);
       } catch (const PgError& e) {
-        if (!e.IsRetryable() || attempt >= max_attempts_) throw;
+        if (!e.IsRetryable() || e.IsCommitUnknown() || attempt >= max_attempts_) throw;
         BackOff(attempt, e);
       }
     }
   }
 
   // Runs `fn(Transaction&)` in a transaction, committed when fn returns.
+  // A failed attempt is rerun only when it surely did not commit (see Commit),
+  // so a transaction is never applied twice.
   template <class Fn>
   auto InTransaction(Fn&& fn) -> decltype(fn(std::declval<Transaction&>())) {
     return WithRetry([&](Connection& c) {
-      Transaction tx(c);
+      Transaction tx(c, Transaction::Mode::kTracked);
       if constexpr (std::is_void_v<decltype(fn(tx))>) {
         fn(tx);
-        tx.Commit();
+        Commit(tx);
       } else {
         auto result = fn(tx);
-        tx.Commit();
+        Commit(tx);
         return result;
       }
     });
   }
+
+  // Commits `tx`. If the connection is lost around the COMMIT (its outcome
+  // unknown) and `tx` is tracked, asks the server on a fresh connection,
+  // with back-off, whether the transaction committed: returns if it did,
+  // rethrows the connection error (retryable: a rerun is safe) if it did
+  // not, and throws an IsCommitUnknown() error if that cannot be learned.
+  void Commit(Transaction& tx);
 
   const std::string& conninfo() const { return conninfo_; }
   void set_max_attempts(int n) { max_attempts_ = n; }
@@ -202,6 +246,8 @@ class Pool final {
  private:
   void Release(std::unique_ptr<Connection> conn);
   void BackOff(int attempt, const PgError& e);
+  // Whether tracked transaction `tx`, whose COMMIT reply was `lost`, committed.
+  bool ResolveCommit(const Transaction& tx, const PgError& lost);
 
   std::string conninfo_;
   std::mutex mu_;
