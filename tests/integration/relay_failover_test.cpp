@@ -65,7 +65,8 @@ class RelayFailoverTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     try {
-      log::Init("relay-test", "warn");
+      static const bool logging = (log::Init("relay-test", "warn"), true);
+      (void)logging;
       js_ = new JsClient(TestStack::Get().nats_url());
     } catch (const std::exception& e) {
       setup_error_ = new std::string(e.what());
@@ -90,6 +91,22 @@ class RelayFailoverTest : public ::testing::Test {
   int64_t Unpublished() {
     return pool_->WithRetry(
         [](pg::Connection& c) { return c.Exec("SELECT count(*) FROM outbox").Int(0, 0); });
+  }
+
+  // A stream of its own for each run of a test (--gtest_repeat): "<prefix>N"
+  // on subjects "<prefix lower-case>N.>".
+  static std::string NewStream(const std::string& prefix) {
+    static int runs = 0;
+    std::string name = prefix + std::to_string(++runs);
+    std::string subject = name;
+    for (auto& c : subject) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    js_->AddStream(name, {subject + ".>"}, std::chrono::minutes(2));
+    return name;
+  }
+  static std::string SubjectIn(const std::string& stream) {
+    std::string subject = stream;
+    for (auto& c : subject) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return subject + ".thing.changed";
   }
 
   static platform::RelayOptions Options(const std::string& producer, int64_t lock_key) {
@@ -152,7 +169,8 @@ class RelayProcess final {
 };
 
 TEST_F(RelayFailoverTest, FrozenLeaderLosesLeadershipAndAStandbyPublishesWithinTheBound) {
-  js_->AddStream("RFAIL", {"rfail.>"}, std::chrono::minutes(2));
+  const std::string stream = NewStream("RFAIL");
+  const std::string subject = SubjectIn(stream);
   RelayProcess a("relay-a", url_);
   ASSERT_TRUE(Eventually([&] { return a.Leader(); }, 20s)) << a.Log();
   RelayProcess b("relay-b", url_);
@@ -165,14 +183,14 @@ TEST_F(RelayFailoverTest, FrozenLeaderLosesLeadershipAndAStandbyPublishesWithinT
     pg::Connection c(url_);
     for (int n = 1; writing; ++n) {
       for (const char* agg : {"w", "x", "y", "z"}) {
-        auto insert = platform::OutboxInsert(Event("rfail.thing.changed", agg, n));
+        auto insert = platform::OutboxInsert(Event(subject, agg, n));
         c.Exec(insert.sql, insert.params);
         ++written;
       }
       std::this_thread::sleep_for(10ms);
     }
   });
-  ASSERT_TRUE(Eventually([&] { return js_->LastSeq("RFAIL") >= 40; }));
+  ASSERT_TRUE(Eventually([&] { return js_->LastSeq(stream) >= 40; }));
 
   a.process().Signal(SIGSTOP);
   auto frozen = Clock::now();
@@ -189,14 +207,14 @@ TEST_F(RelayFailoverTest, FrozenLeaderLosesLeadershipAndAStandbyPublishesWithinT
   a.process().Signal(SIGCONT);
   EXPECT_TRUE(Eventually([&] { return !a.Leader(); }, 10s)) << a.Log();
   EXPECT_THAT(a.Log(), ::testing::HasSubstr("outbox relay stepped down"));
-  const uint64_t after_thaw = js_->LastSeq("RFAIL");
-  ASSERT_TRUE(Eventually([&] { return js_->LastSeq("RFAIL") >= after_thaw + 40; }));
+  const uint64_t after_thaw = js_->LastSeq(stream);
+  ASSERT_TRUE(Eventually([&] { return js_->LastSeq(stream) >= after_thaw + 40; }));
   writing = false;
   writer.join();
   ASSERT_TRUE(Eventually([&] { return Unpublished() == 0; })) << "outbox not drained";
   EXPECT_TRUE(b.Leader());
 
-  auto messages = js_->Read("RFAIL");
+  auto messages = js_->Read(stream);
   // Every event once, per aggregate in the order written.
   const int per_aggregate = written / 4;
   auto seen = PerAggregate(messages);
@@ -220,7 +238,8 @@ TEST_F(RelayFailoverTest, FrozenLeaderLosesLeadershipAndAStandbyPublishesWithinT
 }
 
 TEST_F(RelayFailoverTest, LeaderKeepsItsLockWhileNatsIsDown) {
-  js_->AddStream("RNATS", {"rnats.>"}, std::chrono::minutes(2));
+  const std::string stream = NewStream("RNATS");
+  const std::string subject = SubjectIn(stream);
   platform::JetStream nats(TestStack::Get().nats_url(), "relay-test");
   platform::OutboxRelay leader(Options("rnats-a", 4242778), url_, nats, nullptr);
   platform::OutboxRelay standby(Options("rnats-b", 4242778), url_, nats, nullptr);
@@ -229,7 +248,7 @@ TEST_F(RelayFailoverTest, LeaderKeepsItsLockWhileNatsIsDown) {
   standby.Start();
 
   TestStack::Get().StopNats();
-  Insert({Event("rnats.thing.changed", "n", 1), Event("rnats.thing.changed", "n", 2)});
+  Insert({Event(subject, "n", 1), Event(subject, "n", 2)});
   // Twice the bound with NATS down: a leader that went quiet meanwhile would
   // lose its session, and the standby would take over.
   auto until = Clock::now() + 2 * kLeaderTimeout;
@@ -242,7 +261,7 @@ TEST_F(RelayFailoverTest, LeaderKeepsItsLockWhileNatsIsDown) {
   TestStack::Get().StartNats();
   ASSERT_TRUE(js_->WaitConnected(20s));
   ASSERT_TRUE(Eventually([&] { return Unpublished() == 0; }, 30s));
-  EXPECT_EQ(PerAggregate(js_->Read("RNATS"))["n"], OneTo(2));
+  EXPECT_EQ(PerAggregate(js_->Read(stream))["n"], OneTo(2));
   EXPECT_TRUE(leader.leader());
   EXPECT_FALSE(standby.leader());
   standby.Stop();
@@ -250,27 +269,28 @@ TEST_F(RelayFailoverTest, LeaderKeepsItsLockWhileNatsIsDown) {
 }
 
 TEST_F(RelayFailoverTest, PublishFailingInTheMiddleOfABatchHoldsBackOnlyItsAggregatesLaterEvents) {
-  js_->AddStream("RMID", {"rmid.>"}, std::chrono::minutes(2));
+  const std::string stream = NewStream("RMID");
+  const std::string subject = SubjectIn(stream);
   // One batch: a:2 goes to a subject no stream takes, so its publish fails.
   auto bad = Event("rnowhere.thing.changed", "a", 2);
-  Insert({Event("rmid.thing.changed", "a", 1), Event("rmid.thing.changed", "b", 1), bad,
-          Event("rmid.thing.changed", "b", 2), Event("rmid.thing.changed", "a", 3),
-          Event("rmid.thing.changed", "b", 3)});
+  Insert({Event(subject, "a", 1), Event(subject, "b", 1), bad, Event(subject, "b", 2),
+          Event(subject, "a", 3), Event(subject, "b", 3)});
   platform::JetStream nats(TestStack::Get().nats_url(), "relay-test");
   platform::OutboxRelay relay(Options("rmid", 4242779), url_, nats, nullptr);
   relay.Start();
-  ASSERT_TRUE(Eventually([&] { return PerAggregate(js_->Read("RMID"))["b"].size() == 3; }));
+  ASSERT_TRUE(Eventually([&] { return PerAggregate(js_->Read(stream))["b"].size() == 3; }));
   ASSERT_TRUE(Eventually([&] { return Unpublished() == 2; })) << "a:2 and a:3 stay in the outbox";
-  auto before = PerAggregate(js_->Read("RMID"));
+  auto before = PerAggregate(js_->Read(stream));
   EXPECT_EQ(before["a"], OneTo(1)) << "a:3 must wait for a:2";
   EXPECT_EQ(before["b"], OneTo(3));
 
   // Once a:2 can be stored, a:2 and then a:3 follow.
   pool_->WithRetry([&](pg::Connection& c) {
-    c.Exec("UPDATE outbox SET event_type = 'rmid.thing.changed' WHERE id = $1", {pg::Text(bad.id)});
+    c.Exec("UPDATE outbox SET event_type = $2 WHERE id = $1",
+           {pg::Text(bad.id), pg::Text(subject)});
   });
   ASSERT_TRUE(Eventually([&] { return Unpublished() == 0; }, 30s));
-  auto after = PerAggregate(js_->Read("RMID"));
+  auto after = PerAggregate(js_->Read(stream));
   EXPECT_EQ(after["a"], OneTo(3));
   EXPECT_EQ(after["b"], OneTo(3));
   relay.Stop();
