@@ -21,7 +21,7 @@ AnalyticsGrpcService::AnalyticsGrpcService(AnalyticsQueries& queries, platform::
 grpc::Status AnalyticsGrpcService::GetDailySummary(grpc::ServerContext* ctx,
                                                    const v1::GetDailySummaryRequest* req,
                                                    v1::GetDailySummaryResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     authz_.Authorize(*ctx, kSummary);
     auto s = queries_.Summary(req->business_date());
     resp->set_business_date(s.business_date);
@@ -35,7 +35,7 @@ grpc::Status AnalyticsGrpcService::GetDailySummary(grpc::ServerContext* ctx,
 grpc::Status AnalyticsGrpcService::GetMostExpensiveTask(grpc::ServerContext* ctx,
                                                         const v1::GetMostExpensiveTaskRequest* req,
                                                         v1::GetMostExpensiveTaskResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     authz_.Authorize(*ctx, kMostExpensive);
     Period period;
     switch (req->period()) {
@@ -67,7 +67,7 @@ grpc::Status AnalyticsGrpcService::GetMostExpensiveTask(grpc::ServerContext* ctx
 grpc::Status AnalyticsGrpcService::GetEarnings(grpc::ServerContext* ctx,
                                                const v1::GetEarningsRequest* req,
                                                v1::GetEarningsResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     authz_.Authorize(*ctx, kEarnings);
     for (const auto& d : queries_.Earnings(req->from_date(), req->to_date())) {
       auto* out = resp->add_days();

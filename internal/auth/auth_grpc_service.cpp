@@ -62,7 +62,7 @@ AuthGrpcService::AuthGrpcService(AccountService& accounts, platform::Authorizer&
 
 grpc::Status AuthGrpcService::Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
                                     v1::LoginResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     authz_.Authorize(*ctx, kLogin);
     auto result = accounts_.Login(req->login(), req->password());
     resp->set_access_token(result.token);
@@ -74,7 +74,7 @@ grpc::Status AuthGrpcService::Login(grpc::ServerContext* ctx, const v1::LoginReq
 grpc::Status AuthGrpcService::GetPublicKeys(grpc::ServerContext* ctx,
                                             const v1::GetPublicKeysRequest*,
                                             v1::GetPublicKeysResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     authz_.Authorize(*ctx, kGetPublicKeys);
     for (const auto& k : accounts_.ListPublicKeys()) {
       auto* key = resp->add_keys();
@@ -91,7 +91,7 @@ grpc::Status AuthGrpcService::GetPublicKeys(grpc::ServerContext* ctx,
 grpc::Status AuthGrpcService::CreateAccount(grpc::ServerContext* ctx,
                                             const v1::CreateAccountRequest* req,
                                             v1::CreateAccountResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     authz_.Authorize(*ctx, kCreateAccount);
     NewAccount a;
     a.login = req->login();
@@ -106,7 +106,7 @@ grpc::Status AuthGrpcService::CreateAccount(grpc::ServerContext* ctx,
 grpc::Status AuthGrpcService::UpdateAccount(grpc::ServerContext* ctx,
                                             const v1::UpdateAccountRequest* req,
                                             v1::UpdateAccountResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     authz_.Authorize(*ctx, kUpdateAccount);
     AccountPatch p;
     p.account_id = req->account_id();
@@ -120,7 +120,7 @@ grpc::Status AuthGrpcService::UpdateAccount(grpc::ServerContext* ctx,
 
 grpc::Status AuthGrpcService::GetAccount(grpc::ServerContext* ctx, const v1::GetAccountRequest* req,
                                          v1::GetAccountResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kGetAccount);
     std::string id = req->account_id().empty() ? who.account_id : req->account_id();
     if (id != who.account_id && who.role != Role::kAdmin) {
@@ -133,7 +133,7 @@ grpc::Status AuthGrpcService::GetAccount(grpc::ServerContext* ctx, const v1::Get
 grpc::Status AuthGrpcService::ListAccounts(grpc::ServerContext* ctx,
                                            const v1::ListAccountsRequest* req,
                                            v1::ListAccountsResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     authz_.Authorize(*ctx, kListAccounts);
     auto page = accounts_.List(req->page_size(), req->page_token());
     for (const auto& a : page.accounts) ToProto(a, resp->add_accounts());
@@ -144,7 +144,7 @@ grpc::Status AuthGrpcService::ListAccounts(grpc::ServerContext* ctx,
 grpc::Status AuthGrpcService::ChangePassword(grpc::ServerContext* ctx,
                                              const v1::ChangePasswordRequest* req,
                                              v1::ChangePasswordResponse*) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kChangePassword);
     accounts_.ChangePassword(who.account_id, req->old_password(), req->new_password());
   });

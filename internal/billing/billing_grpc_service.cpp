@@ -45,7 +45,7 @@ BillingGrpcService::BillingGrpcService(BillingQueries& queries, platform::Author
 grpc::Status BillingGrpcService::GetBalance(grpc::ServerContext* ctx,
                                             const v1::GetBalanceRequest* req,
                                             v1::GetBalanceResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kGetBalance);
     std::string account = req->account_id();
     resp->set_balance_cents(queries_.Balance(who, account));
@@ -56,7 +56,7 @@ grpc::Status BillingGrpcService::GetBalance(grpc::ServerContext* ctx,
 grpc::Status BillingGrpcService::ListTransactions(grpc::ServerContext* ctx,
                                                   const v1::ListTransactionsRequest* req,
                                                   v1::ListTransactionsResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kListTransactions);
     auto page = queries_.Transactions(who, req->account_id(), {req->from_date(), req->to_date()},
                                       req->page_size(), req->page_token());
@@ -79,7 +79,7 @@ grpc::Status BillingGrpcService::ListTransactions(grpc::ServerContext* ctx,
 grpc::Status BillingGrpcService::GetManagementEarnings(grpc::ServerContext* ctx,
                                                        const v1::GetManagementEarningsRequest* req,
                                                        v1::GetManagementEarningsResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kGetEarnings);
     DayEarnings today;
     for (const auto& d : queries_.Earnings(who, {req->from_date(), req->to_date()}, &today)) {
@@ -92,7 +92,7 @@ grpc::Status BillingGrpcService::GetManagementEarnings(grpc::ServerContext* ctx,
 grpc::Status BillingGrpcService::ListPayouts(grpc::ServerContext* ctx,
                                              const v1::ListPayoutsRequest* req,
                                              v1::ListPayoutsResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kListPayouts);
     auto page = queries_.Payouts(who, req->account_id(), {req->from_date(), req->to_date()},
                                  req->page_size(), req->page_token());

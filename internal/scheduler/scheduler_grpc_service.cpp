@@ -30,7 +30,7 @@ SchedulerGrpcService::SchedulerGrpcService(SchedulerService& scheduler, platform
 grpc::Status SchedulerGrpcService::CloseBillingCycle(grpc::ServerContext* ctx,
                                                      const v1::CloseBillingCycleRequest* req,
                                                      v1::CloseBillingCycleResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kClose);
     auto result = scheduler_.Close(who, req->business_date());
     ToProto(result.cycle, resp->mutable_cycle());
@@ -41,7 +41,7 @@ grpc::Status SchedulerGrpcService::CloseBillingCycle(grpc::ServerContext* ctx,
 grpc::Status SchedulerGrpcService::ListClosedCycles(grpc::ServerContext* ctx,
                                                     const v1::ListClosedCyclesRequest* req,
                                                     v1::ListClosedCyclesResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kList);
     auto page = scheduler_.List(who, req->page_size(), req->page_token());
     for (const auto& c : page.cycles) ToProto(c, resp->add_cycles());

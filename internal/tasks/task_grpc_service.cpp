@@ -44,7 +44,7 @@ TaskGrpcService::TaskGrpcService(TaskService& tasks, platform::Authorizer& authz
 
 grpc::Status TaskGrpcService::CreateTask(grpc::ServerContext* ctx, const v1::CreateTaskRequest* req,
                                          v1::CreateTaskResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kCreate);
     NewTask t{req->title(), req->jira_id(), req->description(), req->request_id()};
     ToProto(tasks_.Create(who, t), resp->mutable_task());
@@ -53,7 +53,7 @@ grpc::Status TaskGrpcService::CreateTask(grpc::ServerContext* ctx, const v1::Cre
 
 grpc::Status TaskGrpcService::GetTask(grpc::ServerContext* ctx, const v1::GetTaskRequest* req,
                                       v1::GetTaskResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kGet);
     ToProto(tasks_.Get(who, req->task_id()), resp->mutable_task());
   });
@@ -61,7 +61,7 @@ grpc::Status TaskGrpcService::GetTask(grpc::ServerContext* ctx, const v1::GetTas
 
 grpc::Status TaskGrpcService::ListTasks(grpc::ServerContext* ctx, const v1::ListTasksRequest* req,
                                         v1::ListTasksResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kList);
     TaskFilter f;
     if (req->status() == v1::TASK_STATUS_OPEN) f.status = TaskStatus::kOpen;
@@ -78,7 +78,7 @@ grpc::Status TaskGrpcService::ListTasks(grpc::ServerContext* ctx, const v1::List
 grpc::Status TaskGrpcService::CompleteTask(grpc::ServerContext* ctx,
                                            const v1::CompleteTaskRequest* req,
                                            v1::CompleteTaskResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kComplete);
     ToProto(tasks_.Complete(who, req->task_id()), resp->mutable_task());
   });
@@ -86,7 +86,7 @@ grpc::Status TaskGrpcService::CompleteTask(grpc::ServerContext* ctx,
 
 grpc::Status TaskGrpcService::ShuffleTasks(grpc::ServerContext* ctx, const v1::ShuffleTasksRequest*,
                                            v1::ShuffleTasksResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kShuffle);
     resp->set_reassigned_count(tasks_.Shuffle(who));
   });

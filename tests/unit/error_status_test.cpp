@@ -91,5 +91,54 @@ TEST(Handle, TurnsExceptionsIntoStatuses) {
   EXPECT_THAT(unknown.error_message(), HasSubstr("may or may not have been applied"));
 }
 
+TEST(DatabaseStatus, TimeoutsAreUnavailableOrDeadlineExceededNeverInternal) {
+  using pg::TimeoutError;
+  EXPECT_EQ(
+      platform::DatabaseStatus(TimeoutError(TimeoutError::Kind::kAcquire, "pool")).error_code(),
+      grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(platform::DatabaseStatus(pg::PgError("statement timeout", "57014", false)).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(platform::DatabaseStatus(pg::PgError("lock timeout", "55P03", false)).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  TimeoutError deadline(TimeoutError::Kind::kDeadline, "deadline");
+  {
+    pg::CallDeadline passed(std::chrono::steady_clock::now() - std::chrono::milliseconds(1));
+    EXPECT_EQ(platform::DatabaseStatus(deadline).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  // Another caller's deadline (a shared GroupCommit batch): this caller may retry.
+  pg::CallDeadline later(std::chrono::steady_clock::now() + std::chrono::hours(1));
+  EXPECT_EQ(platform::DatabaseStatus(deadline).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(CallDeadline, NestedScopesNeverExtendTheOuterOneAndRestoreIt) {
+  using Clock = pg::CallDeadline::Clock;
+  EXPECT_FALSE(pg::CallDeadline::Current().has_value());
+  EXPECT_FALSE(pg::CallDeadline::Passed());
+  auto soon = Clock::now() + std::chrono::seconds(10);
+  {
+    pg::CallDeadline outer(soon);
+    {
+      pg::CallDeadline inner(soon + std::chrono::seconds(10));
+      EXPECT_EQ(pg::CallDeadline::Current(), soon);
+      pg::CallDeadline none(std::nullopt);
+      EXPECT_EQ(pg::CallDeadline::Current(), soon);
+    }
+    {
+      pg::CallDeadline inner(Clock::now() - std::chrono::seconds(1));
+      EXPECT_TRUE(pg::CallDeadline::Passed());
+    }
+    EXPECT_EQ(pg::CallDeadline::Current(), soon);
+  }
+  EXPECT_FALSE(pg::CallDeadline::Current().has_value());
+}
+
+TEST(Handle, CallWithoutADeadlineSetsNone) {
+  grpc::ServerContext ctx;
+  bool had_deadline = true;
+  EXPECT_TRUE(
+      platform::Handle(ctx, [&] { had_deadline = pg::CallDeadline::Current().has_value(); }).ok());
+  EXPECT_FALSE(had_deadline);
+}
+
 }  // namespace
 }  // namespace ates

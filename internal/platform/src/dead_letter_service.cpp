@@ -64,7 +64,7 @@ DeadLetterGrpcService::DeadLetterGrpcService(pg::Pool& db, Authorizer& authz, Fi
 grpc::Status DeadLetterGrpcService::ListDeadLetters(grpc::ServerContext* ctx,
                                                     const v1::ListDeadLettersRequest* req,
                                                     v1::ListDeadLettersResponse* resp) {
-  return Handle([&] {
+  return Handle(*ctx, [&] {
     authz_.Authorize(*ctx, kList);
     Validator v;
     v.Check(req->page_size() >= 0 && req->page_size() <= kMaxPage, "page_size",
@@ -97,7 +97,7 @@ grpc::Status DeadLetterGrpcService::ListDeadLetters(grpc::ServerContext* ctx,
 grpc::Status DeadLetterGrpcService::ReplayDeadLetters(grpc::ServerContext* ctx,
                                                       const v1::ReplayDeadLettersRequest* req,
                                                       v1::ReplayDeadLettersResponse* resp) {
-  return Handle([&] {
+  return Handle(*ctx, [&] {
     authz_.Authorize(*ctx, kReplay);
     Validator v;
     v.Check(req->all() != (req->ids_size() > 0), "ids", "give dead letter ids, or all, not both");

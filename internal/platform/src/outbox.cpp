@@ -2,7 +2,11 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <map>
+#include <stdexcept>
+#include <string_view>
+#include <unordered_map>
 
 #include "ates/platform/jetstream.hpp"
 #include "ates/platform/log.hpp"
@@ -22,6 +26,9 @@ constexpr std::string_view kInsertMany =
     " $6::bytea[], $7::text[], $8::text[], $9::timestamptz[])";
 
 constexpr std::string_view kTryLock = "SELECT pg_try_advisory_lock($1)";
+constexpr std::string_view kUnlock = "SELECT pg_advisory_unlock($1)";
+// Renews the leader's lease: a session that answers still holds its lock.
+constexpr std::string_view kPing = "SELECT 1";
 
 // $2: rows of the batch before, acknowledged but not yet taken off the outbox.
 constexpr std::string_view kSelectBatch =
@@ -69,6 +76,35 @@ void DecodeBytea(const pg::Result& rows, int row, int col, std::string& out) {
   out = rows.Bytes(row, col);
 }
 
+// The relay's connection. The server ends a session that stays idle (or idle
+// in a transaction) for leader_timeout, and with it the advisory lock. Nothing
+// else it detects may end the session sooner, or a leader would publish on
+// while a standby took over: a dead peer is noticed by TCP no earlier than
+// leader_timeout either (unacknowledged data, keepalive probes).
+pg::ConnectionOptions RelayConnection(const RelayOptions& o) {
+  pg::ConnectionOptions c = o.connection;
+  c.idle_session_timeout = o.leader_timeout;
+  c.idle_in_transaction_timeout = o.leader_timeout;
+  c.tcp_user_timeout = o.leader_timeout;
+  c.keepalives_idle = std::max(c.keepalives_idle, o.leader_timeout);
+  return c;
+}
+
+// Rows of a batch by round: round r holds the r-th row of every aggregate
+// (aggregate_id, column 8), in outbox order. A round is sent only after the one
+// before it was fully acknowledged, so no event goes out before an earlier
+// event of its aggregate is stored.
+std::vector<std::vector<int>> Rounds(const pg::Result& rows) {
+  std::unordered_map<std::string_view, size_t> seen;
+  std::vector<std::vector<int>> rounds;
+  for (int i = 0; i < rows.Rows(); ++i) {
+    size_t r = seen[rows.Text(i, 8)]++;
+    if (r == rounds.size()) rounds.emplace_back();
+    rounds[r].push_back(i);
+  }
+  return rounds;
+}
+
 int64_t KeyFor(const std::string& producer) {
   // FNV-1a: a stable lock id per service, distinct from the migration lock.
   uint64_t h = 1469598103934665603ULL;
@@ -110,7 +146,15 @@ pg::Query OutboxInsertMany(const std::vector<events::OutgoingEvent>& evs) {
 
 OutboxRelay::OutboxRelay(RelayOptions options, std::string conninfo, JetStream& nats,
                          Metrics* metrics)
-    : options_(std::move(options)), conn_(std::move(conninfo)), nats_(nats), metrics_(metrics) {
+    : options_(std::move(options)),
+      lease_(options_.leader_timeout * 4 / 5),
+      touch_every_(options_.leader_timeout / 4),
+      conn_(std::move(conninfo), RelayConnection(options_)),
+      nats_(nats),
+      metrics_(metrics) {
+  if (options_.leader_timeout.count() <= 0) {
+    throw std::invalid_argument("OutboxRelay: leader_timeout must be positive");
+  }
   if (options_.lock_key == 0) options_.lock_key = KeyFor(options_.producer);
   jsOptions jo;
   jsOptions_Init(&jo);
@@ -151,14 +195,47 @@ void OutboxRelay::Wait(std::chrono::milliseconds max, bool wake_on_notify) {
   notified_ = false;
 }
 
-bool OutboxRelay::TryBecomeLeader() {
-  if (leader_ && conn_.Healthy()) return true;
+pg::Result OutboxRelay::Exec(std::string_view sql, const pg::Params& params) {
+  auto sent = Clock::now();
+  auto result = conn_.Exec(sql, params);
+  last_touch_ = sent;
+  lease_until_ = sent + lease_;
+  return result;
+}
+
+std::vector<pg::Result> OutboxRelay::ExecPipeline(const std::vector<pg::Query>& queries) {
+  auto sent = Clock::now();
+  auto results = conn_.ExecPipeline(queries);
+  last_touch_ = sent;
+  lease_until_ = sent + lease_;
+  return results;
+}
+
+bool OutboxRelay::LeaseValid() const {
+  return leader_ && conn_.session() == leader_session_ && Clock::now() < lease_until_;
+}
+
+bool OutboxRelay::HoldLeadership() {
+  if (leader_ && conn_.session() != leader_session_) StepDown("database session lost");
+  if (leader_) {
+    // The session (and so the lock) is alive as long as it answers; the server
+    // ends it after leader_timeout of silence, so never stay silent that long.
+    if (Clock::now() - last_touch_ >= touch_every_ || Clock::now() >= lease_until_) Exec(kPing);
+    return true;
+  }
+  if (!Exec(kTryLock, {pg::Int(options_.lock_key)}).Bool(0, 0)) return false;
+  leader_session_ = conn_.session();
+  leader_ = true;
+  if (metrics_) metrics_->RelayLeader().Set(1);
+  log::Info("outbox relay is leader", {{"producer", options_.producer}});
+  return true;
+}
+
+void OutboxRelay::StepDown(const std::string& why) {
+  if (!leader_) return;
   leader_ = false;
-  auto r = conn_.Exec(kTryLock, {pg::Int(options_.lock_key)});
-  leader_ = r.Bool(0, 0);
-  if (metrics_) metrics_->RelayLeader().Set(leader_ ? 1 : 0);
-  if (leader_) log::Info("outbox relay is leader", {{"producer", options_.producer}});
-  return leader_;
+  if (metrics_) metrics_->RelayLeader().Set(0);
+  log::Warn("outbox relay stepped down", {{"producer", options_.producer}, {"reason", why}});
 }
 
 void OutboxRelay::OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
@@ -172,13 +249,145 @@ void OutboxRelay::OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, vo
       auto it = self->index_of_.find(id);
       if (it != self->index_of_.end()) index = it->second;
     }
-    if (index >= 0 && index < static_cast<int>(self->acked_.size()) && self->acked_[index] == 0) {
-      self->acked_[index] = (pa != nullptr && pae == nullptr) ? 1 : -1;
+    if (index >= 0 && index < static_cast<int>(self->acked_.size()) &&
+        self->acked_[index] == kInFlight) {
+      const bool ok = pa != nullptr && pae == nullptr;
+      self->acked_[index] = ok ? kAcked : kFailed;
+      if (!ok && self->ack_error_.empty()) {
+        self->ack_error_ = pae != nullptr && pae->ErrText != nullptr
+                               ? pae->ErrText
+                               : NatsStatusText(pae != nullptr ? pae->Err : NATS_ERR);
+      }
       --self->ack_pending_;
     }
   }
   self->ack_cv_.notify_all();
   natsMsg_Destroy(msg);
+}
+
+namespace {
+
+// One outbox row as a JetStream message, published asynchronously (the ack
+// arrives in OnAck). `payload` and `occurred` are buffers reused across rows.
+natsStatus PublishRow(jsCtx* js, const pg::Result& rows, int i, const std::string& producer,
+                      std::string& payload, std::string& occurred) {
+  // Text() views libpq's values, which are NUL-terminated.
+  const char* id = rows.Text(i, 1).data();
+  const char* subject = rows.Text(i, 2).data();
+  DecodeBytea(rows, i, 4, payload);
+  natsMsg* msg = nullptr;
+  natsStatus s =
+      natsMsg_Create(&msg, subject, nullptr, payload.data(), static_cast<int>(payload.size()));
+  if (s == NATS_OK) {
+    // Nats-Msg-Id comes from the publish options below.
+    natsMsgHeader_Set(msg, events::kHeaderName, subject);
+    natsMsgHeader_Set(msg, events::kHeaderVersion, rows.Text(i, 3).data());
+    natsMsgHeader_Set(msg, events::kHeaderProducer, producer.c_str());
+    occurred.assign(rows.Text(i, 7));  // RFC 3339, UTC
+    natsMsgHeader_Set(msg, events::kHeaderOccurredAt, occurred.c_str());
+    auto corr = rows.Text(i, 5);
+    natsMsgHeader_Set(msg, events::kHeaderCorrelationId, corr.empty() ? id : corr.data());
+    auto caus = rows.Text(i, 6);
+    if (!caus.empty()) natsMsgHeader_Set(msg, events::kHeaderCausationId, caus.data());
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = id;
+    s = js_PublishMsgAsync(js, &msg, &po);  // takes the message on success
+  }
+  if (msg) natsMsg_Destroy(msg);
+  return s;
+}
+
+}  // namespace
+
+std::string OutboxRelay::PublishRound(const pg::Result& rows, const std::vector<int>& round,
+                                      const std::function<void()>& while_acks_fly) {
+  std::string failure;
+  {
+    std::lock_guard lock(ack_mu_);
+    for (int i : round) acked_[i] = kInFlight;
+    ack_pending_ = static_cast<int>(round.size());
+    ack_error_.clear();
+  }
+  std::string payload;
+  std::string occurred;
+  size_t sent = 0;
+  for (int i : round) {
+    // Checked per row: a leader frozen for a while must not send on when it
+    // thaws, as a standby may lead by then.
+    if (!LeaseValid()) {
+      failure = "leadership not confirmed within outbox.leader_timeout";
+      break;
+    }
+    natsStatus s = PublishRow(js_, rows, i, options_.producer, payload, occurred);
+    if (s != NATS_OK) {
+      failure = "publish: " + NatsStatusText(s);
+      break;
+    }
+    ++sent;
+  }
+  {
+    std::lock_guard lock(ack_mu_);
+    for (size_t k = sent; k < round.size(); ++k) {
+      acked_[round[k]] = kFailed;
+      --ack_pending_;
+    }
+  }
+  if (sent == 0) return failure;
+  if (while_acks_fly) while_acks_fly();
+  // Acks are awaited no longer than the lease lasts: the session must not go
+  // idle for leader_timeout while waiting.
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(lease_until_ - Clock::now());
+  jsPubOptions wait;
+  jsPubOptions_Init(&wait);
+  wait.MaxWait = std::max<int64_t>(1, std::min(options_.ack_timeout, left).count());
+  natsStatus s = js_PublishAsyncComplete(js_, &wait);
+  if (s != NATS_OK) {
+    // Give up on what is still in flight; it is sent again and JetStream
+    // drops the duplicates by Nats-Msg-Id.
+    natsMsgList pending;
+    if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) natsMsgList_Destroy(&pending);
+  }
+  std::unique_lock lock(ack_mu_);
+  // Callbacks already running finish quickly; never wait past the ack timeout.
+  ack_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return ack_pending_ == 0; });
+  int unacked = 0;
+  for (int i : round) {
+    if (acked_[i] == kInFlight) acked_[i] = kFailed;  // a late ack is ignored
+    if (acked_[i] != kAcked) ++unacked;
+  }
+  if (failure.empty() && unacked > 0) {
+    failure = std::to_string(unacked) + " of " + std::to_string(round.size()) + " not stored (" +
+              (ack_error_.empty() ? NatsStatusText(s) : ack_error_) + ")";
+  }
+  return failure;
+}
+
+std::string OutboxRelay::PublishRounds(const pg::Result& rows,
+                                       const std::function<void()>& sent_first_round) {
+  const int n = rows.Rows();
+  {
+    std::lock_guard lock(ack_mu_);
+    acked_.assign(n, kQueued);
+    index_of_.clear();
+    for (int i = 0; i < n; ++i) index_of_.emplace(rows.Text(i, 1), i);
+  }
+  std::string failure;
+  const std::function<void()> nothing;
+  bool first = true;
+  for (const auto& round : Rounds(rows)) {
+    failure = PublishRound(rows, round, first ? sent_first_round : nothing);
+    first = false;
+    // Rows of later rounds are not sent: each follows an earlier event of its
+    // aggregate, which may be among the failed ones.
+    if (!failure.empty()) break;
+  }
+  std::lock_guard lock(ack_mu_);
+  for (auto& a : acked_) {
+    if (a == kQueued) a = kFailed;  // never sent
+  }
+  index_of_.clear();
+  return failure;
 }
 
 int OutboxRelay::PublishBatch() {
@@ -188,14 +397,13 @@ int OutboxRelay::PublishBatch() {
   // the database and JetStream round trips; the next SELECT skips them meanwhile.
   // A batch is published only after the one before it was fully acknowledged, so
   // the order is the same as batch by batch.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  const auto deadline = Clock::now() + std::chrono::seconds(1);
   std::vector<int64_t> done;  // acknowledged rows not yet taken off the outbox
   std::map<std::string, int> done_per_stream;
   int total = 0;
   auto take_off = [&] {
     if (done.empty()) return;
-    conn_.Exec(options_.retention.count() == 0 ? kDeletePublished : kMarkPublished,
-               {pg::IntArray(done)});
+    Exec(options_.retention.count() == 0 ? kDeletePublished : kMarkPublished, {pg::IntArray(done)});
     published_ += done.size();
     total += static_cast<int>(done.size());
     if (metrics_) {
@@ -207,103 +415,34 @@ int OutboxRelay::PublishBatch() {
     done_per_stream.clear();
   };
 
-  std::string payload;
-  std::string occurred;
   for (;;) {
     // Without statistics (a burst into a just-vacuumed outbox) the planner would
     // sort the whole backlog for every batch; the partial index is in seq order.
     // set_config(.., true) lasts until the pipeline's implicit transaction ends
     // (an explicit BEGIN would leave the session in an aborted block on error).
-    auto selected = conn_.ExecPipeline(
+    auto selected = ExecPipeline(
         {{kNoSort, {}}, {kSelectBatch, {pg::Int(options_.batch_size), pg::IntArray(done)}}});
     const pg::Result& rows = selected[1];
-    int n = rows.Rows();
+    const int n = rows.Rows();
     if (n == 0) {
       take_off();
       return total;
     }
-    {
-      std::lock_guard lock(ack_mu_);
-      acked_.assign(n, 0);
-      ack_pending_ = n;
-      index_of_.clear();
-      for (int i = 0; i < n; ++i) index_of_.emplace(rows.Text(i, 1), i);
-    }
-    int sent = 0;
-    for (int i = 0; i < n; ++i) {
-      // Text() views libpq's values, which are NUL-terminated.
-      const char* id = rows.Text(i, 1).data();
-      const char* subject = rows.Text(i, 2).data();
-      DecodeBytea(rows, i, 4, payload);
-      natsMsg* msg = nullptr;
-      natsStatus s =
-          natsMsg_Create(&msg, subject, nullptr, payload.data(), static_cast<int>(payload.size()));
-      if (s == NATS_OK) {
-        // Nats-Msg-Id comes from the publish options below.
-        natsMsgHeader_Set(msg, events::kHeaderName, subject);
-        natsMsgHeader_Set(msg, events::kHeaderVersion, rows.Text(i, 3).data());
-        natsMsgHeader_Set(msg, events::kHeaderProducer, options_.producer.c_str());
-        // PostgreSQL's text form "2026-11-25 22:45:53.123+00" -> RFC 3339.
-        occurred.assign(rows.Text(i, 7));  // RFC 3339, UTC
-        natsMsgHeader_Set(msg, events::kHeaderOccurredAt, occurred.c_str());
-        auto corr = rows.Text(i, 5);
-        natsMsgHeader_Set(msg, events::kHeaderCorrelationId, corr.empty() ? id : corr.data());
-        auto caus = rows.Text(i, 6);
-        if (!caus.empty()) natsMsgHeader_Set(msg, events::kHeaderCausationId, caus.data());
-        jsPubOptions po;
-        jsPubOptions_Init(&po);
-        po.MsgId = id;
-        s = js_PublishMsgAsync(js_, &msg, &po);
-      }
-      if (s != NATS_OK) {
-        if (msg) natsMsg_Destroy(msg);
-        std::lock_guard lock(ack_mu_);
-        acked_[i] = -1;
-        --ack_pending_;
-        break;
-      }
-      ++sent;
-    }
-    {
-      std::lock_guard lock(ack_mu_);
-      for (int i = sent; i < n; ++i) {
-        if (acked_[i] == 0) {
-          acked_[i] = -1;
-          --ack_pending_;
-        }
-      }
-    }
     // The previous batch was fully acknowledged: take it off while this one flies.
-    take_off();
-    jsPubOptions wait;
-    jsPubOptions_Init(&wait);
-    wait.MaxWait = options_.ack_timeout.count();
-    natsStatus s = js_PublishAsyncComplete(js_, &wait);
-    if (s != NATS_OK) {
-      // Give up on what is still in flight; it is sent again and JetStream
-      // drops the duplicates by Nats-Msg-Id.
-      natsMsgList pending;
-      if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) natsMsgList_Destroy(&pending);
-    }
-    int prefix = 0;
-    {
-      std::unique_lock lock(ack_mu_);
-      // Callbacks already running finish quickly; never wait past the ack timeout.
-      ack_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return ack_pending_ == 0; });
-      while (prefix < n && acked_[prefix] == 1) ++prefix;
-      acked_.clear();
-      index_of_.clear();
-    }
-    for (int i = 0; i < prefix; ++i) {
+    std::string failure = PublishRounds(rows, take_off);
+    int acked = 0;
+    for (int i = 0; i < n; ++i) {
+      if (acked_[i] != kAcked) continue;
+      ++acked;
       done.push_back(rows.Int(i, 0));
       if (metrics_) ++done_per_stream[events::StreamFor(rows.Text(i, 2))];
     }
-    if (prefix < n) {
+    if (!failure.empty()) {
       take_off();
-      throw NatsError("publish of outbox batch incomplete: " + std::to_string(prefix) + "/" +
-                      std::to_string(n) + " acknowledged (" + NatsStatusText(s) + ")");
+      throw NatsError("publish of outbox batch incomplete: " + std::to_string(acked) + "/" +
+                      std::to_string(n) + " acknowledged (" + failure + ")");
     }
-    if (n < options_.batch_size || !running_ || std::chrono::steady_clock::now() >= deadline) {
+    if (n < options_.batch_size || !running_ || Clock::now() >= deadline) {
       take_off();
       return total;
     }
@@ -312,32 +451,32 @@ int OutboxRelay::PublishBatch() {
 
 void OutboxRelay::Run() {
   int failures = 0;
-  std::chrono::steady_clock::time_point last_lag{};
+  Clock::time_point last_lag{};
   while (running_) {
     try {
       conn_.EnsureConnected();
-      if (!TryBecomeLeader()) {
-        Wait(options_.poll_interval * 5);
+      if (!HoldLeadership()) {
+        Wait(std::min(options_.poll_interval * 5, touch_every_));
         continue;
       }
       if (!nats_.Connected()) throw NatsError("nats not connected");
       int n = PublishBatch();
       failures = 0;
       if (options_.retention.count() > 0 &&
-          std::chrono::steady_clock::now() - last_cleanup_ > std::chrono::seconds(30)) {
-        last_cleanup_ = std::chrono::steady_clock::now();
-        conn_.Exec(kDeleteExpired,
-                   {pg::Text(std::to_string(options_.retention.count()) + " milliseconds")});
+          Clock::now() - last_cleanup_ > std::chrono::seconds(30)) {
+        last_cleanup_ = Clock::now();
+        Exec(kDeleteExpired,
+             {pg::Text(std::to_string(options_.retention.count()) + " milliseconds")});
       }
       // The lag is a count over the whole backlog: at most once a second (an
       // empty outbox, n == 0, has none and needs no count).
-      auto now = std::chrono::steady_clock::now();
+      auto now = Clock::now();
       if (metrics_ && n == 0) {
         metrics_->OutboxLag().Set(0);
         metrics_->OutboxOldestAge().Set(0);
       } else if (metrics_ && now - last_lag >= std::chrono::seconds(1)) {
         last_lag = now;
-        auto lag = conn_.Exec(kLag);
+        auto lag = Exec(kLag);
         metrics_->OutboxLag().Set(static_cast<double>(lag.Int(0, 0)));
         metrics_->OutboxOldestAge().Set(std::stod(lag.String(0, 1)));
       }
@@ -345,15 +484,16 @@ void OutboxRelay::Run() {
         // Commits are trickling in: let them gather for a moment, then go on
         // at once if one woke the relay meanwhile (sleeping keeps the wake-up).
         if (n > 0 && options_.linger.count() > 0) std::this_thread::sleep_for(options_.linger);
-        Wait(options_.poll_interval);
+        Wait(std::min(options_.poll_interval, touch_every_));
       }
     } catch (const std::exception& e) {
       ++failures;
-      if (!conn_.Healthy()) {
-        leader_ = false;
-        if (metrics_) metrics_->RelayLeader().Set(0);
-      }
-      auto delay = std::chrono::milliseconds(std::min(5000, 50 << std::min(failures, 7)));
+      // A broken or replaced session took the lock with it.
+      if (!conn_.Healthy() || conn_.session() != leader_session_) StepDown(e.what());
+      // While NATS is down the leader still comes back within touch_every_ to
+      // keep its session (and the lock) alive.
+      auto delay = std::min<std::chrono::milliseconds>(
+          std::chrono::milliseconds(std::min(5000, 50 << std::min(failures, 7))), touch_every_);
       if (failures == 1 || failures % 20 == 0) {
         log::Warn("outbox relay backing off",
                   {{"error", e.what()}, {"delay_ms", std::to_string(delay.count())}});
@@ -361,7 +501,14 @@ void OutboxRelay::Run() {
       Wait(delay, /*wake_on_notify=*/false);
     }
   }
-  leader_ = false;
+  // Hand over at once rather than when the connection closes.
+  if (leader_ && conn_.Healthy() && conn_.session() == leader_session_) {
+    try {
+      conn_.Exec(kUnlock, {pg::Int(options_.lock_key)});
+    } catch (const std::exception&) {
+    }
+  }
+  StepDown("stopping");
 }
 
 }  // namespace ates::platform

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <string>
 
 #include "ates/platform/log.hpp"
 
@@ -166,7 +167,82 @@ int64_t Result::Affected() const {
   return (n && *n) ? std::stoll(n) : 0;
 }
 
-Connection::Connection(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+namespace {
+
+thread_local std::optional<CallDeadline::Clock::time_point> t_deadline;
+
+// Whole seconds, rounded up (libpq's keepalive and connect settings).
+std::string Seconds(std::chrono::milliseconds d) {
+  return std::to_string((d.count() + 999) / 1000);
+}
+
+std::string Millis(std::chrono::milliseconds d) { return std::to_string(d.count()) + "ms"; }
+
+// The `options` the URL itself carries, so that ours are added, not replacing them.
+std::string OptionsIn(const std::string& conninfo) {
+  std::string out;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), nullptr);
+  if (parsed == nullptr) return out;  // malformed: libpq says why at connect
+  for (auto* o = parsed; o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, "options") == 0 && o->val != nullptr) out = o->val;
+  }
+  PQconninfoFree(parsed);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> ParamsFor(const std::string& conninfo,
+                                                           const ConnectionOptions& o) {
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string server = OptionsIn(conninfo);
+  auto set = [&](const char* name, std::chrono::milliseconds value) {
+    if (value.count() <= 0) return;
+    if (!server.empty()) server += ' ';
+    server += std::string("-c ") + name + "=" + Millis(value);
+  };
+  set("statement_timeout", o.statement_timeout);
+  set("lock_timeout", o.lock_timeout);
+  set("idle_in_transaction_session_timeout", o.idle_in_transaction_timeout);
+  set("idle_session_timeout", o.idle_session_timeout);
+  set("tcp_keepalives_idle", o.keepalives_idle);
+  set("tcp_keepalives_interval", o.keepalives_interval);
+  set("tcp_user_timeout", o.tcp_user_timeout);
+  if (o.keepalives_count > 0) {
+    if (!server.empty()) server += ' ';
+    server += "-c tcp_keepalives_count=" + std::to_string(o.keepalives_count);
+  }
+  if (o.keepalives_idle.count() > 0 || o.keepalives_interval.count() > 0 ||
+      o.keepalives_count > 0) {
+    params.emplace_back("keepalives", "1");
+  }
+  if (o.keepalives_idle.count() > 0) {
+    params.emplace_back("keepalives_idle", Seconds(o.keepalives_idle));
+  }
+  if (o.keepalives_interval.count() > 0) {
+    params.emplace_back("keepalives_interval", Seconds(o.keepalives_interval));
+  }
+  if (o.keepalives_count > 0) {
+    params.emplace_back("keepalives_count", std::to_string(o.keepalives_count));
+  }
+  if (o.tcp_user_timeout.count() > 0) {
+    params.emplace_back("tcp_user_timeout", std::to_string(o.tcp_user_timeout.count()));
+  }
+  if (!server.empty()) params.emplace_back("options", server);
+  return params;
+}
+
+}  // namespace
+
+CallDeadline::CallDeadline(std::optional<Clock::time_point> at) : outer_(t_deadline) {
+  if (at && (!t_deadline || *at < *t_deadline)) t_deadline = at;
+}
+CallDeadline::~CallDeadline() { t_deadline = outer_; }
+std::optional<CallDeadline::Clock::time_point> CallDeadline::Current() { return t_deadline; }
+bool CallDeadline::Passed() { return t_deadline && Clock::now() >= *t_deadline; }
+
+Connection::Connection(std::string conninfo, ConnectionOptions options)
+    : conninfo_(std::move(conninfo)),
+      params_(ParamsFor(conninfo_, options)),
+      connect_timeout_(options.connect_timeout) {}
 Connection::~Connection() {
   if (conn_) PQfinish(conn_);
 }
@@ -184,13 +260,39 @@ void Connection::Reset() {
 void Connection::EnsureConnected() {
   if (Healthy()) return;
   Reset();
-  conn_ = PQconnectdb(conninfo_.c_str());
+  // A connect waits no longer than the caller does (libpq counts whole seconds).
+  auto timeout = connect_timeout_;
+  if (auto deadline = CallDeadline::Current()) {
+    auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(*deadline - CallDeadline::Clock::now());
+    if (left.count() <= 0) {
+      throw TimeoutError(TimeoutError::Kind::kDeadline,
+                         "connect: the caller's deadline passed before connecting");
+    }
+    if (timeout.count() <= 0 || left < timeout) timeout = left;
+  }
+  // The URL goes first as "dbname" (expanded by libpq), so what follows overrides it.
+  std::vector<const char*> keywords = {"dbname"};
+  std::vector<const char*> values = {conninfo_.c_str()};
+  std::string timeout_s = Seconds(timeout);
+  if (timeout.count() > 0) {
+    keywords.push_back("connect_timeout");
+    values.push_back(timeout_s.c_str());
+  }
+  for (const auto& [k, v] : params_) {
+    keywords.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  conn_ = PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1);
   if (PQstatus(conn_) != CONNECTION_OK) {
     std::string message = PQerrorMessage(conn_);
     while (!message.empty() && message.back() == '\n') message.pop_back();
     Reset();
     throw PgError("connect: " + message, "08001", true);
   }
+  ++session_;
 }
 
 namespace {
@@ -384,8 +486,11 @@ void Transaction::Commit() {
   if (begun_) conn_.Exec("COMMIT");
 }
 
-Pool::Pool(std::string conninfo, int size) : conninfo_(std::move(conninfo)) {
-  for (int i = 0; i < size; ++i) idle_.push_back(std::make_unique<Connection>(conninfo_));
+Pool::Pool(std::string conninfo, int size, PoolOptions options)
+    : conninfo_(std::move(conninfo)), options_(options), size_(size) {
+  for (int i = 0; i < size; ++i) {
+    idle_.push_back(std::make_unique<Connection>(conninfo_, options_.connection));
+  }
 }
 Pool::~Pool() = default;
 
@@ -394,8 +499,33 @@ Pool::Lease::~Lease() {
 }
 
 Pool::Lease Pool::Acquire() {
+  using Clock = CallDeadline::Clock;
+  const auto caller = CallDeadline::Current();
+  const auto now = Clock::now();
+  if (caller && now >= *caller) {
+    throw TimeoutError(TimeoutError::Kind::kDeadline,
+                       "the caller's deadline passed before the database call");
+  }
+  std::optional<Clock::time_point> until;
+  if (options_.acquire_timeout.count() > 0) until = now + options_.acquire_timeout;
+  const bool callers_deadline_first = caller && (!until || *caller < *until);
+  if (callers_deadline_first) until = caller;
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !idle_.empty(); });
+  auto free = [&] { return !idle_.empty(); };
+  if (!until) {
+    cv_.wait(lock, free);
+  } else if (!cv_.wait_until(lock, *until, free)) {
+    if (callers_deadline_first) {
+      throw TimeoutError(TimeoutError::Kind::kDeadline,
+                         "the caller's deadline passed while waiting for a free database "
+                         "connection (all " +
+                             std::to_string(size_) + " in use)");
+    }
+    throw TimeoutError(TimeoutError::Kind::kAcquire,
+                       "no free database connection within " +
+                           std::to_string(options_.acquire_timeout.count()) + " ms (all " +
+                           std::to_string(size_) + " in use)");
+  }
   auto conn = std::move(idle_.back());
   idle_.pop_back();
   return Lease(this, std::move(conn));
@@ -409,12 +539,20 @@ void Pool::Release(std::unique_ptr<Connection> conn) {
   cv_.notify_one();
 }
 
-void Pool::BackOff(int attempt, const PgError& e) {
+bool Pool::BackOff(int attempt, const PgError& e) {
   auto delay = std::chrono::milliseconds(std::min(2000, 25 << std::min(attempt, 7)));
+  auto deadline = CallDeadline::Current();
+  if (deadline && CallDeadline::Clock::now() + delay >= *deadline) {
+    log::Warn(
+        "database call failed, no retry before the caller's deadline",
+        {{"error", e.what()}, {"sqlstate", e.sqlstate()}, {"attempt", std::to_string(attempt)}});
+    return false;
+  }
   log::Warn(
       "database call failed, retrying",
       {{"error", e.what()}, {"sqlstate", e.sqlstate()}, {"attempt", std::to_string(attempt)}});
   std::this_thread::sleep_for(delay);
+  return true;
 }
 
 namespace {
@@ -454,7 +592,7 @@ bool Pool::ResolveCommit(const Transaction& tx, const PgError& lost) {
   const std::string pid = std::to_string(tx.backend_pid());
   log::Warn("connection lost at COMMIT, asking whether the transaction committed",
             {{"xid", tx.xid()}, {"backend_pid", pid}, {"error", lost.what()}});
-  Connection probe(conninfo_);
+  Connection probe(conninfo_, options_.connection);
   std::string last = "no answer yet";
   for (int attempt = 1; attempt <= max_attempts_; ++attempt) {
     if (attempt > 1) {
@@ -492,6 +630,7 @@ constexpr std::string_view kCreateMigrations =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())";
 constexpr std::string_view kMigrationApplied = "SELECT 1 FROM schema_migrations WHERE name = $1";
+constexpr std::string_view kNoStatementTimeout = "SET LOCAL statement_timeout = 0";
 constexpr std::string_view kRecordMigration = "INSERT INTO schema_migrations (name) VALUES ($1)";
 }  // namespace
 
@@ -503,6 +642,8 @@ void Migrate(Pool& pool, const std::vector<Migration>& migrations) {
       for (const auto& m : migrations) {
         if (c.Exec(kMigrationApplied, {Text(m.name)}).Rows() > 0) continue;
         Transaction tx(c);
+        // A migration may rewrite a big table: no statement limit for it.
+        tx.Exec(kNoStatementTimeout);
         tx.Exec(m.sql);
         tx.Exec(kRecordMigration, {Text(m.name)});
         tx.Commit();

@@ -138,6 +138,16 @@ grpc::Status ToStatus(const ates::Error& error) {
   return grpc::Status(code, error.what(), rich.SerializeAsString());
 }
 
+std::optional<std::chrono::steady_clock::time_point> DeadlineOf(const grpc::ServerContext& ctx) {
+  auto deadline = ctx.deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return std::nullopt;
+  auto left = deadline - std::chrono::system_clock::now();
+  // A deadline years away is no deadline (and would overflow the steady clock).
+  if (left > std::chrono::hours(24 * 365)) return std::nullopt;
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
+}
+
 grpc::Status DatabaseStatus(const pg::PgError& error) {
   if (error.IsCommitUnknown()) {
     // Unlike a plain outage, a blind retry by the client might apply it twice.
@@ -145,6 +155,24 @@ grpc::Status DatabaseStatus(const pg::PgError& error) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                         "database lost while committing: the change may or may not have been"
                         " applied; check before retrying");
+  }
+  if (const auto* timeout = dynamic_cast<const pg::TimeoutError*>(&error)) {
+    // A batch shared with other callers (GroupCommit) can end at another
+    // caller's deadline: for this caller that is an unavailable database.
+    if (timeout->kind() == pg::TimeoutError::Kind::kDeadline && pg::CallDeadline::Passed()) {
+      log::Warn("database call stopped at the caller's deadline", {{"error", error.what()}});
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline exceeded");
+    }
+    log::Warn("database busy", {{"error", error.what()}});
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "database busy, retry later");
+  }
+  if (error.sqlstate() == "57014") {  // statement_timeout (or an operator's cancel)
+    log::Warn("database statement timed out", {{"error", error.what()}});
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "database statement timed out");
+  }
+  if (error.sqlstate() == "55P03") {  // lock_timeout
+    log::Warn("database lock wait timed out", {{"error", error.what()}});
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "database busy, retry later");
   }
   if (error.IsRetryable()) {
     log::Warn("database unavailable", {{"error", error.what()}});
@@ -214,8 +242,19 @@ App::App(std::string service, Config config)
   admin_listen_ = config_.GetString("admin.listen");
   max_message_bytes_ = config_.GetInt("grpc.max_message_bytes");
   shutdown_grace_ = config_.GetDuration("grpc.shutdown_grace");
+  pg::PoolOptions po;
+  po.acquire_timeout = config_.GetDuration("database.acquire_timeout");
+  po.connection.connect_timeout = config_.GetDuration("database.connect_timeout");
+  po.connection.statement_timeout = config_.GetDuration("database.statement_timeout");
+  po.connection.lock_timeout = config_.GetDuration("database.lock_timeout");
+  po.connection.idle_in_transaction_timeout =
+      config_.GetDuration("database.idle_in_transaction_timeout");
+  po.connection.keepalives_idle = config_.GetDuration("database.keepalives_idle");
+  po.connection.keepalives_interval = config_.GetDuration("database.keepalives_interval");
+  po.connection.keepalives_count = static_cast<int>(config_.GetInt("database.keepalives_count"));
+  po.connection.tcp_user_timeout = config_.GetDuration("database.tcp_user_timeout");
   db_ = std::make_unique<pg::Pool>(config_.GetString("database.url"),
-                                   static_cast<int>(config_.GetInt("database.pool_size")));
+                                   static_cast<int>(config_.GetInt("database.pool_size")), po);
   nats_ = std::make_unique<JetStream>(config_.GetString("nats.url"), service_);
   StreamSpec stream;
   stream.duplicate_window = config_.GetDuration("nats.duplicate_window");
@@ -229,6 +268,12 @@ App::App(std::string service, Config config)
   ro.batch_size = static_cast<int>(config_.GetInt("outbox.batch_size"));
   ro.poll_interval = config_.GetDuration("outbox.poll_interval");
   ro.retention = config_.GetDuration("outbox.retention");
+  ro.leader_timeout = config_.GetDuration("outbox.leader_timeout");
+  if (ro.leader_timeout < std::chrono::seconds(1)) {
+    throw ConfigError("config key 'outbox.leader_timeout' must be at least 1s (got " +
+                      std::to_string(ro.leader_timeout.count()) + "ms)");
+  }
+  ro.connection = po.connection;
   relay_ = std::make_unique<OutboxRelay>(ro, db_->conninfo(), *nats_, &metrics_);
   verifier_ = std::make_unique<auth::TokenVerifier>(config_.GetString("auth.issuer"),
                                                     config_.GetString("auth.audience"));

@@ -49,6 +49,65 @@ class PgError : public std::runtime_error {
   bool connection_lost_;
 };
 
+// A wait on the database that ran out of time on the client side: no pooled
+// connection became free within the pool's acquire timeout (kAcquire), or the
+// caller's deadline passed (kDeadline, see CallDeadline). Transient, with
+// SQLSTATE 08001 as a failed connect (the caller got no database in time), but
+// WithRetry never retries it: the wait itself was the budget.
+class TimeoutError final : public PgError {
+ public:
+  enum class Kind { kAcquire, kDeadline };
+  TimeoutError(Kind kind, std::string message)
+      : PgError(std::move(message), "08001", false), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+// The time by which whoever waits for this thread's database work stops
+// waiting: a gRPC call's deadline (platform::Handle sets it). While one is in
+// scope, Pool::Acquire and connects wait no longer, WithRetry starts no retry
+// that could not begin before it, and a wait that reaches it throws
+// TimeoutError(kDeadline). Thread-local; a nested scope never extends the outer one.
+class CallDeadline final {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit CallDeadline(std::optional<Clock::time_point> at);
+  ~CallDeadline();
+  CallDeadline(const CallDeadline&) = delete;
+  CallDeadline& operator=(const CallDeadline&) = delete;
+
+  // The innermost deadline in scope on this thread, if any.
+  static std::optional<Clock::time_point> Current();
+  // True when a deadline is in scope and has passed.
+  static bool Passed();
+
+ private:
+  std::optional<Clock::time_point> outer_;
+};
+
+// Limits every connection carries so that nothing waits for ever. Zero leaves
+// a limit to libpq's or the server's (role's) own setting. The values win over
+// the same parameters in the connection URL; the server settings travel in the
+// startup packet's `options` (after the URL's own options), so they cost no
+// round trip.
+struct ConnectionOptions {
+  std::chrono::milliseconds connect_timeout{5000};  // libpq, whole seconds, at least 2
+  std::chrono::milliseconds statement_timeout{30000};
+  std::chrono::milliseconds lock_timeout{10000};
+  std::chrono::milliseconds idle_in_transaction_timeout{60000};
+  // Ends a session left idle this long (the relay's leadership bound); 0: never.
+  std::chrono::milliseconds idle_session_timeout{0};
+  // TCP keepalives on both ends (libpq and the server's tcp_keepalives_*): a
+  // silent peer is noticed after idle + interval * count.
+  std::chrono::milliseconds keepalives_idle{10000};
+  std::chrono::milliseconds keepalives_interval{5000};
+  int keepalives_count = 3;
+  // Sent data unacknowledged this long drops the connection, on both ends.
+  std::chrono::milliseconds tcp_user_timeout{15000};
+};
+
 // One query parameter, sent in text format unless binary (bytea).
 struct Param {
   std::string value;
@@ -98,7 +157,7 @@ class Result final {
 
 class Connection final {
  public:
-  explicit Connection(std::string conninfo);
+  explicit Connection(std::string conninfo, ConnectionOptions options = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -122,6 +181,10 @@ class Connection final {
   void EnsureConnected();
   // The server process of this connection (0 when not connected).
   int BackendPid() const;
+  // Counts the sessions opened: it changes whenever EnsureConnected (or a
+  // statement) had to connect again, so session state such as an advisory
+  // lock or SET was lost. 0 before the first connect.
+  uint64_t session() const { return session_; }
 
  private:
   friend class Transaction;
@@ -136,6 +199,11 @@ class Connection final {
   void Reset();  // closes the connection and forgets its prepared statements
 
   std::string conninfo_;
+  // libpq keywords and values that go after the URL (which is expanded as
+  // "dbname"), so they override it; connect_timeout is added per connect.
+  std::vector<std::pair<std::string, std::string>> params_;
+  std::chrono::milliseconds connect_timeout_;
+  uint64_t session_ = 0;
   pg_conn* conn_ = nullptr;
   // Statements prepared on this connection, by SQL text (always a named constant).
   std::unordered_map<std::string, std::string> prepared_;
@@ -179,10 +247,16 @@ class Transaction final {
   int backend_pid_ = 0;
 };
 
+struct PoolOptions {
+  // How long Acquire waits for a free connection (0: for ever).
+  std::chrono::milliseconds acquire_timeout{10000};
+  ConnectionOptions connection;
+};
+
 // A fixed-size pool of connections opened lazily.
 class Pool final {
  public:
-  Pool(std::string conninfo, int size);
+  Pool(std::string conninfo, int size, PoolOptions options = {});
   ~Pool();
 
   class Lease final {
@@ -198,9 +272,13 @@ class Pool final {
     std::unique_ptr<Connection> conn_;
   };
 
+  // Takes an idle connection, waiting at most the acquire timeout and never
+  // past the caller's deadline; then throws TimeoutError.
   Lease Acquire();
 
-  // Runs `fn(Connection&)`, retrying retryable failures with back-off.
+  // Runs `fn(Connection&)`, retrying retryable failures with back-off, but no
+  // retry that could not start before the caller's deadline (CallDeadline):
+  // then the last error is thrown as it is.
   template <class Fn>
   auto WithRetry(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
     for (int attempt = 1;; ++attempt) {
@@ -208,9 +286,13 @@ class Pool final {
         auto lease = Acquire();
         lease->EnsureConnected();
         return fn(*lease);
+      } catch (const TimeoutError&) {
+        throw;
       } catch (const PgError& e) {
-        if (!e.IsRetryable() || e.IsCommitUnknown() || attempt >= max_attempts_) throw;
-        BackOff(attempt, e);
+        if (!e.IsRetryable() || e.IsCommitUnknown() || attempt >= max_attempts_ ||
+            !BackOff(attempt, e)) {
+          throw;
+        }
       }
     }
   }
@@ -241,15 +323,20 @@ class Pool final {
   void Commit(Transaction& tx);
 
   const std::string& conninfo() const { return conninfo_; }
+  const PoolOptions& options() const { return options_; }
   void set_max_attempts(int n) { max_attempts_ = n; }
 
  private:
   void Release(std::unique_ptr<Connection> conn);
-  void BackOff(int attempt, const PgError& e);
+  // Sleeps before the next attempt; false (at once) when that attempt could
+  // not start before the caller's deadline.
+  bool BackOff(int attempt, const PgError& e);
   // Whether tracked transaction `tx`, whose COMMIT reply was `lost`, committed.
   bool ResolveCommit(const Transaction& tx, const PgError& lost);
 
   std::string conninfo_;
+  PoolOptions options_;
+  int size_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_;

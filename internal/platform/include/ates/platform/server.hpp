@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,7 +29,11 @@ class DeadLetterGrpcService;
 // google.rpc.BadRequest naming the fields.
 grpc::Status ToStatus(const ates::Error& error);
 
-// Runs an RPC body and turns whatever it throws into a status.
+// Runs an RPC body and turns whatever it throws into a status. With the
+// call's context, its database work stops at the caller's deadline
+// (pg::CallDeadline): no connection wait or retry outlives the caller.
+template <class Fn>
+grpc::Status Handle(const grpc::ServerContext& ctx, Fn&& fn);
 template <class Fn>
 grpc::Status Handle(Fn&& fn);
 
@@ -145,8 +150,19 @@ int RunDaemon(const std::string& service, int argc, char** argv,
               const std::function<void(App&)>& build);
 
 // ---- implementation of the template ----
+// UNAVAILABLE for a transient database failure (lost connection, no free
+// pooled connection, lock wait timed out), DEADLINE_EXCEEDED when a statement
+// or the caller's deadline ran out, INTERNAL for anything else.
 grpc::Status DatabaseStatus(const pg::PgError& error);
 grpc::Status InternalStatus(const std::exception& error);
+// The caller's deadline on the steady clock; none when the call has none.
+std::optional<std::chrono::steady_clock::time_point> DeadlineOf(const grpc::ServerContext& ctx);
+
+template <class Fn>
+grpc::Status Handle(const grpc::ServerContext& ctx, Fn&& fn) {
+  pg::CallDeadline deadline(DeadlineOf(ctx));
+  return Handle(std::forward<Fn>(fn));
+}
 
 template <class Fn>
 grpc::Status Handle(Fn&& fn) {
