@@ -1,7 +1,7 @@
 # Billing and scheduler suites (included from tests/CMakeLists.txt).
 
 # --- unit: pure functions of billing ----------------------------------------
-add_executable(unit_billing_test unit/billing_mailer_test.cpp)
+add_executable(unit_billing_test unit/billing_mailer_test.cpp unit/billing_reconcile_test.cpp)
 target_link_libraries(unit_billing_test PRIVATE ates_billing_domain GTest::gtest GTest::gmock
   GTest::gtest_main)
 ates_add_test(unit_billing_test unit 60)
