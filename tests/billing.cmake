@@ -25,6 +25,20 @@ target_compile_definitions(integration_billing_test PRIVATE
 add_dependencies(integration_billing_test ates-auth ates-billing atesctl)
 ates_add_test(integration_billing_test integration 240)
 
+# --- integration: reconciliation of TASKS with the ledger ------------------
+# Its own stack, ates-auth and ates-billing (with /metrics), and atesctl: the
+# tests delete and add ledger rows behind billing's back (and put them back).
+add_executable(integration_billing_reconcile_test
+  integration/billing_reconcile_test.cpp
+  e2e/e2e_support.cpp)
+target_link_libraries(integration_billing_reconcile_test PRIVATE ates_test_main)
+target_compile_definitions(integration_billing_reconcile_test PRIVATE
+  ATES_AUTH_BIN="$<TARGET_FILE:ates-auth>"
+  ATES_BILLING_BIN="$<TARGET_FILE:ates-billing>"
+  ATESCTL_BIN="$<TARGET_FILE:atesctl>")
+add_dependencies(integration_billing_reconcile_test ates-auth ates-billing atesctl)
+ates_add_test(integration_billing_reconcile_test integration 240)
+
 # --- integration: the real ates-scheduler (and billing end to end) ----------
 add_executable(integration_scheduler_test integration/scheduler_clock_test.cpp)
 target_link_libraries(integration_scheduler_test PRIVATE ates_test_main)
