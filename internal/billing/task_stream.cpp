@@ -99,6 +99,13 @@ std::optional<TaskEvent> DecodeTaskEvent(std::string_view subject, std::string_v
   return e;
 }
 
+bool StreamHoldsSince(uint64_t first_seq, uint64_t messages, int64_t first_time_ns,
+                      int64_t last_time_ns, int64_t start_ns) {
+  if (first_seq <= 1) return true;  // nothing was ever removed
+  // Removed by retention or a purge: fine if all of it was older than the start.
+  return messages == 0 ? last_time_ns < start_ns : first_time_ns <= start_ns;
+}
+
 void TaskStreamReader::CheckHolds(int64_t start_ns) {
   if (!nats_.Connected()) throw Error(ErrorCode::kUnavailable, "NATS is not reachable");
   jsStreamInfo* info = nullptr;
@@ -110,11 +117,7 @@ void TaskStreamReader::CheckHolds(int64_t start_ns) {
   }
   if (s != NATS_OK || info == nullptr) throw Unavailable("stream info " + options_.stream, s);
   const jsStreamState& st = info->State;
-  // Messages were removed (retention, a purge) and some of them were
-  // published after the start: the stream cannot tell the whole day.
-  bool removed = st.FirstSeq > 1;
-  bool reaches_start = st.Msgs == 0 ? st.LastTime < start_ns : st.FirstTime <= start_ns;
-  if (removed && !reaches_start) {
+  if (!StreamHoldsSince(st.FirstSeq, st.Msgs, st.FirstTime, st.LastTime, start_ns)) {
     throw Error(ErrorCode::kFailedPrecondition,
                 "stream " + options_.stream +
                     " no longer holds the whole day: retention removed messages published "
@@ -149,11 +152,17 @@ void TaskStreamReader::Read(const std::string& subject, int64_t start_ns, int64_
   }
   Subscription sub(raw);
 
-  jsConsumerInfo* info = nullptr;
-  s = natsSubscription_GetConsumerInfo(&info, sub.get(), nullptr, &err);
-  std::unique_ptr<jsConsumerInfo, decltype(&jsConsumerInfo_Destroy)> info_guard(
-      info, jsConsumerInfo_Destroy);
-  if (s == NATS_OK && info != nullptr && info->NumPending == 0) return;  // nothing since start
+  // Nothing left to deliver, as the server says: a slow or lost fetch is
+  // never taken for the end of the stream.
+  auto caught_up = [&] {
+    jsConsumerInfo* info = nullptr;
+    natsStatus st = natsSubscription_GetConsumerInfo(&info, sub.get(), nullptr, &err);
+    std::unique_ptr<jsConsumerInfo, decltype(&jsConsumerInfo_Destroy)> guard(
+        info, jsConsumerInfo_Destroy);
+    if (st != NATS_OK || info == nullptr) throw Unavailable("consumer info " + subject, st);
+    return info->NumPending == 0 && info->NumAckPending == 0;
+  };
+  if (caught_up()) return;  // nothing published since the start
 
   for (;;) {
     if (cancelled && cancelled()) {
@@ -162,7 +171,10 @@ void TaskStreamReader::Read(const std::string& subject, int64_t start_ns, int64_
     MsgList batch;
     s = natsSubscription_Fetch(&batch.list, sub.get(), options_.batch, options_.fetch_wait.count(),
                                &err);
-    if (s == NATS_TIMEOUT || (s == NATS_OK && batch.list.Count == 0)) return;  // caught up
+    if (s == NATS_TIMEOUT || (s == NATS_OK && batch.list.Count == 0)) {
+      if (caught_up()) return;
+      continue;
+    }
     if (s != NATS_OK) throw Unavailable("fetch " + subject, s);
     bool done = false;
     for (int i = 0; i < batch.list.Count && !done; ++i) {

@@ -23,6 +23,11 @@ std::optional<TaskEvent> DecodeTaskEvent(std::string_view subject, std::string_v
                                          std::string_view name, std::string_view version,
                                          std::string_view payload, uint64_t stream_seq);
 
+// Whether a stream in this state still holds every message published since
+// `start_ns`: nothing was ever removed, or what was removed is older.
+bool StreamHoldsSince(uint64_t first_seq, uint64_t messages, int64_t first_time_ns,
+                      int64_t last_time_ns, int64_t start_ns);
+
 // Reads task events back from the TASKS stream for a reconciliation, with an
 // ephemeral pull consumer per subject that starts at a time and is deleted
 // when done (the server also drops it after a minute without a reader, should

@@ -276,6 +276,16 @@ TEST(ReadStop, WithNothingToMeetItStopsRightAfterTheGrace) {
   EXPECT_TRUE(stop.Done(1001));
 }
 
+TEST(StreamHoldsSince, AStreamThatLostMessagesAfterTheStartCannotTellTheDay) {
+  const int64_t start = 1000;
+  EXPECT_TRUE(StreamHoldsSince(1, 10, 5000, 9000, start)) << "nothing ever removed";
+  EXPECT_TRUE(StreamHoldsSince(1, 0, 0, 0, start)) << "empty, never written";
+  EXPECT_TRUE(StreamHoldsSince(50, 10, 900, 9000, start)) << "removed only older messages";
+  EXPECT_FALSE(StreamHoldsSince(50, 10, 1100, 9000, start)) << "the day's first hours are gone";
+  EXPECT_TRUE(StreamHoldsSince(50, 0, 0, 900, start)) << "all removed, none from the day";
+  EXPECT_FALSE(StreamHoldsSince(50, 0, 0, 1100, start)) << "all removed, some from the day";
+}
+
 std::string AssignedBody(const std::string& task, const std::string& assignee, int64_t seconds,
                          int32_t nanos) {
   events::tasks::v1::TaskAssigned a;
