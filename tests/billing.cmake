@@ -1,7 +1,7 @@
 # Billing and scheduler suites (included from tests/CMakeLists.txt).
 
 # --- unit: pure functions of billing ----------------------------------------
-add_executable(unit_billing_test unit/billing_mailer_test.cpp)
+add_executable(unit_billing_test unit/billing_mailer_test.cpp unit/billing_reconcile_test.cpp)
 target_link_libraries(unit_billing_test PRIVATE ates_billing_domain GTest::gtest GTest::gmock
   GTest::gtest_main)
 ates_add_test(unit_billing_test unit 60)
@@ -24,6 +24,20 @@ target_compile_definitions(integration_billing_test PRIVATE
   ATESCTL_BIN="$<TARGET_FILE:atesctl>")
 add_dependencies(integration_billing_test ates-auth ates-billing atesctl)
 ates_add_test(integration_billing_test integration 240)
+
+# --- integration: reconciliation of TASKS with the ledger ------------------
+# Its own stack, ates-auth and ates-billing (with /metrics), and atesctl: the
+# tests delete and add ledger rows behind billing's back (and put them back).
+add_executable(integration_billing_reconcile_test
+  integration/billing_reconcile_test.cpp
+  e2e/e2e_support.cpp)
+target_link_libraries(integration_billing_reconcile_test PRIVATE ates_test_main)
+target_compile_definitions(integration_billing_reconcile_test PRIVATE
+  ATES_AUTH_BIN="$<TARGET_FILE:ates-auth>"
+  ATES_BILLING_BIN="$<TARGET_FILE:ates-billing>"
+  ATESCTL_BIN="$<TARGET_FILE:atesctl>")
+add_dependencies(integration_billing_reconcile_test ates-auth ates-billing atesctl)
+ates_add_test(integration_billing_reconcile_test integration 240)
 
 # --- integration: the real ates-scheduler (and billing end to end) ----------
 add_executable(integration_scheduler_test integration/scheduler_clock_test.cpp)

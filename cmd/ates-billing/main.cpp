@@ -1,10 +1,12 @@
-// ates-billing: prices, the double-entry ledger, billing cycles, payouts and their e-mails.
+// ates-billing: prices, the double-entry ledger, billing cycles, payouts and their e-mails,
+// and the reconciliation of TASKS with the ledger.
 #include "ates/platform/accounts_replica.hpp"
 #include "ates/platform/dates.hpp"
 #include "ates/platform/server.hpp"
 #include "billing_grpc_service.hpp"
 #include "ledger.hpp"
 #include "mailer.hpp"
+#include "reconciler.hpp"
 
 const std::vector<ates::pg::Migration>& BillingMigrations();
 
@@ -26,6 +28,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<ates::platform::RandomPicker> random;
   std::unique_ptr<ates::billing::LedgerHandler> ledger;
   std::unique_ptr<ates::billing::BillingQueries> queries;
+  std::unique_ptr<ates::billing::Reconciler> reconciler;
   std::unique_ptr<ates::billing::BillingGrpcService> service;
   std::unique_ptr<ates::billing::Mailer> mailer;
   std::unique_ptr<ates::platform::AccountsReplicaHandler> accounts;
@@ -53,7 +56,14 @@ int main(int argc, char** argv) {
                                                               mailer->Notify();
                                                             });
     queries = std::make_unique<ates::billing::BillingQueries>(app.db(), tz);
-    service = std::make_unique<ates::billing::BillingGrpcService>(*queries, app.authorizer());
+    ates::billing::ReconcileSettings rs;
+    rs.time_zone = tz;
+    rs.inbox_consumer = cfg.GetString("consumers.tasks.durable");
+    rs.publish_grace = cfg.GetDuration("billing.reconcile.publish_grace");
+    reconciler = std::make_unique<ates::billing::Reconciler>(rs, app.db(), app.nats(),
+                                                             &app.metrics().registry());
+    service = std::make_unique<ates::billing::BillingGrpcService>(*queries, *reconciler,
+                                                                  app.authorizer());
     app.AddService(service.get(), ates::billing::BillingGrpcService::kName);
 
     accounts = std::make_unique<ates::platform::AccountsReplicaHandler>();

@@ -27,6 +27,8 @@ std::vector<Command> BillingCommands();
 std::vector<Command> ReportCommands();
 // dlq list|replay.
 std::vector<Command> OpsCommands();
+// audit reconcile (BillingService.ReconcileDay).
+std::vector<Command> AuditCommands();
 
 // Shared flag specs.
 FlagSpec LimitFlag();

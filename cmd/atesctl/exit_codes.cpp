@@ -73,7 +73,8 @@ std::string ExitCodeHelp() {
          "  5  not found\n"
          "  6  server unavailable or no answer within --timeout\n"
          "  7  invalid argument (each rejected field is printed)\n"
-         "  8  already exists or not possible in the current state\n";
+         "  8  already exists or not possible in the current state\n"
+         "  9  differences found (audit reconcile)\n";
 }
 
 }  // namespace ates::ctl

@@ -19,6 +19,7 @@ enum ExitCode : int {
   kExitUnavailable = 6,      // Server down or too slow (UNAVAILABLE, DEADLINE_EXCEEDED).
   kExitInvalidArgument = 7,  // The server rejected a field (details on stderr).
   kExitConflict = 8,         // ALREADY_EXISTS or FAILED_PRECONDITION.
+  kExitDifferences = 9,      // A check ran and found differences (audit reconcile).
 };
 
 ExitCode ExitCodeFor(grpc::StatusCode code);

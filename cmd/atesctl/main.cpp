@@ -16,6 +16,7 @@
 //   6  unavailable or deadline exceeded (server down or slower than --timeout)
 //   7  invalid argument (each field violation is printed on its own line)
 //   8  already exists or failed precondition
+//   9  differences found (audit reconcile: the ledger disagrees with TASKS)
 
 #include <cstdlib>
 #include <iostream>
@@ -35,8 +36,8 @@ namespace {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto group :
-       {AuthCommands(), TaskCommands(), BillingCommands(), ReportCommands(), OpsCommands()}) {
+  for (auto group : {AuthCommands(), TaskCommands(), BillingCommands(), ReportCommands(),
+                     OpsCommands(), AuditCommands()}) {
     for (auto& c : group) all.push_back(std::move(c));
   }
   return all;

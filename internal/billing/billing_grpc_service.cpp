@@ -12,6 +12,9 @@ const std::string kGetBalance = "ates.billing.v1.BillingService/GetBalance";
 const std::string kListTransactions = "ates.billing.v1.BillingService/ListTransactions";
 const std::string kGetEarnings = "ates.billing.v1.BillingService/GetManagementEarnings";
 const std::string kListPayouts = "ates.billing.v1.BillingService/ListPayouts";
+const std::string kReconcileDay = "ates.billing.v1.BillingService/ReconcileDay";
+// A response stays far below grpc.max_message_bytes; the counts are always whole.
+constexpr int kMaxDifferences = 1000;
 
 v1::TransactionKind Kind(const std::string& kind) {
   if (kind == "assign_fee") return v1::TRANSACTION_KIND_ASSIGN_FEE;
@@ -24,6 +27,70 @@ google::protobuf::Timestamp Ts(double unix_seconds) {
   return TimeUtil::MicrosecondsToTimestamp(static_cast<int64_t>(unix_seconds * 1e6));
 }
 
+google::protobuf::Timestamp TsMicros(int64_t unix_us) {
+  return TimeUtil::MicrosecondsToTimestamp(unix_us);
+}
+
+v1::DifferenceKind KindOf(DifferenceKind kind) {
+  switch (kind) {
+    case DifferenceKind::kMissing:
+      return v1::DIFFERENCE_KIND_MISSING;
+    case DifferenceKind::kUnexpected:
+      return v1::DIFFERENCE_KIND_UNEXPECTED;
+    case DifferenceKind::kDuplicated:
+      return v1::DIFFERENCE_KIND_DUPLICATED;
+    case DifferenceKind::kMismatched:
+      return v1::DIFFERENCE_KIND_MISMATCHED;
+  }
+  return v1::DIFFERENCE_KIND_UNSPECIFIED;
+}
+
+void Fill(const ReconcileReport& r, v1::ReconcileDayResponse* out) {
+  const DayReconciliation& d = r.day;
+  out->set_business_date(d.business_date);
+  *out->mutable_day_start() = TsMicros(r.day_start_us);
+  *out->mutable_day_end() = TsMicros(r.day_end_us);
+  out->set_assigned_events(d.assigned_events);
+  out->set_completed_events(d.completed_events);
+  out->set_postings(d.postings);
+  out->set_missing(d.missing);
+  out->set_unexpected(d.unexpected);
+  out->set_duplicated(d.duplicated);
+  out->set_mismatched(d.mismatched);
+  for (const auto& a : d.accounts) {
+    auto* acc = out->add_accounts();
+    acc->set_account_id(a.account_id);
+    acc->set_assigned_events(a.assigned_events);
+    acc->set_completed_events(a.completed_events);
+    acc->set_postings(a.postings);
+    acc->set_missing(a.missing);
+    acc->set_unexpected(a.unexpected);
+    acc->set_duplicated(a.duplicated);
+    acc->set_mismatched(a.mismatched);
+    acc->set_expected_cents(a.expected_cents);
+    acc->set_posted_cents(a.posted_cents);
+  }
+  int shown = 0;
+  for (const auto& diff : d.differences) {
+    if (shown++ == kMaxDifferences) break;
+    auto* o = out->add_differences();
+    o->set_kind(KindOf(diff.kind));
+    o->set_event_id(diff.event_id);
+    o->set_transaction_kind(Kind(diff.posting_kind));
+    o->set_account_id(diff.account_id);
+    o->set_task_id(diff.task_id);
+    o->set_amount_cents(diff.amount_cents);
+    *o->mutable_occurred_at() = TsMicros(diff.occurred_us);
+    o->set_detail(diff.detail);
+  }
+  out->set_differences_omitted(static_cast<int64_t>(d.differences.size()) -
+                               out->differences_size());
+  out->set_stream_messages_read(r.messages_read);
+  out->set_stream_messages_skipped(r.skipped);
+  out->set_stream_copies(d.stream_copies);
+  *out->mutable_stream_read_until() = TimeUtil::NanosecondsToTimestamp(r.read_until_ns);
+}
+
 void Fill(const DayEarnings& d, v1::DailyEarnings* out) {
   out->set_business_date(d.business_date);
   out->set_fees_charged_cents(d.fees_cents);
@@ -33,13 +100,15 @@ void Fill(const DayEarnings& d, v1::DailyEarnings* out) {
 
 }  // namespace
 
-BillingGrpcService::BillingGrpcService(BillingQueries& queries, platform::Authorizer& authz)
-    : queries_(queries), authz_(authz) {
+BillingGrpcService::BillingGrpcService(BillingQueries& queries, Reconciler& reconciler,
+                                       platform::Authorizer& authz)
+    : queries_(queries), reconciler_(reconciler), authz_(authz) {
   // Own account for everyone; any account for admin/accountant (checked in BillingQueries).
   authz_.AllowAuthenticated(kGetBalance);
   authz_.AllowAuthenticated(kListTransactions);
   authz_.AllowAuthenticated(kListPayouts);
   authz_.Allow(kGetEarnings, {Role::kAdmin, Role::kAccountant});
+  authz_.Allow(kReconcileDay, {Role::kAdmin, Role::kAccountant});
 }
 
 grpc::Status BillingGrpcService::GetBalance(grpc::ServerContext* ctx,
@@ -106,6 +175,17 @@ grpc::Status BillingGrpcService::ListPayouts(grpc::ServerContext* ctx,
       out->set_email_sent(p.email_sent);
     }
     resp->set_next_page_token(page.next_page_token);
+  });
+}
+
+grpc::Status BillingGrpcService::ReconcileDay(grpc::ServerContext* ctx,
+                                              const v1::ReconcileDayRequest* req,
+                                              v1::ReconcileDayResponse* resp) {
+  return platform::Handle([&] {
+    authz_.Authorize(*ctx, kReconcileDay);
+    auto report =
+        reconciler_.ReconcileDay(req->business_date(), [ctx] { return ctx->IsCancelled(); });
+    Fill(report, resp);
   });
 }
 

@@ -3,15 +3,16 @@
 #include "ates/billing/v1/billing_service.grpc.pb.h"
 #include "ates/platform/server.hpp"
 #include "billing_queries.hpp"
+#include "reconciler.hpp"
 
 namespace ates::billing {
 
-// gRPC face of BillingQueries: proto <-> rows, role table.
+// gRPC face of BillingQueries and the Reconciler: proto <-> rows, role table.
 class BillingGrpcService final : public ates::billing::v1::BillingService::Service {
  public:
   static constexpr const char* kName = "ates.billing.v1.BillingService";
 
-  BillingGrpcService(BillingQueries& queries, platform::Authorizer& authz);
+  BillingGrpcService(BillingQueries& queries, Reconciler& reconciler, platform::Authorizer& authz);
 
   grpc::Status GetBalance(grpc::ServerContext* ctx, const v1::GetBalanceRequest* req,
                           v1::GetBalanceResponse* resp) override;
@@ -22,9 +23,12 @@ class BillingGrpcService final : public ates::billing::v1::BillingService::Servi
                                      v1::GetManagementEarningsResponse* resp) override;
   grpc::Status ListPayouts(grpc::ServerContext* ctx, const v1::ListPayoutsRequest* req,
                            v1::ListPayoutsResponse* resp) override;
+  grpc::Status ReconcileDay(grpc::ServerContext* ctx, const v1::ReconcileDayRequest* req,
+                            v1::ReconcileDayResponse* resp) override;
 
  private:
   BillingQueries& queries_;
+  Reconciler& reconciler_;
   platform::Authorizer& authz_;
 };
 

@@ -110,5 +110,13 @@ TEST(ExitCodeFor, DocumentedMapping) {
   EXPECT_EQ(PlainWords(StatusCode::PERMISSION_DENIED), "permission denied");
 }
 
+TEST(ExitCodeFor, NoStatusMeansDifferencesFound) {
+  // 9 is only ever the verdict of a check that ran (audit reconcile).
+  for (int code = 0; code <= 16; ++code) {
+    EXPECT_NE(ExitCodeFor(static_cast<grpc::StatusCode>(code)), kExitDifferences) << code;
+  }
+  EXPECT_NE(ExitCodeHelp().find("  9  differences found"), std::string::npos) << ExitCodeHelp();
+}
+
 }  // namespace
 }  // namespace ates::ctl
