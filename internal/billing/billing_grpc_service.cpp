@@ -181,7 +181,7 @@ grpc::Status BillingGrpcService::ListPayouts(grpc::ServerContext* ctx,
 grpc::Status BillingGrpcService::ReconcileDay(grpc::ServerContext* ctx,
                                               const v1::ReconcileDayRequest* req,
                                               v1::ReconcileDayResponse* resp) {
-  return platform::Handle([&] {
+  return platform::Handle(*ctx, [&] {
     authz_.Authorize(*ctx, kReconcileDay);
     auto report =
         reconciler_.ReconcileDay(req->business_date(), [ctx] { return ctx->IsCancelled(); });
