@@ -1,7 +1,9 @@
 #include "faults/fault_day.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iomanip>
@@ -203,11 +205,13 @@ const std::vector<std::pair<std::string, std::string>>& System::Consumers() {
 }
 
 void System::Restart(Member& m) {
+  std::lock_guard lock(mu_);
   m.daemon->Kill();
   m.daemon->Start();
 }
 
 std::vector<std::string> System::Dead() {
+  std::lock_guard lock(mu_);
   std::vector<std::string> out;
   for (auto& m : members_) {
     if (m.daemon->Running()) continue;
@@ -300,6 +304,7 @@ Day::~Day() {
 
 void Day::Prepare() {
   callers_ = std::make_unique<Callers>(system_);
+  js_ = std::make_unique<JsClient>(TestStack::Get().nats_url());
   auto& auth = *callers_->auth;
   Person admin{"", kAdminLogin, Login(auth, kAdminLogin, kAdminPassword), "admin"};
   {
@@ -462,6 +467,7 @@ void Day::Run() {
               " shuffles reassigned " + std::to_string(stats_.reassigned.load()) +
               ", rest of the day " + Fixed(SecondsSince(t1)) + " s");
     Mark(Milestone::kLoadDone);
+    if (plan_.close_when_booked) AwaitBooked();
     CloseDay();
     Mark(Milestone::kDayClosed);
   } catch (const std::exception& e) {
@@ -600,6 +606,24 @@ void Day::ShuffleDuring(int from, int to) {
   }
 }
 
+void Day::AwaitBooked() {
+  const auto start = Clock::now();
+  bool booked = Eventually(
+      [&] {
+        if (abort_ || !system_.Dead().empty()) return true;
+        auto st = js_->Consumer("TASKS", "billing_tasks");
+        return Count(system_.Db("ates-tasks"),
+                     "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0 &&
+               st && st->num_pending == 0 && st->num_ack_pending == 0;
+      },
+      std::chrono::minutes(3), std::chrono::milliseconds(100));
+  auto dead = system_.Dead();
+  progress_(!dead.empty() ? "load: a daemon is dead (" + dead.front() + "); the admin closes"
+            : booked
+                ? "load: billing booked the day's events in " + Fixed(SecondsSince(start)) + " s"
+                : "load: billing still behind after 3 minutes; the admin closes anyway");
+}
+
 void Day::CloseDay() {
   auto& abort = abort_;
   schedv1::CloseBillingCycleRequest req;
@@ -624,24 +648,26 @@ std::string FaultContext::Backlog() {
                                                         {"BILLING", "analytics_billing"}}) {
     auto st = js.Consumer(stream, durable);
     out += (out.empty() ? "" : " ") + durable + "=";
-    out += st ? std::to_string(st->num_pending) + "+" + std::to_string(st->num_ack_pending)
+    out += st ? std::to_string(st->num_pending) + "+" + std::to_string(st->num_ack_pending) + "/" +
+                    std::to_string(st->num_redelivered)
               : std::string("?");
   }
-  return out + " (pending+unacked)";
+  return out + " (pending+unacked/redelivered)";
 }
 
-std::string FaultContext::AwaitBacklog(int64_t events) {
-  auto backlog = [&](const std::string& durable) -> int64_t {
-    auto st = js.Consumer("TASKS", durable);
-    return st ? static_cast<int64_t>(st->num_pending) + st->num_ack_pending : 0;
-  };
-  Eventually(
-      [&] {
-        return day.Reached(Milestone::kBurstDone) ||
-               (backlog("billing_tasks") >= events && backlog("analytics_tasks") >= events);
-      },
-      std::chrono::minutes(5), std::chrono::milliseconds(5));
+std::string FaultContext::PauseConsumersDuringTheBurst() {
+  for (auto& m : system.members()) {
+    if (m.service == "ates-billing" || m.service == "ates-analytics") m.daemon->Signal(SIGSTOP);
+  }
+  progress("ates-billing and ates-analytics paused (SIGSTOP) for the burst");
+  day.WaitFor(Milestone::kBurstDone, std::chrono::minutes(10));
   return Backlog();
+}
+
+void FaultContext::ResumeConsumers() {
+  for (auto& m : system.members()) {
+    if (m.service == "ates-billing" || m.service == "ates-analytics") m.daemon->Signal(SIGCONT);
+  }
 }
 
 void FaultContext::Hold(Seconds d, const std::string& what) {
@@ -741,6 +767,59 @@ bool Settle(System& system, JsClient& js, std::chrono::seconds timeout, std::str
       timeout, std::chrono::milliseconds(1000));
 }
 
+// The last `n` lines of a log, each cut to 400 characters.
+std::string LastLines(const std::string& text, size_t n) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line.substr(0, 400));
+  std::string out;
+  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) {
+    out += "    " + lines[i] + "\n";
+  }
+  return out;
+}
+
+// Where each durable consumer stands, and the warnings and errors each daemon
+// logged (by message, most frequent first): the evidence behind a result.
+std::vector<std::string> Diagnose(System& system, JsClient& js) {
+  std::vector<std::string> out;
+  for (const auto& [stream, durable] : System::Consumers()) {
+    auto st = js.Consumer(stream, durable);
+    if (!st) {
+      out.push_back("consumer " + durable + ": absent");
+      continue;
+    }
+    out.push_back("consumer " + durable + ": " + stream + " last seq " +
+                  std::to_string(js.LastSeq(stream)) + ", delivered up to " +
+                  std::to_string(st->delivered_stream_seq) + ", ack floor " +
+                  std::to_string(st->ack_floor_stream_seq) + ", redelivered " +
+                  std::to_string(st->num_redelivered) + ", pending " +
+                  std::to_string(st->num_pending) + "+" + std::to_string(st->num_ack_pending));
+  }
+  static const std::regex kLine(R"re("level":"(warning|error)".*?"msg":"([^"]*)")re");
+  for (auto& m : system.members()) {
+    std::map<std::string, int> counts;
+    std::istringstream log(m.daemon->Log());
+    std::string line;
+    std::smatch match;
+    while (std::getline(log, line)) {
+      if (std::regex_search(line, match, kLine))
+        ++counts[match[1].str() + " '" + match[2].str() + "'"];
+    }
+    std::vector<std::pair<int, std::string>> top;
+    for (const auto& [msg, n] : counts) top.emplace_back(n, msg);
+    std::sort(top.rbegin(), top.rend());
+    std::string text;
+    for (size_t i = 0; i < top.size() && i < 5; ++i) {
+      text += (i ? ", " : "") + std::to_string(top[i].first) + " x " + top[i].second;
+    }
+    out.push_back("log of " + m.name +
+                  " (since its last start): " + (text.empty() ? "no warnings" : text));
+  }
+  return out;
+}
+
 }  // namespace
 
 void RunFaultCase(const FaultCase& c) {
@@ -784,7 +863,8 @@ void RunFaultCase(const FaultCase& c) {
   for (const auto& d : dead) ADD_FAILURE() << "daemon exited during the case: " << d;
   for (auto& m : system.members()) {
     if (!m.daemon->Running()) {
-      progress("restarting " + m.name + " so the system can settle");
+      progress(m.name + " is dead; the last lines of its log:\n" + LastLines(m.daemon->Log(), 12) +
+               "restarting " + m.name + " so the system can settle");
       system.Restart(m);
     }
   }
@@ -840,6 +920,7 @@ void RunFaultCase(const FaultCase& c) {
        << " analytics_api_diffs=" << api_diffs << " settled=" << (settled ? "yes" : "no");
   std::cout << line.str() << std::endl;
   for (const auto& p : r.problems) std::cout << "  " << p << "\n";
+  for (const auto& d : Diagnose(system, js)) std::cout << "  " << d << "\n";
   std::cout << std::flush;
 
   EXPECT_EQ(r.missing, 0) << "events without their posting in billing's ledger";

@@ -60,6 +60,10 @@ struct DayPlan {
   std::chrono::seconds min_rest_of_day{0};
   // How long one call is retried (UNAVAILABLE, deadlines, a daemon away).
   std::chrono::seconds call_patience{900};
+  // The admin closes the day once billing has booked the day's events (or
+  // after 3 minutes): a close that overtakes them books them on the next day,
+  // which is correct but leaves nothing to pay out at this close.
+  bool close_when_booked = true;
 };
 
 // The daemons of the system under test on the stack, each on a fixed port so
@@ -86,10 +90,12 @@ class System final {
 
   // Kills (SIGKILL) and starts again one member, on its port.
   void Restart(Member& m);
-  // Members that exited by themselves, with their exit codes.
+  // Members that exited by themselves, with their exit codes (never one that
+  // Restart is bringing back).
   std::vector<std::string> Dead();
 
  private:
+  std::mutex mu_;  // Restart vs Dead, which the day's thread calls
   SystemPlan plan_;
   std::string today_;
   std::map<std::string, std::string> dbs_;  // service -> URL
@@ -145,12 +151,14 @@ class Day final {
                    std::chrono::steady_clock::duration spread);
   void CompleteQueued();
   void ShuffleDuring(int from, int to);
+  void AwaitBooked();
   void CloseDay();
 
   System& system_;
   DayPlan plan_;
   std::function<void(const std::string&)> progress_;
   std::unique_ptr<Callers> callers_;
+  std::unique_ptr<JsClient> js_;
   std::vector<Person> people_;
   std::map<std::string, const Person*> by_id_;
   std::vector<const Person*> managers_;
@@ -182,10 +190,13 @@ struct FaultContext {
 
   // Sleeps `d` in slices, printing what the consumers have left every 30 s.
   void Hold(Seconds d, const std::string& what);
-  // Waits until billing's and analytics' TASKS consumers each have at least
-  // `events` pending or unacknowledged, or the burst is over (then returns
-  // too). Returns the backlog text for the progress line.
-  std::string AwaitBacklog(int64_t events);
+  // Pauses (SIGSTOP) every ates-billing and ates-analytics until the burst
+  // of creations is over, so they meet the fault with the whole burst still
+  // to apply, however fast the machine. Returns the backlog then;
+  // ResumeConsumers() lets them go on.
+  std::string PauseConsumersDuringTheBurst();
+  void ResumeConsumers();
+  // What billing's and analytics' consumers have left: pending+unacked.
   std::string Backlog();
 };
 

@@ -20,14 +20,12 @@
 namespace ates::test::faults {
 namespace {
 
-// Consumers this far behind when a fault starts are mid-backlog.
-constexpr int64_t kBacklog = 300;
-
 TEST(FaultSuite, PostgresStoppedForMinutesWhileConsumersHaveABacklog) {
   const int outage = EnvSeconds("ATES_FAULT_PG_OUTAGE_S", 180);
   RunFaultCase({"pg_stopped", [outage](FaultContext& f) {
-                  std::string backlog = f.AwaitBacklog(kBacklog);
+                  std::string backlog = f.PauseConsumersDuringTheBurst();
                   f.stack.StopPostgres(TestStack::PgStopMode::kFast);
+                  f.ResumeConsumers();
                   f.progress("fault injected: PostgreSQL stopped (fast shutdown) for " +
                              std::to_string(outage) + " s; backlog then " + backlog);
                   f.Hold(Seconds(outage), "PostgreSQL down");
@@ -52,8 +50,9 @@ TEST(FaultSuite, PostgresFrozenLongerThanTheStatementTimeout) {
   }
   freeze = EnvSeconds("ATES_FAULT_PG_FREEZE_S", freeze);
   c.inject = [freeze, how](FaultContext& f) {
-    std::string backlog = f.AwaitBacklog(kBacklog);
+    std::string backlog = f.PauseConsumersDuringTheBurst();
     f.stack.FreezePostgres();
+    f.ResumeConsumers();
     f.progress("fault injected: every PostgreSQL process stopped (SIGSTOP) for " +
                std::to_string(freeze) + " s, " + how + "; backlog then " + backlog);
     f.Hold(Seconds(freeze), "PostgreSQL frozen");

@@ -40,6 +40,7 @@ constexpr std::string_view kEntriesPerTransaction =
     "1";
 constexpr std::string_view kEntriesSum =
     "SELECT COALESCE(sum(amount_cents), 0) FROM ledger_entries";
+constexpr std::string_view kBalancesSum = "SELECT COALESCE(sum(balance_cents), 0) FROM balances";
 constexpr std::string_view kEntriesWithoutTransaction =
     "SELECT count(*) FROM ledger_entries e"
     " WHERE NOT EXISTS (SELECT 1 FROM transactions t WHERE t.id = e.transaction_id)";
@@ -259,6 +260,11 @@ void CheckLedger(pg::Connection& billing, Reconciliation& r, Report& report) {
   if (sum != 0) {
     ++r.ledger_errors;
     report.Note("ledger", "ledger entries sum to " + std::to_string(sum) + ", not 0");
+  }
+  int64_t balances = billing.Exec(kBalancesSum).Int(0, 0);
+  if (balances != 0) {
+    ++r.ledger_errors;
+    report.Note("ledger", "balances, the company's included, sum to " + std::to_string(balances));
   }
   int64_t loose = billing.Exec(kEntriesWithoutTransaction).Int(0, 0);
   if (loose != 0) {
