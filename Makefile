@@ -44,7 +44,7 @@ unit: build
 # ATES_FAULT_PG_OUTAGE_S=30 shortens the PostgreSQL outage (CI keeps 180).
 test-faults: build
 	cd $(BUILD_DIR) && set -o pipefail && ctest -L faults --output-on-failure -V \
-	  | tee faults.log; status=$$?; echo; grep -o 'FAULT-RESULT.*' faults.log; \
+	  | tee faults.log; status=$$?; echo; grep -o 'FAULT-RESULT.*' faults.log | awk '!seen[$$0]++'; \
 	  exit $$status
 
 bench: build

@@ -742,6 +742,8 @@ bool Quiet(System& system, JsClient& js, std::string* why) {
   return true;
 }
 
+}  // namespace
+
 // Quiet twice, a second apart, with no new message on any stream meanwhile.
 bool Settle(System& system, JsClient& js, std::chrono::seconds timeout, std::string* why) {
   auto last_seqs = [&] {
@@ -766,6 +768,8 @@ bool Settle(System& system, JsClient& js, std::chrono::seconds timeout, std::str
       },
       timeout, std::chrono::milliseconds(1000));
 }
+
+namespace {
 
 // The last `n` lines of a log, each cut to 400 characters.
 std::string LastLines(const std::string& text, size_t n) {
