@@ -209,9 +209,11 @@ struct FaultCase {
 };
 
 // Waits until every outbox is published, every consumer caught up, the day
-// closed in billing and every payout e-mail sent, twice in a row with no new
-// message on any stream in between. False (and why) on timeout.
-bool Settle(System& system, JsClient& js, std::chrono::seconds timeout, std::string* why);
+// closed in billing (when `closed`: the admin closed it) and every payout
+// e-mail sent, twice in a row with no new message on any stream in between.
+// False (and why) on timeout.
+bool Settle(System& system, JsClient& js, std::chrono::seconds timeout, std::string* why,
+            bool closed = true);
 
 // The whole case: gtest failures for what does not add up, and one line
 // `FAULT-RESULT case=<name> ...` on stdout.
