@@ -36,6 +36,12 @@ constexpr std::string_view kWrongFee =
     " UPDATE ledger_entries e SET amount_cents = e.amount_cents"
     "  + CASE WHEN e.account_id = t.account_id THEN -1 ELSE 1 END"
     " FROM t WHERE e.transaction_id = t.id";
+// A payout nobody was due (every balance of this small day is negative or
+// was paid already), without its transaction.
+constexpr std::string_view kStrayPayout =
+    "INSERT INTO payouts (id, account_id, business_date, amount_cents, paid_at)"
+    " SELECT gen_random_uuid(), t.account_id, t.business_date + 1, 100, now()"
+    " FROM transactions t WHERE t.kind = 'assign_fee' ORDER BY t.seq LIMIT 1";
 constexpr std::string_view kAnalyticsOff =
     "UPDATE day_earnings SET fees_cents = fees_cents + 1"
     " WHERE business_date = (SELECT max(business_date) FROM day_earnings)";
@@ -75,7 +81,7 @@ TEST(ReconcileOracle, CountsWhatWasDoneToTheLedgerAnalyticsAndTasksByHand) {
 
   {
     pg::Connection billing(system.Db("ates-billing"));
-    for (auto sql : {kDropFee, kDoubleReward, kWrongFee}) billing.Exec(sql);
+    for (auto sql : {kDropFee, kDoubleReward, kWrongFee, kStrayPayout}) billing.Exec(sql);
     pg::Connection(system.Db("ates-analytics")).Exec(kAnalyticsOff);
     pg::Connection(system.Db("ates-tasks")).Exec(kTaskChanged);
   }
@@ -90,6 +96,7 @@ TEST(ReconcileOracle, CountsWhatWasDoneToTheLedgerAnalyticsAndTasksByHand) {
   EXPECT_EQ(r.postings, clean.postings);  // one gone, one more
   EXPECT_GE(r.ledger_errors, 1) << "balances no longer match their entries";
   EXPECT_GE(r.analytics_diffs, 1);
+  EXPECT_GE(r.payout_errors, 1) << "a payout without its transaction, on a day not closed";
   EXPECT_FALSE(r.Clean());
 }
 
