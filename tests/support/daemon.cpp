@@ -149,6 +149,10 @@ void Daemon::Kill() {
   if (process_) process_->Stop(SIGKILL, std::chrono::seconds(5));
 }
 
+void Daemon::Signal(int sig) {
+  if (process_) process_->Signal(sig);
+}
+
 std::optional<int> Daemon::WaitExit(std::chrono::milliseconds timeout) {
   if (!process_) return std::nullopt;
   return process_->Wait(timeout);

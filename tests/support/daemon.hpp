@@ -37,6 +37,8 @@ class Daemon final {
   // SIGTERM, then the exit code (128+signal if it had to be killed).
   int Stop(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   void Kill();
+  // Sends a signal to the process, e.g. SIGSTOP / SIGCONT to pause it.
+  void Signal(int sig);
   // Exit code once the process ends by itself, nullopt on timeout.
   std::optional<int> WaitExit(std::chrono::milliseconds timeout);
   bool Running();

@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -112,6 +115,7 @@ TestStack::TestStack() {
     if (chown(dir_.c_str(), pg_uid_, pg_gid_) != 0) throw std::runtime_error("chown failed");
   }
   try {
+    InitPostgres();
     StartPostgres();
     fs::create_directories(dir_ + "/nats");
     for (int attempt = 1;; ++attempt) {
@@ -137,6 +141,7 @@ void TestStack::Shutdown() {
     nats_->Stop(SIGINT, std::chrono::seconds(10));
     nats_.reset();
   }
+  if (pg_frozen_) ThawPostgres();
   StopPostgres();
   if (!dir_.empty()) {
     std::error_code ec;
@@ -149,7 +154,7 @@ std::string TestStack::LogPath(const std::string& name) {
   return dir_ + "/" + std::to_string(++log_counter_) + "-" + Sanitize(name) + ".log";
 }
 
-void TestStack::StartPostgres() {
+void TestStack::InitPostgres() {
   std::string data = dir_ + "/pg";
   std::string sock = dir_ + "/sock";
   fs::create_directories(sock);
@@ -177,10 +182,18 @@ void TestStack::StartPostgres() {
     throw std::runtime_error("initdb failed (" + std::to_string(rc) + "):\n" +
                              Tail(ReadFile(init.output_path), 4000));
   }
+}
+
+void TestStack::StartPostgres() {
+  if (pg_) return;
+  std::string data = dir_ + "/pg";
+  std::string sock = dir_ + "/sock";
   std::string conninfo;
-  // A free port can be taken before postgres binds it: then try another.
+  // A free port can be taken before postgres binds it: then try another. A
+  // restart keeps its port (the daemons' database URLs name it).
+  const bool restart = pg_port_ != 0;
   for (int attempt = 1;; ++attempt) {
-    pg_port_ = FreePort();
+    if (!restart) pg_port_ = FreePort();
     SpawnOptions run;
     // In the foreground (not via pg_ctl), so the postmaster is our child and
     // dies with the test binary even when that is killed.
@@ -219,13 +232,62 @@ void TestStack::StartPostgres() {
     if (attempt >= 3) {
       throw std::runtime_error("postgres did not start:\n" + Tail(ReadFile(run.output_path), 4000));
     }
+    if (restart) std::this_thread::sleep_for(std::chrono::seconds(1));
   }
 }
 
-void TestStack::StopPostgres() {
+void TestStack::StopPostgres(PgStopMode mode) {
   if (!pg_) return;
-  pg_->Stop(SIGINT, std::chrono::seconds(15));  // fast shutdown
+  if (pg_frozen_) ThawPostgres();
+  // Crash recovery after an immediate stop can take a while; a fast stop
+  // writes a checkpoint first.
+  pg_->Stop(mode == PgStopMode::kFast ? SIGINT : SIGQUIT, std::chrono::seconds(30));
   pg_.reset();
+}
+
+// The postmaster (first line of postmaster.pid) and every process whose
+// parent it is. Signalled postmaster first, so it forks nothing new meanwhile,
+// then its children, read again afterwards.
+void TestStack::SignalPostgres(int sig) {
+  pid_t postmaster = 0;
+  {
+    std::string pidfile = ReadFile(dir_ + "/pg/postmaster.pid");
+    try {
+      postmaster = static_cast<pid_t>(std::stol(pidfile));
+    } catch (...) {
+      throw std::runtime_error("no postmaster.pid in " + dir_ + "/pg");
+    }
+  }
+  if (kill(postmaster, sig) != 0) {
+    throw std::runtime_error("kill(postmaster " + std::to_string(postmaster) +
+                             "): " + std::strerror(errno));
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    // /proc/PID/stat: "pid (comm) state ppid ..."; comm may contain spaces.
+    std::string stat = ReadFile(entry.path().string() + "/stat");
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == postmaster) kill(static_cast<pid_t>(std::stol(name)), sig);
+  }
+}
+
+void TestStack::FreezePostgres() {
+  if (!pg_ || pg_frozen_) return;
+  SignalPostgres(SIGSTOP);
+  pg_frozen_ = true;
+}
+
+void TestStack::ThawPostgres() {
+  if (!pg_frozen_) return;
+  SignalPostgres(SIGCONT);
+  pg_frozen_ = false;
 }
 
 std::string TestStack::DatabaseUrl(const std::string& name) const {
@@ -256,6 +318,12 @@ void TestStack::StopNats() {
   int rc = nats_->Stop(SIGINT, std::chrono::seconds(10));
   nats_.reset();
   if (rc != 0) std::cerr << "[test stack] nats-server exited with " << rc << "\n";
+}
+
+void TestStack::KillNats() {
+  if (!nats_) return;
+  nats_->Stop(SIGKILL, std::chrono::seconds(10));
+  nats_.reset();
 }
 
 void TestStack::StartNats() {

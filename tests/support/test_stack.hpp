@@ -28,7 +28,26 @@ class TestStack final {
   // the same port with the same store, so JetStream data survives.
   void StopNats();
   void StartNats();
+  // SIGKILL: what JetStream had not written to its files yet is lost.
+  void KillNats();
   bool nats_running() const { return nats_ != nullptr; }
+
+  // PostgreSQL faults. Stop and start keep the port and the data folder, so
+  // every database survives. kFast is `pg_ctl -m fast` (SIGINT: sessions are
+  // ended, a shutdown checkpoint is written); kImmediate is `-m immediate`
+  // (SIGQUIT, crash recovery at the next start). The stack runs with
+  // synchronous_commit=off, so an immediate stop also loses the commits of the
+  // last few hundred milliseconds: a fault of the test machine, not of aTES.
+  enum class PgStopMode { kFast, kImmediate };
+  void StopPostgres(PgStopMode mode);
+  void StartPostgres();
+  bool postgres_running() const { return pg_ != nullptr; }
+  // SIGSTOP / SIGCONT to every process of the cluster (the postmaster from the
+  // data folder's postmaster.pid and all its children): connections stay open
+  // and every query hangs, like a server that stopped answering.
+  void FreezePostgres();
+  void ThawPostgres();
+  bool postgres_frozen() const { return pg_frozen_; }
 
   const std::string& dir() const { return dir_; }
   // A fresh file path in the stack's folder for a process's output.
@@ -36,8 +55,9 @@ class TestStack final {
 
  private:
   TestStack();
-  void StartPostgres();
-  void StopPostgres();
+  void InitPostgres();
+  void StopPostgres() { StopPostgres(PgStopMode::kFast); }
+  void SignalPostgres(int sig);
   void Shutdown();
 
   std::string dir_;
@@ -48,6 +68,7 @@ class TestStack final {
   std::unique_ptr<Process> nats_;
   int db_counter_ = 0;
   int log_counter_ = 0;
+  bool pg_frozen_ = false;
   bool run_as_postgres_ = false;
   uid_t pg_uid_ = 0;
   gid_t pg_gid_ = 0;
