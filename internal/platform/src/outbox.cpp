@@ -235,6 +235,10 @@ void OutboxRelay::StepDown(const std::string& why) {
   if (!leader_) return;
   leader_ = false;
   if (metrics_) metrics_->RelayLeader().Set(0);
+  if (!running_) {  // a normal stop: nothing for an operator to look at
+    log::Info("outbox relay stepped down", {{"producer", options_.producer}, {"reason", why}});
+    return;
+  }
   log::Warn("outbox relay stepped down", {{"producer", options_.producer}, {"reason", why}});
 }
 
