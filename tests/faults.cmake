@@ -26,7 +26,8 @@ set(ATES_FAULT_CASES
   "pg_frozen|FaultSuite.PostgresFrozenLongerThanTheStatementTimeout|600"
   "nats_killed|FaultSuite.NatsServerKilledAndRestartedMidLoad|600"
   "daemons_killed|FaultSuite.EachDaemonKilledInTurnAndRestartedDuringTheLoad|600"
-  "two_replicas|FaultSuite.TwoReplicasOfEveryConsumerDaemonServeTheDay|600")
+  "two_replicas|FaultSuite.TwoReplicasOfEveryConsumerDaemonServeTheDay|600"
+  "relay_leader_frozen|FaultSuite.RelayLeaderOfTasksFrozenAndTheStandbyTakesOver|600")
 foreach(entry ${ATES_FAULT_CASES})
   string(REPLACE "|" ";" parts "${entry}")
   list(GET parts 0 case)
