@@ -133,6 +133,17 @@ uint64_t JsClient::LastSeq(const std::string& stream) {
   return last;
 }
 
+std::string JsClient::StreamLeader(const std::string& stream) {
+  jsStreamInfo* info = nullptr;
+  jsOptions o = Wait(2000);
+  jsErrCode err = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), &o, &err);
+  std::string leader;
+  if (s == NATS_OK && info && info->Cluster && info->Cluster->Leader) leader = info->Cluster->Leader;
+  if (info) jsStreamInfo_Destroy(info);
+  return leader;
+}
+
 std::vector<StreamMessage> JsClient::Read(const std::string& stream, uint64_t from_seq) {
   std::vector<StreamMessage> out;
   uint64_t last = LastSeq(stream);
