@@ -27,7 +27,8 @@ set(ATES_FAULT_CASES
   "nats_killed|FaultSuite.NatsServerKilledAndRestartedMidLoad|600"
   "daemons_killed|FaultSuite.EachDaemonKilledInTurnAndRestartedDuringTheLoad|600"
   "two_replicas|FaultSuite.TwoReplicasOfEveryConsumerDaemonServeTheDay|600"
-  "relay_leader_frozen|FaultSuite.RelayLeaderOfTasksFrozenAndTheStandbyTakesOver|600")
+  "relay_leader_frozen|FaultSuite.RelayLeaderOfTasksFrozenAndTheStandbyTakesOver|600"
+  "commit_lost|FaultSuite.CommitRepliesOfTasksLostAgainAndAgainDuringTheLoad|600")
 foreach(entry ${ATES_FAULT_CASES})
   string(REPLACE "|" ";" parts "${entry}")
   list(GET parts 0 case)

@@ -329,7 +329,166 @@ TEST(FaultSuite, RelayLeaderOfTasksFrozenAndTheStandbyTakesOver) {
     } else if (seen->takeover_s > timeout_s * 1.25 + 2) {
       problems.push_back("the standby took over only after " + std::to_string(seen->takeover_s) + " s");
     }
+    // Once thawed, the old leader learns it lost its lease and stays quiet.
+    for (auto& m : f.system.members()) {
+      if (m.name == seen->frozen &&
+          m.daemon->Log().find("outbox relay stepped down") == std::string::npos) {
+        problems.push_back(seen->frozen + " never logged 'outbox relay stepped down' after the thaw");
+      }
+    }
     *words += " frozen=" + seen->frozen + " takeover_s=" + std::to_string(seen->takeover_s);
+    return problems;
+  };
+  RunFaultCase(c);
+}
+
+TEST(FaultSuite, CommitRepliesOfTasksLostAgainAndAgainDuringTheLoad) {
+  const int every_ms = EnvSeconds("ATES_FAULT_COMMIT_LOST_EVERY_MS", 200);
+  // ates-tasks reaches its database through the proxy; the checks go direct.
+  auto proxy = std::make_shared<PgProxy>(TestStack::Get().pg_port());
+  struct Drops {
+    std::map<std::string, int> by_target;  // what the proxy was armed for -> drops
+    int shuffle_targeted = 0;
+  };
+  auto drops = std::make_shared<Drops>();
+  FaultCase c;
+  c.name = "commit_lost";
+  c.system.daemon_db = [proxy](const std::string& service, const std::string& url) {
+    return service == "ates-tasks" ? proxy->Url(url) : url;
+  };
+  // Half the creations carry no request_id: the lost reply must not make a
+  // second task of one call all the same (ADR 12).
+  c.day.request_id_percent = 50;
+  c.day.min_rest_of_day = seconds(20);
+  c.inject = [proxy, drops, every_ms, day = c.day](FaultContext& f) {
+    // In turn: a creation batch, a completion, the relay's bookkeeping, any
+    // transaction at all; before each shuffle, that shuffle.
+    const std::vector<std::pair<std::string, std::string>> targets = {
+        {"create", "INSERT INTO tasks"},
+        {"complete", "UPDATE tasks SET status = 'completed'"},
+        {"outbox", "outbox"},
+        {"any", ""}};
+    f.progress("fault injected: ates-tasks' COMMIT replies lost (connection dropped right after "
+               "forwarding the COMMIT), one every " +
+               std::to_string(every_ms) + " ms in turn: creations, completions, outbox, any; "
+               "and each shuffle");
+    size_t turn = 0;
+    int64_t shuffles_hit = 0;
+    while (!f.day.Reached(Milestone::kLoadDone) && !f.day.Reached(Milestone::kFinished)) {
+      const int64_t k = f.day.stats().shuffles.load() + 1;
+      const int64_t shuffle_at =
+          day.burst + static_cast<int64_t>(day.tasks - day.burst) * k / (day.shuffles + 1);
+      if (k <= day.shuffles && shuffles_hit < k && f.day.stats().created >= shuffle_at - 20) {
+        // The shuffle's transaction takes the shuffle lock: lose its COMMIT reply.
+        const int before = proxy->drops();
+        proxy->Arm(PgProxy::Drop::kAfterCommit, "4242003", 1);
+        bool hit = Eventually([&] { return proxy->drops() > before; }, seconds(30),
+                              std::chrono::milliseconds(5));
+        proxy->Disarm();
+        ++shuffles_hit;
+        if (hit) {
+          ++drops->shuffle_targeted;
+          ++drops->by_target["shuffle"];
+        }
+        f.progress(std::string("shuffle ") + std::to_string(k) + ": its COMMIT reply " +
+                   (hit ? "lost" : "NOT hit within 30 s"));
+        continue;
+      }
+      const auto& [what, needle] = targets[turn++ % targets.size()];
+      const int before = proxy->drops();
+      proxy->Arm(PgProxy::Drop::kAfterCommit, needle, 1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(every_ms));
+      proxy->Disarm();
+      if (proxy->drops() > before) ++drops->by_target[what];
+    }
+    proxy->Disarm();
+    std::string text;
+    for (const auto& [what, n] : drops->by_target) text += " " + what + "=" + std::to_string(n);
+    f.progress("fault cleared: " + std::to_string(proxy->drops()) + " connections dropped after a "
+               "COMMIT (" + text.substr(text.empty() ? 0 : 1) + ")");
+  };
+  c.check = [proxy, drops](FaultContext& f, const std::vector<StreamMessage>& tasks,
+                           std::string* words) {
+    std::vector<std::string> problems;
+    const std::string db = f.system.Db("ates-tasks");
+    auto& st = f.day.stats();
+    std::map<std::string, int64_t> unknown;
+    {
+      std::lock_guard lock(st.mu);
+      unknown = st.commit_unknown;
+    }
+    auto n = [&](const char* call) { return unknown.count(call) ? unknown.at(call) : 0; };
+    // One task per CreateTask call that got OK; a call without request_id that
+    // was answered "may or may not have been applied" and retried may have
+    // made one more (the client retried blindly), never more than that.
+    const int64_t rows = QueryInt(db, "SELECT count(*) FROM tasks");
+    const int64_t keyless_rows = QueryInt(db, "SELECT count(*) FROM tasks WHERE request_id IS NULL");
+    const int64_t ok = st.created.load();
+    const int64_t keyless_ok = st.created_without_request_id.load();
+    const int64_t keyed_dupes = QueryInt(
+        db, "SELECT count(*) FROM (SELECT request_id FROM tasks WHERE request_id IS NOT NULL "
+            "GROUP BY request_id HAVING count(*) > 1) d");
+    if (keyed_dupes != 0) problems.push_back(std::to_string(keyed_dupes) + " request_ids made 2+ tasks");
+    if (rows - keyless_rows != ok - keyless_ok) {
+      problems.push_back("keyed creations: " + std::to_string(ok - keyless_ok) + " OK calls, " +
+                         std::to_string(rows - keyless_rows) + " tasks");
+    }
+    if (keyless_rows < keyless_ok || keyless_rows > keyless_ok + n("CreateTaskNoRequestId")) {
+      problems.push_back("keyless creations: " + std::to_string(keyless_ok) + " OK calls, " +
+                         std::to_string(keyless_rows) + " tasks, " +
+                         std::to_string(n("CreateTaskNoRequestId")) + " answered commit-unknown");
+    }
+    // Titles are unique per call ("Fault day task <i>"): one task each.
+    const int64_t twice = QueryInt(
+        db, "SELECT count(*) FROM (SELECT title FROM tasks GROUP BY title HAVING count(*) > 1) d");
+    if (twice > n("CreateTaskNoRequestId")) {
+      problems.push_back(std::to_string(twice) + " CreateTask calls made two tasks or more");
+    }
+    // Shuffles: the assigned events of one shuffle share its correlation id;
+    // each names a task once, and there is one shuffle per OK call (one more
+    // per call answered "may or may not have been applied" and retried).
+    std::map<std::string, std::map<std::string, int>> per_shuffle;  // correlation -> task -> n
+    for (const StreamMessage* m : Distinct(tasks)) {
+      if (m->subject != "tasks.task.assigned") continue;
+      ::ates::events::tasks::v1::TaskAssigned a;
+      a.ParseFromString(m->data);
+      if (a.previous_assignee_id().empty()) continue;  // the creation's own
+      ++per_shuffle[m->Header(events::kHeaderCorrelationId)][a.task_id()];
+    }
+    int64_t twice_in_one = 0, events = 0;
+    for (const auto& [corr, per_task] : per_shuffle) {
+      for (const auto& [task, k] : per_task) {
+        events += k;
+        if (k > 1) ++twice_in_one;
+      }
+    }
+    if (twice_in_one) problems.push_back(std::to_string(twice_in_one) + " tasks reassigned twice by one shuffle");
+    const int64_t shuffles_ok = st.shuffles.load();
+    const int64_t applied = static_cast<int64_t>(per_shuffle.size());
+    if (applied < shuffles_ok || applied > shuffles_ok + n("ShuffleTasks")) {
+      problems.push_back(std::to_string(applied) + " shuffles on TASKS for " +
+                         std::to_string(shuffles_ok) + " OK calls and " +
+                         std::to_string(n("ShuffleTasks")) + " answered commit-unknown");
+    }
+    if (events != st.reassigned.load() && n("ShuffleTasks") == 0) {
+      problems.push_back(std::to_string(events) + " shuffle assignments on TASKS, the calls reported " +
+                         std::to_string(st.reassigned.load()));
+    }
+    if (proxy->drops() == 0) problems.push_back("the proxy never dropped a connection");
+    if (drops->shuffle_targeted == 0) problems.push_back("no shuffle's COMMIT reply was lost");
+    std::string unknown_words;
+    int64_t unknown_total = 0;
+    for (const auto& [call, k] : unknown) {
+      unknown_words += " unknown_" + call + "=" + std::to_string(k);
+      unknown_total += k;
+    }
+    std::string drop_words;
+    for (const auto& [what, k] : drops->by_target) drop_words += " dropped_" + what + "=" + std::to_string(k);
+    *words += " commit_drops=" + std::to_string(proxy->drops()) + drop_words +
+              " create_ok=" + std::to_string(ok) + " tasks_rows=" + std::to_string(rows) +
+              " keyless_ok=" + std::to_string(keyless_ok) + " keyless_rows=" + std::to_string(keyless_rows) +
+              " shuffle_calls_ok=" + std::to_string(shuffles_ok) + " shuffles_on_stream=" +
+              std::to_string(applied) + " commit_unknown=" + std::to_string(unknown_total) + unknown_words;
     return problems;
   };
   RunFaultCase(c);
