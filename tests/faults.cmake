@@ -28,7 +28,8 @@ set(ATES_FAULT_CASES
   "daemons_killed|FaultSuite.EachDaemonKilledInTurnAndRestartedDuringTheLoad|600"
   "two_replicas|FaultSuite.TwoReplicasOfEveryConsumerDaemonServeTheDay|600"
   "relay_leader_frozen|FaultSuite.RelayLeaderOfTasksFrozenAndTheStandbyTakesOver|600"
-  "commit_lost|FaultSuite.CommitRepliesOfTasksLostAgainAndAgainDuringTheLoad|600")
+  "commit_lost|FaultSuite.CommitRepliesOfTasksLostAgainAndAgainDuringTheLoad|600"
+  "jetstream_cluster|FaultSuite.LeaderOfTheReplicatedTasksStreamKilledInAThreeNodeJetStreamCluster|600")
 foreach(entry ${ATES_FAULT_CASES})
   string(REPLACE "|" ";" parts "${entry}")
   list(GET parts 0 case)

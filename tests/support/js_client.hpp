@@ -74,6 +74,8 @@ class JsClient final {
 
   // The server_name of the stream's leader in a cluster ("" when unknown).
   std::string StreamLeader(const std::string& stream);
+  // The stream's configured replicas (0 when unknown).
+  int64_t StreamReplicas(const std::string& stream);
 
   std::optional<ConsumerState> Consumer(const std::string& stream, const std::string& name);
   // Creates a durable pull consumer with a server-side delivery limit, as

@@ -21,8 +21,13 @@ class NatsCluster final {
 
   // Starts every node and waits until each knows a JetStream metadata leader.
   void Start();
-  // Comma-separated client URLs of every node.
+  // Comma-separated client URLs of every node. Not for the platform's client:
+  // libnats 3.4.1 never connects with a list given to natsOptions_SetURL.
   std::string url() const;
+  // The client URL of node i alone (a seed: the client learns the others).
+  std::string url(int i) const {
+    return "nats://127.0.0.1:" + std::to_string(nodes_.at(i).port);
+  }
   int size() const { return static_cast<int>(nodes_.size()); }
   // "n1", "n2", ...: each node's server_name, as stream info's Cluster.Leader names it.
   std::string name(int i) const { return nodes_.at(i).name; }
