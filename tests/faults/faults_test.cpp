@@ -483,6 +483,15 @@ TEST(FaultSuite, CommitRepliesOfTasksLostAgainAndAgainDuringTheLoad) {
       unknown_words += " unknown_" + call + "=" + std::to_string(k);
       unknown_total += k;
     }
+    // What ates-tasks made of the drops (ADR 12): outcomes it asked for and learned.
+    size_t asked = 0, learned = 0;
+    for (auto& m : f.system.members()) {
+      if (m.service != "ates-tasks") continue;
+      const std::string log = m.daemon->Log();
+      asked += Occurrences(log, "connection lost at COMMIT, asking whether the transaction committed");
+      learned += Occurrences(log, "commit outcome learned after the connection was lost");
+    }
+    *words += " outcome_asked=" + std::to_string(asked) + " outcome_learned=" + std::to_string(learned);
     std::string drop_words;
     for (const auto& [what, k] : drops->by_target) drop_words += " dropped_" + what + "=" + std::to_string(k);
     *words += " commit_drops=" + std::to_string(proxy->drops()) + drop_words +
