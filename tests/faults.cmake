@@ -22,6 +22,7 @@ add_dependencies(faults_test ates-auth ates-tasks ates-billing ates-analytics at
 # quick check that the reconciliation sees what it must.
 set(ATES_FAULT_CASES
   "oracle|ReconcileOracle.CountsWhatWasDoneToTheLedgerAnalyticsAndTasksByHand|180"
+  "order_oracle|FaultChecks.PerTaskOrderSeesAssignmentsOutOfOrder|60"
   "pg_stopped|FaultSuite.PostgresStoppedForMinutesWhileConsumersHaveABacklog|900"
   "pg_frozen|FaultSuite.PostgresFrozenLongerThanTheStatementTimeout|600"
   "nats_killed|FaultSuite.NatsServerKilledAndRestartedMidLoad|600"
