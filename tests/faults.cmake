@@ -22,11 +22,15 @@ add_dependencies(faults_test ates-auth ates-tasks ates-billing ates-analytics at
 # quick check that the reconciliation sees what it must.
 set(ATES_FAULT_CASES
   "oracle|ReconcileOracle.CountsWhatWasDoneToTheLedgerAnalyticsAndTasksByHand|180"
+  "order_oracle|FaultChecks.PerTaskOrderSeesAssignmentsOutOfOrder|60"
   "pg_stopped|FaultSuite.PostgresStoppedForMinutesWhileConsumersHaveABacklog|900"
   "pg_frozen|FaultSuite.PostgresFrozenLongerThanTheStatementTimeout|600"
   "nats_killed|FaultSuite.NatsServerKilledAndRestartedMidLoad|600"
   "daemons_killed|FaultSuite.EachDaemonKilledInTurnAndRestartedDuringTheLoad|600"
-  "two_replicas|FaultSuite.TwoReplicasOfEveryConsumerDaemonServeTheDay|600")
+  "two_replicas|FaultSuite.TwoReplicasOfEveryConsumerDaemonServeTheDay|600"
+  "relay_leader_frozen|FaultSuite.RelayLeaderOfTasksFrozenAndTheStandbyTakesOver|600"
+  "commit_lost|FaultSuite.CommitRepliesOfTasksLostAgainAndAgainDuringTheLoad|600"
+  "jetstream_cluster|FaultSuite.LeaderOfTheReplicatedTasksStreamKilledInAThreeNodeJetStreamCluster|600")
 foreach(entry ${ATES_FAULT_CASES})
   string(REPLACE "|" ";" parts "${entry}")
   list(GET parts 0 case)

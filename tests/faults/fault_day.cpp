@@ -131,6 +131,7 @@ System::System(SystemPlan plan) : plan_(std::move(plan)) {
   auto& stack = TestStack::Get();
   const auto start = std::chrono::system_clock::now();
   today_ = UtcDate(start);
+  nats_url_ = plan_.nats_url.empty() ? stack.nats_url() : plan_.nats_url;
   for (const auto& s : kServices) dbs_[s] = stack.CreateDatabase("f_" + s.substr(5));
   const std::map<std::string, std::string> utc = {{"ATES_BUSINESS_DAY_TIME_ZONE", "UTC"}};
   const std::string auth_target = "127.0.0.1:" + std::to_string(FreePort());
@@ -141,12 +142,15 @@ System::System(SystemPlan plan) : plan_(std::move(plan)) {
     o.name = m.name;
     o.env["ATES_GRPC_LISTEN"] =
         service == "ates-auth" ? auth_target : "127.0.0.1:" + std::to_string(FreePort());
+    o.env["ATES_NATS_URL"] = nats_url_;
+    if (plan_.daemon_db) o.env["ATES_DATABASE_URL"] = plan_.daemon_db(service, dbs_.at(service));
     for (const auto& [k, v] : plan_.env) o.env[k] = v;
     m.daemon = std::make_unique<Daemon>(std::move(o));
     members_.push_back(std::move(m));
   };
   add("ates-auth", 0, AuthDaemon("ates-auth", dbs_["ates-auth"]));
-  for (int r = 0; r < plan_.replicas; ++r) {
+  const int tasks_replicas = plan_.tasks_replicas > 0 ? plan_.tasks_replicas : plan_.replicas;
+  for (int r = 0; r < tasks_replicas; ++r) {
     add("ates-tasks", r,
         TasksDaemon("ates-tasks", dbs_["ates-tasks"], auth_target, "tasks_accounts"));
   }
@@ -265,8 +269,9 @@ namespace {
 // Calls `fn(ClientContext&)` until it succeeds or fails for good; transient
 // failures are counted by code and retried with back-off for `patience`.
 template <class Fn>
-grpc::Status Retry(DayStats& stats, const std::atomic<bool>& abort, std::chrono::seconds patience,
-                   const std::string& token, std::chrono::seconds deadline, Fn&& fn) {
+grpc::Status Retry(DayStats& stats, const std::string& call, const std::atomic<bool>& abort,
+                   std::chrono::seconds patience, const std::string& token,
+                   std::chrono::seconds deadline, Fn&& fn) {
   const auto give_up = Clock::now() + patience;
   for (int attempt = 1;; ++attempt) {
     Call c(token, deadline);
@@ -276,6 +281,10 @@ grpc::Status Retry(DayStats& stats, const std::atomic<bool>& abort, std::chrono:
     {
       std::lock_guard lock(stats.mu);
       ++stats.retry_codes[CodeName(s.error_code())];
+      if (s.error_code() == grpc::StatusCode::UNAVAILABLE &&
+          s.error_message().find("may or may not") != std::string::npos) {
+        ++stats.commit_unknown[call];
+      }
     }
     if (abort || Clock::now() >= give_up) return s;
     std::this_thread::sleep_for(
@@ -307,7 +316,7 @@ Day::~Day() {
 
 void Day::Prepare() {
   callers_ = std::make_unique<Callers>(system_);
-  js_ = std::make_unique<JsClient>(TestStack::Get().nats_url());
+  js_ = std::make_unique<JsClient>(system_.nats_url());
   auto& auth = *callers_->auth;
   Person admin{"", kAdminLogin, Login(auth, kAdminLogin, kAdminPassword), "admin"};
   {
@@ -498,10 +507,11 @@ void Day::CreateRange(int from, int to, Clock::time_point paced_from, Clock::dur
         req.set_jira_id("UP-" + std::to_string(10000 + i));
         req.set_description("made by " + creator.login);
         // A retry after a lost reply must not create a second task.
-        req.set_request_id("fault-day-" + std::to_string(i));
+        const bool keyed = i % 100 < plan_.request_id_percent;
+        if (keyed) req.set_request_id("fault-day-" + std::to_string(i));
         tasksv1::CreateTaskResponse resp;
         auto s =
-            Retry(stats_, abort, plan_.call_patience, creator.token, std::chrono::seconds(10),
+            Retry(stats_, keyed ? "CreateTask" : "CreateTaskNoRequestId", abort, plan_.call_patience, creator.token, std::chrono::seconds(10),
                   [&](grpc::ClientContext& ctx) {
                     return callers_->Tasks(static_cast<size_t>(t)).CreateTask(&ctx, req, &resp);
                   });
@@ -512,6 +522,7 @@ void Day::CreateRange(int from, int to, Clock::time_point paced_from, Clock::dur
           return;
         }
         ++stats_.created;
+        if (!keyed) ++stats_.created_without_request_id;
         if (i % 100 < plan_.complete_percent) {
           {
             std::lock_guard lock(queue_mu_);
@@ -539,7 +550,7 @@ void Day::CompleteQueued() {
         tasksv1::CompleteTaskRequest req;
         req.set_task_id(task);
         tasksv1::CompleteTaskResponse resp;
-        return Retry(stats_, abort, plan_.call_patience, token, std::chrono::seconds(10),
+        return Retry(stats_, "CompleteTask", abort, plan_.call_patience, token, std::chrono::seconds(10),
                      [&](grpc::ClientContext& ctx) { return stub.CompleteTask(&ctx, req, &resp); });
       };
       for (;;) {
@@ -562,7 +573,8 @@ void Day::CompleteQueued() {
           get.set_task_id(task.id);
           tasksv1::GetTaskResponse got;
           auto gs =
-              Retry(stats_, abort, plan_.call_patience, admin_->token, std::chrono::seconds(10),
+              Retry(stats_, "GetTask", abort, plan_.call_patience, admin_->token,
+                    std::chrono::seconds(10),
                     [&](grpc::ClientContext& ctx) { return stub.GetTask(&ctx, get, &got); });
           if (!gs.ok()) {
             s = gs;
@@ -596,7 +608,7 @@ void Day::ShuffleDuring(int from, int to) {
     if (abort) return;
     const Person& manager = *managers_.at(static_cast<size_t>(k) % managers_.size());
     tasksv1::ShuffleTasksResponse resp;
-    auto s = Retry(stats_, abort, plan_.call_patience, manager.token, std::chrono::seconds(60),
+    auto s = Retry(stats_, "ShuffleTasks", abort, plan_.call_patience, manager.token, std::chrono::seconds(60),
                    [&](grpc::ClientContext& ctx) {
                      return callers_->Tasks(static_cast<size_t>(k))
                          .ShuffleTasks(&ctx, tasksv1::ShuffleTasksRequest(), &resp);
@@ -632,8 +644,8 @@ void Day::CloseDay() {
   schedv1::CloseBillingCycleRequest req;
   req.set_business_date(system_.today());
   schedv1::CloseBillingCycleResponse resp;
-  auto s = Retry(stats_, abort, plan_.call_patience, admin_->token, std::chrono::seconds(10),
-                 [&](grpc::ClientContext& ctx) {
+  auto s = Retry(stats_, "CloseBillingCycle", abort, plan_.call_patience, admin_->token,
+                 std::chrono::seconds(10), [&](grpc::ClientContext& ctx) {
                    return callers_->scheduler->CloseBillingCycle(&ctx, req, &resp);
                  });
   if (!s.ok()) throw std::runtime_error("CloseBillingCycle: " + Describe(s));
@@ -840,7 +852,7 @@ void RunFaultCase(const FaultCase& c) {
   auto& stack = TestStack::Get();
   System system(c.system);
   system.StartAll();
-  JsClient js(stack.nats_url());
+  JsClient js(system.nats_url());
   Day day(system, c.day, progress);
   day.Prepare();
   progress(std::to_string(system.members().size()) + " daemons up, " +
@@ -864,8 +876,14 @@ void RunFaultCase(const FaultCase& c) {
     for (const auto& [code, n] : day.stats().retry_codes) {
       codes += " " + code + "=" + std::to_string(n);
     }
+    std::string unknown;
+    for (const auto& [call, n] : day.stats().commit_unknown) {
+      unknown += " " + call + "=" + std::to_string(n);
+    }
     progress("day over: " + std::to_string(day.stats().retries.load()) + " calls retried" +
-             (codes.empty() ? "" : " (" + codes.substr(1) + ")"));
+             (codes.empty() ? "" : " (" + codes.substr(1) + ")") +
+             "; answered 'may or may not have been applied': " +
+             (unknown.empty() ? "none" : unknown.substr(1)));
   }
   // A daemon must ride out a fault of PostgreSQL or NATS, not exit.
   auto dead = system.Dead();
@@ -887,6 +905,12 @@ void RunFaultCase(const FaultCase& c) {
   ReconcileInput input{js.Read("TASKS"), system.Db("ates-tasks"), system.Db("ates-billing"),
                        system.Db("ates-analytics")};
   Reconciliation r = Reconcile(input);
+  std::vector<std::string> case_problems;
+  std::string case_words;
+  if (c.check) {
+    case_problems = c.check(ctx, input.tasks_stream, &case_words);
+    for (const auto& p : case_problems) ADD_FAILURE() << c.name << ": " << p;
+  }
 
   // Analytics' API agrees with billing's about the day.
   int api_diffs = 0;
@@ -927,8 +951,12 @@ void RunFaultCase(const FaultCase& c) {
        << " completions=" << day.stats().completed.load()
        << " shuffled=" << day.stats().reassigned.load() << " " << r.Summary()
        << " analytics_api_diffs=" << api_diffs << " settled=" << (settled ? "yes" : "no");
+  if (c.check) line << " case_problems=" << case_problems.size() << case_words;
   std::cout << line.str() << std::endl;
   for (const auto& p : r.problems) std::cout << "  " << p << "\n";
+  for (size_t i = 0; i < case_problems.size() && i < 20; ++i) {
+    std::cout << "  case: " << case_problems[i] << "\n";
+  }
   for (const auto& d : Diagnose(system, js)) std::cout << "  " << d << "\n";
   std::cout << std::flush;
 

@@ -38,7 +38,14 @@ using Seconds = std::chrono::duration<double>;
 // How many daemons, and settings for all of them.
 struct SystemPlan {
   int replicas = 1;                        // of ates-tasks, ates-billing and ates-analytics
+  int tasks_replicas = 0;                  // of ates-tasks when not 0 (else `replicas`)
   std::map<std::string, std::string> env;  // ATES_* overrides for every daemon
+  // The NATS URL (or comma-separated URLs) of the daemons and of the test's
+  // own clients; "" is the stack's nats-server.
+  std::string nats_url;
+  // The database URL the daemons of `service` are given for `url` (e.g. the
+  // same database through a PgProxy); unset: `url`. The checks use `url`.
+  std::function<std::string(const std::string& service, const std::string& url)> daemon_db;
 };
 
 // The size and pace of the day.
@@ -64,6 +71,8 @@ struct DayPlan {
   // after 3 minutes): a close that overtakes them books them on the next day,
   // which is correct but leaves nothing to pay out at this close.
   bool close_when_booked = true;
+  // Share of CreateTask calls that carry a request_id (idempotency key).
+  int request_id_percent = 100;
 };
 
 // The daemons of the system under test on the stack, each on a fixed port so
@@ -85,6 +94,8 @@ class System final {
   std::vector<std::string> Targets(const std::string& service) const;
   const std::string& Db(const std::string& service) const { return dbs_.at(service); }
   const std::string& today() const { return today_; }
+  // Where the daemons and the test's clients find NATS.
+  const std::string& nats_url() const { return nats_url_; }
   // Every durable consumer of the system, as (stream, durable).
   static const std::vector<std::pair<std::string, std::string>>& Consumers();
 
@@ -98,6 +109,7 @@ class System final {
   std::mutex mu_;  // Restart vs Dead, which the day's thread calls
   SystemPlan plan_;
   std::string today_;
+  std::string nats_url_;
   std::map<std::string, std::string> dbs_;  // service -> URL
   std::vector<Member> members_;
 };
@@ -115,6 +127,11 @@ struct DayStats {
   std::atomic<int64_t> retries{0};
   std::mutex mu;
   std::map<std::string, int64_t> retry_codes;  // gRPC code name -> count
+  // Answers UNAVAILABLE "... may or may not have been applied" (ADR 12), by
+  // call (CreateTask, CreateTaskNoRequestId, ShuffleTasks, CompleteTask, ...).
+  std::map<std::string, int64_t> commit_unknown;
+  // CreateTask calls sent without a request_id that ended OK.
+  std::atomic<int64_t> created_without_request_id{0};
 };
 
 // The business day, driven through the daemons' gRPC APIs on its own threads.
@@ -203,6 +220,12 @@ struct FaultContext {
 struct FaultCase {
   std::string name;
   std::function<void(FaultContext&)> inject;
+  // Checks of the case's own once the system has settled, on the TASKS stream
+  // as read for the reconciliation: returns its problems (each printed; any
+  // fails the case) and may add `key=value` words to the FAULT-RESULT line.
+  std::function<std::vector<std::string>(FaultContext&, const std::vector<StreamMessage>& tasks,
+                                         std::string* result_words)>
+      check;
   SystemPlan system{};
   DayPlan day{};
   std::chrono::seconds settle_timeout{300};

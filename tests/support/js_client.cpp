@@ -1,5 +1,7 @@
 #include "support/js_client.hpp"
 
+#include <vector>
+
 #include <nats/nats.h>
 
 #include <stdexcept>
@@ -25,7 +27,23 @@ jsOptions Wait(int64_t ms) {
 JsClient::JsClient(const std::string& url) {
   natsOptions* opts = nullptr;
   natsOptions_Create(&opts);
-  natsOptions_SetURL(opts, url.c_str());
+  // A comma-separated list goes in as a server list: libnats 3.4.1 (Debian 12)
+  // takes a list given to natsOptions_SetURL but then never connects ("No
+  // server available for connection").
+  std::vector<std::string> servers;
+  for (size_t from = 0; from <= url.size();) {
+    size_t comma = url.find(',', from);
+    if (comma == std::string::npos) comma = url.size();
+    if (comma > from) servers.push_back(url.substr(from, comma - from));
+    from = comma + 1;
+  }
+  if (servers.size() > 1) {
+    std::vector<const char*> list;
+    for (const auto& s : servers) list.push_back(s.c_str());
+    natsOptions_SetServers(opts, list.data(), static_cast<int>(list.size()));
+  } else {
+    natsOptions_SetURL(opts, url.c_str());
+  }
   natsOptions_SetName(opts, "ates-tests");
   natsOptions_SetAllowReconnect(opts, true);
   natsOptions_SetMaxReconnect(opts, -1);
@@ -131,6 +149,27 @@ uint64_t JsClient::LastSeq(const std::string& stream) {
     throw std::runtime_error("stream info " + stream + ": " + Text(s));
   }
   return last;
+}
+
+std::string JsClient::StreamLeader(const std::string& stream) {
+  jsStreamInfo* info = nullptr;
+  jsOptions o = Wait(2000);
+  jsErrCode err = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), &o, &err);
+  std::string leader;
+  if (s == NATS_OK && info && info->Cluster && info->Cluster->Leader) leader = info->Cluster->Leader;
+  if (info) jsStreamInfo_Destroy(info);
+  return leader;
+}
+
+int64_t JsClient::StreamReplicas(const std::string& stream) {
+  jsStreamInfo* info = nullptr;
+  jsOptions o = Wait(2000);
+  jsErrCode err = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), &o, &err);
+  int64_t replicas = (s == NATS_OK && info && info->Config) ? info->Config->Replicas : 0;
+  if (info) jsStreamInfo_Destroy(info);
+  return replicas;
 }
 
 std::vector<StreamMessage> JsClient::Read(const std::string& stream, uint64_t from_seq) {

@@ -72,6 +72,11 @@ class JsClient final {
   PublishResult Publish(const std::string& subject, const std::string& data,
                         const std::map<std::string, std::string>& headers);
 
+  // The server_name of the stream's leader in a cluster ("" when unknown).
+  std::string StreamLeader(const std::string& stream);
+  // The stream's configured replicas (0 when unknown).
+  int64_t StreamReplicas(const std::string& stream);
+
   std::optional<ConsumerState> Consumer(const std::string& stream, const std::string& name);
   // Creates a durable pull consumer with a server-side delivery limit, as
   // earlier versions of the platform did.
