@@ -510,11 +510,11 @@ void Day::CreateRange(int from, int to, Clock::time_point paced_from, Clock::dur
         const bool keyed = i % 100 < plan_.request_id_percent;
         if (keyed) req.set_request_id("fault-day-" + std::to_string(i));
         tasksv1::CreateTaskResponse resp;
-        auto s =
-            Retry(stats_, keyed ? "CreateTask" : "CreateTaskNoRequestId", abort, plan_.call_patience, creator.token, std::chrono::seconds(10),
-                  [&](grpc::ClientContext& ctx) {
-                    return callers_->Tasks(static_cast<size_t>(t)).CreateTask(&ctx, req, &resp);
-                  });
+        auto s = Retry(
+            stats_, keyed ? "CreateTask" : "CreateTaskNoRequestId", abort, plan_.call_patience,
+            creator.token, std::chrono::seconds(10), [&](grpc::ClientContext& ctx) {
+              return callers_->Tasks(static_cast<size_t>(t)).CreateTask(&ctx, req, &resp);
+            });
         if (!s.ok()) {
           std::lock_guard lock(error_mu);
           if (error.empty()) error = "CreateTask " + std::to_string(i) + ": " + Describe(s);
@@ -550,7 +550,8 @@ void Day::CompleteQueued() {
         tasksv1::CompleteTaskRequest req;
         req.set_task_id(task);
         tasksv1::CompleteTaskResponse resp;
-        return Retry(stats_, "CompleteTask", abort, plan_.call_patience, token, std::chrono::seconds(10),
+        return Retry(stats_, "CompleteTask", abort, plan_.call_patience, token,
+                     std::chrono::seconds(10),
                      [&](grpc::ClientContext& ctx) { return stub.CompleteTask(&ctx, req, &resp); });
       };
       for (;;) {
@@ -572,10 +573,9 @@ void Day::CompleteQueued() {
           tasksv1::GetTaskRequest get;
           get.set_task_id(task.id);
           tasksv1::GetTaskResponse got;
-          auto gs =
-              Retry(stats_, "GetTask", abort, plan_.call_patience, admin_->token,
-                    std::chrono::seconds(10),
-                    [&](grpc::ClientContext& ctx) { return stub.GetTask(&ctx, get, &got); });
+          auto gs = Retry(stats_, "GetTask", abort, plan_.call_patience, admin_->token,
+                          std::chrono::seconds(10),
+                          [&](grpc::ClientContext& ctx) { return stub.GetTask(&ctx, get, &got); });
           if (!gs.ok()) {
             s = gs;
             break;
@@ -608,8 +608,8 @@ void Day::ShuffleDuring(int from, int to) {
     if (abort) return;
     const Person& manager = *managers_.at(static_cast<size_t>(k) % managers_.size());
     tasksv1::ShuffleTasksResponse resp;
-    auto s = Retry(stats_, "ShuffleTasks", abort, plan_.call_patience, manager.token, std::chrono::seconds(60),
-                   [&](grpc::ClientContext& ctx) {
+    auto s = Retry(stats_, "ShuffleTasks", abort, plan_.call_patience, manager.token,
+                   std::chrono::seconds(60), [&](grpc::ClientContext& ctx) {
                      return callers_->Tasks(static_cast<size_t>(k))
                          .ShuffleTasks(&ctx, tasksv1::ShuffleTasksRequest(), &resp);
                    });

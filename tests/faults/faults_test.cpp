@@ -99,12 +99,14 @@ std::vector<std::string> CheckPerTaskOrder(const std::vector<StreamMessage>& str
       // The first assignment is the creation's own (no previous assignee).
       const std::string want_prev = t.assigned == 0 ? "" : t.assignee;
       if (t.assigned == 0 && a.assignee_id() != t.assignee) {
-        note(m, a.task_id(), "first assignment to " + a.assignee_id() + ", created for " + t.assignee);
+        note(m, a.task_id(),
+             "first assignment to " + a.assignee_id() + ", created for " + t.assignee);
       }
       if (a.previous_assignee_id() != want_prev) {
         note(m, a.task_id(),
-             "assignment #" + std::to_string(t.assigned + 1) + " from '" + a.previous_assignee_id() +
-                 "' but the stream's current assignee is '" + want_prev + "'");
+             "assignment #" + std::to_string(t.assigned + 1) + " from '" +
+                 a.previous_assignee_id() + "' but the stream's current assignee is '" + want_prev +
+                 "'");
       }
       const int64_t at = Micros(a.assigned_at());
       if (at < t.last_at) {
@@ -120,15 +122,18 @@ std::vector<std::string> CheckPerTaskOrder(const std::vector<StreamMessage>& str
       if (!t.created || t.assigned == 0) note(m, c.task_id(), "completed before created/assigned");
       if (t.completed) note(m, c.task_id(), "completed twice");
       if (c.assignee_id() != t.assignee) {
-        note(m, c.task_id(), "completed by " + c.assignee_id() + ", assignee on the stream " + t.assignee);
+        note(m, c.task_id(),
+             "completed by " + c.assignee_id() + ", assignee on the stream " + t.assignee);
       }
-      if (Micros(c.completed_at()) < t.last_at) note(m, c.task_id(), "completed before its last assignment");
+      if (Micros(c.completed_at()) < t.last_at)
+        note(m, c.task_id(), "completed before its last assignment");
       t.completed = true;
     }
   }
   // The stream's story ends where ates-tasks' table is ("" : not compared).
-  auto rows = tasks_db.empty() ? pg::Result()
-                               : Query(tasks_db, "SELECT id::text, assignee_id::text, status FROM tasks");
+  auto rows = tasks_db.empty()
+                  ? pg::Result()
+                  : Query(tasks_db, "SELECT id::text, assignee_id::text, status FROM tasks");
   int64_t differ = 0;
   for (int i = 0; !tasks_db.empty() && i < rows.Rows(); ++i) {
     auto it = tasks.find(rows.String(i, 0));
@@ -219,9 +224,12 @@ TEST(FaultChecks, PerTaskOrderSeesAssignmentsOutOfOrder) {
   EXPECT_THAT(CheckPerTaskOrder({c, a0, a1, a2, done}, "", &words), ::testing::IsEmpty());
   // A duplicate copy (same id) is not a second event.
   EXPECT_THAT(CheckPerTaskOrder({c, a0, a1, a1, a2, done}, "", &words), ::testing::IsEmpty());
-  EXPECT_THAT(CheckPerTaskOrder({c, a0, a2, a1, done}, "", &words), ::testing::Not(::testing::IsEmpty()));
-  EXPECT_THAT(CheckPerTaskOrder({a0, c, a1, a2, done}, "", &words), ::testing::Not(::testing::IsEmpty()));
-  EXPECT_THAT(CheckPerTaskOrder({c, a0, a1, done, a2}, "", &words), ::testing::Not(::testing::IsEmpty()));
+  EXPECT_THAT(CheckPerTaskOrder({c, a0, a2, a1, done}, "", &words),
+              ::testing::Not(::testing::IsEmpty()));
+  EXPECT_THAT(CheckPerTaskOrder({a0, c, a1, a2, done}, "", &words),
+              ::testing::Not(::testing::IsEmpty()));
+  EXPECT_THAT(CheckPerTaskOrder({c, a0, a1, done, a2}, "", &words),
+              ::testing::Not(::testing::IsEmpty()));
   // A later reassignment stamped earlier than the one before it.
   auto back = assigned("d", "c", 6);
   EXPECT_THAT(CheckPerTaskOrder({c, a0, a1, a2, back}, "", &words), ::testing::SizeIs(1));
@@ -380,13 +388,15 @@ TEST(FaultSuite, RelayLeaderOfTasksFrozenAndTheStandbyTakesOver) {
       problems.push_back("the standby " + seen->standby + " did not take over while " +
                          seen->frozen + " was frozen");
     } else if (seen->takeover_s > timeout_s * 1.25 + 2) {
-      problems.push_back("the standby took over only after " + std::to_string(seen->takeover_s) + " s");
+      problems.push_back("the standby took over only after " + std::to_string(seen->takeover_s) +
+                         " s");
     }
     // Once thawed, the old leader learns it lost its lease and stays quiet.
     for (auto& m : f.system.members()) {
       if (m.name == seen->frozen &&
           m.daemon->Log().find("outbox relay stepped down") == std::string::npos) {
-        problems.push_back(seen->frozen + " never logged 'outbox relay stepped down' after the thaw");
+        problems.push_back(seen->frozen +
+                           " never logged 'outbox relay stepped down' after the thaw");
       }
     }
     *words += " frozen=" + seen->frozen + " takeover_s=" + std::to_string(seen->takeover_s);
@@ -421,10 +431,12 @@ TEST(FaultSuite, CommitRepliesOfTasksLostAgainAndAgainDuringTheLoad) {
         {"complete", "UPDATE tasks SET status = 'completed'"},
         {"outbox", "outbox"},
         {"any", ""}};
-    f.progress("fault injected: ates-tasks' COMMIT replies lost (connection dropped right after "
-               "forwarding the COMMIT), one every " +
-               std::to_string(every_ms) + " ms in turn: creations, completions, outbox, any; "
-               "and each shuffle");
+    f.progress(
+        "fault injected: ates-tasks' COMMIT replies lost (connection dropped right after "
+        "forwarding the COMMIT), one every " +
+        std::to_string(every_ms) +
+        " ms in turn: creations, completions, outbox, any; "
+        "and each shuffle");
     size_t turn = 0;
     int64_t shuffles_hit = 0;
     while (!f.day.Reached(Milestone::kLoadDone) && !f.day.Reached(Milestone::kFinished)) {
@@ -457,8 +469,10 @@ TEST(FaultSuite, CommitRepliesOfTasksLostAgainAndAgainDuringTheLoad) {
     proxy->Disarm();
     std::string text;
     for (const auto& [what, n] : drops->by_target) text += " " + what + "=" + std::to_string(n);
-    f.progress("fault cleared: " + std::to_string(proxy->drops()) + " connections dropped after a "
-               "COMMIT (" + text.substr(text.empty() ? 0 : 1) + ")");
+    f.progress("fault cleared: " + std::to_string(proxy->drops()) +
+               " connections dropped after a "
+               "COMMIT (" +
+               text.substr(text.empty() ? 0 : 1) + ")");
   };
   c.check = [proxy, drops](FaultContext& f, const std::vector<StreamMessage>& tasks,
                            std::string* words) {
@@ -475,13 +489,16 @@ TEST(FaultSuite, CommitRepliesOfTasksLostAgainAndAgainDuringTheLoad) {
     // was answered "may or may not have been applied" and retried may have
     // made one more (the client retried blindly), never more than that.
     const int64_t rows = QueryInt(db, "SELECT count(*) FROM tasks");
-    const int64_t keyless_rows = QueryInt(db, "SELECT count(*) FROM tasks WHERE request_id IS NULL");
+    const int64_t keyless_rows =
+        QueryInt(db, "SELECT count(*) FROM tasks WHERE request_id IS NULL");
     const int64_t ok = st.created.load();
     const int64_t keyless_ok = st.created_without_request_id.load();
-    const int64_t keyed_dupes = QueryInt(
-        db, "SELECT count(*) FROM (SELECT request_id FROM tasks WHERE request_id IS NOT NULL "
-            "GROUP BY request_id HAVING count(*) > 1) d");
-    if (keyed_dupes != 0) problems.push_back(std::to_string(keyed_dupes) + " request_ids made 2+ tasks");
+    const int64_t keyed_dupes =
+        QueryInt(db,
+                 "SELECT count(*) FROM (SELECT request_id FROM tasks WHERE request_id IS NOT NULL "
+                 "GROUP BY request_id HAVING count(*) > 1) d");
+    if (keyed_dupes != 0)
+      problems.push_back(std::to_string(keyed_dupes) + " request_ids made 2+ tasks");
     if (rows - keyless_rows != ok - keyless_ok) {
       problems.push_back("keyed creations: " + std::to_string(ok - keyless_ok) + " OK calls, " +
                          std::to_string(rows - keyless_rows) + " tasks");
@@ -515,7 +532,8 @@ TEST(FaultSuite, CommitRepliesOfTasksLostAgainAndAgainDuringTheLoad) {
         if (k > 1) ++twice_in_one;
       }
     }
-    if (twice_in_one) problems.push_back(std::to_string(twice_in_one) + " tasks reassigned twice by one shuffle");
+    if (twice_in_one)
+      problems.push_back(std::to_string(twice_in_one) + " tasks reassigned twice by one shuffle");
     const int64_t shuffles_ok = st.shuffles.load();
     const int64_t applied = static_cast<int64_t>(per_shuffle.size());
     if (applied < shuffles_ok || applied > shuffles_ok + n("ShuffleTasks")) {
@@ -524,7 +542,8 @@ TEST(FaultSuite, CommitRepliesOfTasksLostAgainAndAgainDuringTheLoad) {
                          std::to_string(n("ShuffleTasks")) + " answered commit-unknown");
     }
     if (events != st.reassigned.load() && n("ShuffleTasks") == 0) {
-      problems.push_back(std::to_string(events) + " shuffle assignments on TASKS, the calls reported " +
+      problems.push_back(std::to_string(events) +
+                         " shuffle assignments on TASKS, the calls reported " +
                          std::to_string(st.reassigned.load()));
     }
     if (proxy->drops() == 0) problems.push_back("the proxy never dropped a connection");
@@ -540,17 +559,22 @@ TEST(FaultSuite, CommitRepliesOfTasksLostAgainAndAgainDuringTheLoad) {
     for (auto& m : f.system.members()) {
       if (m.service != "ates-tasks") continue;
       const std::string log = m.daemon->Log();
-      asked += Occurrences(log, "connection lost at COMMIT, asking whether the transaction committed");
+      asked +=
+          Occurrences(log, "connection lost at COMMIT, asking whether the transaction committed");
       learned += Occurrences(log, "commit outcome learned after the connection was lost");
     }
-    *words += " outcome_asked=" + std::to_string(asked) + " outcome_learned=" + std::to_string(learned);
+    *words +=
+        " outcome_asked=" + std::to_string(asked) + " outcome_learned=" + std::to_string(learned);
     std::string drop_words;
-    for (const auto& [what, k] : drops->by_target) drop_words += " dropped_" + what + "=" + std::to_string(k);
+    for (const auto& [what, k] : drops->by_target)
+      drop_words += " dropped_" + what + "=" + std::to_string(k);
     *words += " commit_drops=" + std::to_string(proxy->drops()) + drop_words +
               " create_ok=" + std::to_string(ok) + " tasks_rows=" + std::to_string(rows) +
-              " keyless_ok=" + std::to_string(keyless_ok) + " keyless_rows=" + std::to_string(keyless_rows) +
-              " shuffle_calls_ok=" + std::to_string(shuffles_ok) + " shuffles_on_stream=" +
-              std::to_string(applied) + " commit_unknown=" + std::to_string(unknown_total) + unknown_words;
+              " keyless_ok=" + std::to_string(keyless_ok) +
+              " keyless_rows=" + std::to_string(keyless_rows) +
+              " shuffle_calls_ok=" + std::to_string(shuffles_ok) +
+              " shuffles_on_stream=" + std::to_string(applied) +
+              " commit_unknown=" + std::to_string(unknown_total) + unknown_words;
     return problems;
   };
   RunFaultCase(c);
@@ -568,13 +592,10 @@ TEST(FaultSuite, LeaderOfTheReplicatedTasksStreamKilledInAThreeNodeJetStreamClus
   auto seen = std::make_shared<Seen>();
   FaultCase c;
   c.name = "jetstream_cluster";
-  // The test's clients get the list of all three; the daemons one seed: the
-  // platform hands nats.url to natsOptions_SetURL, and libnats 3.4.1 never
-  // connects with a comma-separated list there. From the seed the client
-  // learns the other servers (INFO connect_urls) and fails over to them.
-  const int seed = EnvSeconds("ATES_FAULT_NATS_SEED", 0);
+  // Clients and daemons alike get the list of all three servers
+  // (nats.url may list a cluster's servers, comma-separated).
   c.system.nats_url = cluster->url();
-  c.system.env["ATES_NATS_URL"] = cluster->url(seed);
+  c.system.env["ATES_NATS_URL"] = cluster->url();
   c.system.env["ATES_NATS_STREAM_REPLICAS"] = "3";
   c.day.min_rest_of_day = seconds(30);
   c.inject = [cluster, seen, down, day = c.day](FaultContext& f) {
@@ -608,15 +629,16 @@ TEST(FaultSuite, LeaderOfTheReplicatedTasksStreamKilledInAThreeNodeJetStreamClus
     f.progress("fault cleared: nats-server " + leader + " restarted on its store; backlog " +
                f.Backlog());
   };
-  c.check = [seen, seed_name = cluster->name(seed)](FaultContext&, const std::vector<StreamMessage>&,
-                                                     std::string* words) {
+  c.check = [seen](FaultContext&, const std::vector<StreamMessage>&, std::string* words) {
     std::vector<std::string> problems;
     if (seen->replicas != 3) {
       problems.push_back("TASKS has " + std::to_string(seen->replicas) + " replicas, not 3");
     }
-    if (seen->new_leader_s < 0) problems.push_back("TASKS got no new leader while " + seen->killed + " was down");
-    *words += " daemons_seed=" + seed_name + " stream_replicas=" + std::to_string(seen->replicas) + " killed=" + seen->killed +
-              " new_leader=" + seen->new_leader + " new_leader_s=" + std::to_string(seen->new_leader_s);
+    if (seen->new_leader_s < 0)
+      problems.push_back("TASKS got no new leader while " + seen->killed + " was down");
+    *words += " daemons_servers=3 stream_replicas=" + std::to_string(seen->replicas) +
+              " killed=" + seen->killed + " new_leader=" + seen->new_leader +
+              " new_leader_s=" + std::to_string(seen->new_leader_s);
     return problems;
   };
   RunFaultCase(c);

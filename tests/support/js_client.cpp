@@ -1,11 +1,10 @@
 #include "support/js_client.hpp"
 
-#include <vector>
-
 #include <nats/nats.h>
 
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "ates/platform/events.hpp"
 #include "support/wait.hpp"
@@ -157,7 +156,8 @@ std::string JsClient::StreamLeader(const std::string& stream) {
   jsErrCode err = static_cast<jsErrCode>(0);
   natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), &o, &err);
   std::string leader;
-  if (s == NATS_OK && info && info->Cluster && info->Cluster->Leader) leader = info->Cluster->Leader;
+  if (s == NATS_OK && info && info->Cluster && info->Cluster->Leader)
+    leader = info->Cluster->Leader;
   if (info) jsStreamInfo_Destroy(info);
   return leader;
 }

@@ -25,9 +25,7 @@ class NatsCluster final {
   // libnats 3.4.1 never connects with a list given to natsOptions_SetURL.
   std::string url() const;
   // The client URL of node i alone (a seed: the client learns the others).
-  std::string url(int i) const {
-    return "nats://127.0.0.1:" + std::to_string(nodes_.at(i).port);
-  }
+  std::string url(int i) const { return "nats://127.0.0.1:" + std::to_string(nodes_.at(i).port); }
   int size() const { return static_cast<int>(nodes_.size()); }
   // "n1", "n2", ...: each node's server_name, as stream info's Cluster.Leader names it.
   std::string name(int i) const { return nodes_.at(i).name; }

@@ -22,6 +22,21 @@ std::vector<StreamSpec> SystemStreams(const StreamSpec& base) {
   return streams;
 }
 
+std::vector<std::string> SplitServers(const std::string& url) {
+  std::vector<std::string> servers;
+  size_t from = 0;
+  while (from <= url.size()) {
+    size_t comma = url.find(',', from);
+    if (comma == std::string::npos) comma = url.size();
+    std::string one = url.substr(from, comma - from);
+    one.erase(0, one.find_first_not_of(' '));
+    one.erase(one.find_last_not_of(' ') + 1);
+    if (!one.empty()) servers.push_back(std::move(one));
+    from = comma + 1;
+  }
+  return servers;
+}
+
 namespace {
 void OnDisconnected(natsConnection*, void*) { log::Warn("nats disconnected"); }
 void OnReconnected(natsConnection*, void*) { log::Info("nats reconnected"); }
@@ -31,7 +46,12 @@ void OnConnected(natsConnection*, void*) { log::Info("nats connected"); }
 JetStream::JetStream(const std::string& url, const std::string& client_name) {
   natsOptions* opts = nullptr;
   natsOptions_Create(&opts);
-  natsOptions_SetURL(opts, url.c_str());
+  // libnats 3.4.1 accepts "nats://a:4222,nats://b:4222" in SetURL but then
+  // never connects: a cluster's seed list goes in as a server list.
+  std::vector<std::string> servers = SplitServers(url);
+  std::vector<const char*> server_ptrs;
+  for (const auto& s : servers) server_ptrs.push_back(s.c_str());
+  natsOptions_SetServers(opts, server_ptrs.data(), static_cast<int>(server_ptrs.size()));
   natsOptions_SetName(opts, client_name.c_str());
   natsOptions_SetAllowReconnect(opts, true);
   natsOptions_SetMaxReconnect(opts, -1);

@@ -58,4 +58,7 @@ class JetStream final {
 
 std::string NatsStatusText(int status);
 
+// "nats://a:4222, nats://b:4222" -> each server URL (a cluster's seed list).
+std::vector<std::string> SplitServers(const std::string& url);
+
 }  // namespace ates::platform
