@@ -38,5 +38,6 @@ foreach(entry ${ATES_FAULT_CASES})
   list(GET parts 2 timeout)
   add_test(NAME faults_${case}
     COMMAND faults_test --gtest_color=no --gtest_filter=${gtest_name})
-  set_tests_properties(faults_${case} PROPERTIES LABELS faults TIMEOUT ${timeout} RUN_SERIAL TRUE)
+  set_tests_properties(faults_${case} PROPERTIES LABELS faults TIMEOUT ${timeout} RUN_SERIAL TRUE
+    ENVIRONMENT "ATES_FAULT_RESULTS=${CMAKE_BINARY_DIR}/fault-results.txt")
 endforeach()
