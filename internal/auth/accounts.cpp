@@ -285,6 +285,7 @@ LoginResult AccountService::Login(const std::string& login, const std::string& p
   claims.audience = settings_.audience;
   claims.subject = account.id;
   claims.role = account.role;
+  claims.account_version = account.version;
   claims.issued_at = Clock::now();
   claims.expires_at = claims.issued_at + settings_.token_ttl;
   LoginResult result;

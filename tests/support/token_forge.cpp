@@ -28,7 +28,7 @@ std::string ClaimsJson(const std::string& issuer, const std::string& audience,
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
   return R"({"iss":")" + issuer + R"(","aud":")" + audience + R"(","sub":")" + subject +
-         R"(","role":")" + role + R"(","iat":)" + std::to_string(iat) + R"(,"exp":)" +
+         R"(","role":")" + role + R"(","ver":0,"iat":)" + std::to_string(iat) + R"(,"exp":)" +
          std::to_string(exp) + "}";
 }
 

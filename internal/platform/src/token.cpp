@@ -124,6 +124,7 @@ std::string SignToken(const SigningKey& key, const TokenClaims& c) {
   std::string payload = "{\"iss\":" + JsonString(c.issuer) + ",\"aud\":" + JsonString(c.audience) +
                         ",\"sub\":" + JsonString(c.subject) +
                         ",\"role\":" + JsonString(RoleName(c.role)) +
+                        ",\"ver\":" + std::to_string(c.account_version) +
                         ",\"iat\":" + std::to_string(ToUnix(c.issued_at)) +
                         ",\"exp\":" + std::to_string(ToUnix(c.expires_at)) + "}";
   std::string signing_input = Base64UrlEncode(header) + "." + Base64UrlEncode(payload);
@@ -222,6 +223,7 @@ Principal TokenVerifier::Verify(std::string_view token, Clock::time_point now,
   auto role = ParseRole(StringField(claims, "role"));
   if (!role) Reject("unknown role");
   p.role = *role;
+  p.account_version = NumberField(claims, "ver");
   {
     constexpr size_t kMaxCached = 4096;
     std::lock_guard lock(cache_mu_);

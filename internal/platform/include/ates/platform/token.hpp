@@ -19,6 +19,9 @@ std::optional<Role> ParseRole(std::string_view name);  // inverse of RoleName
 struct Principal {
   std::string account_id;
   Role role = Role::kUnspecified;
+  // The account's version when the token was issued (claim "ver"): a later
+  // version (deactivated, role or password changed) revokes the token.
+  int64_t account_version = 0;
 };
 
 // An Ed25519 key pair; `kid` names it in token headers.
@@ -36,6 +39,7 @@ struct TokenClaims {
   std::string audience;
   std::string subject;  // account id
   Role role = Role::kUnspecified;
+  int64_t account_version = 0;  // claim "ver"
   std::chrono::system_clock::time_point issued_at;
   std::chrono::system_clock::time_point expires_at;
 };
