@@ -719,7 +719,10 @@ void BenchTasks(const ates::bench::Settings& s, System& sys) {
   auto& tasks = sys.Start("ates-tasks", ATES_TASKS_BIN,
                           {{"ATES_DATABASE_URL", db_url},
                            {"ATES_DATABASE_POOL_SIZE", std::to_string(clients)},
-                           {"ATES_CONSUMERS_ACCOUNTS_DURABLE", "bench_tasks_accounts"}});
+                           {"ATES_CONSUMERS_ACCOUNTS_DURABLE", "bench_tasks_accounts"},
+                           // One account per client creates as fast as it can.
+                           {"ATES_TASKS_CREATE_PER_MINUTE", "0"},
+                           {"ATES_TASKS_SHUFFLE_COOLDOWN", "0s"}});
   pg::Connection db(db_url);
   WaitFor("the tasks replica to hold the workers", 30s, [&] {
     return Count(db, "SELECT count(*) FROM accounts_replica WHERE active AND role = 'worker'") ==

@@ -17,8 +17,10 @@ ates_add_test(unit_tasks_test unit 60)
 #   clean  - a clean slate: no assignable account at first (FAILED_PRECONDITION),
 #            then exactly five workers for the chi-square test with a fixed seed;
 #   commit - ates-tasks behind a proxy that loses the connection at COMMIT: create,
-#            shuffle and complete still apply once (ADR 12).
-foreach(suite api clean commit)
+#            shuffle and complete still apply once (ADR 12);
+#   limits - the business limits: CreateTask rate per account, shuffle cool-down
+#            across two replicas (RESOURCE_EXHAUSTED with a retry delay).
+foreach(suite api clean commit limits)
   set(target integration_tasks_${suite}_test)
   add_executable(${target} integration/tasks_${suite}_test.cpp)
   target_link_libraries(${target} PRIVATE ates_test_main)

@@ -22,8 +22,12 @@ int main(int argc, char** argv) {
 
     app.AddMigrations(ates::platform::AccountsReplicaMigrations());
     app.AddMigrations(TasksMigrations());
+    ates::tasks::TaskLimits limits;
+    limits.create_per_minute = static_cast<double>(cfg.GetInt("tasks.create_per_minute"));
+    limits.create_burst = static_cast<double>(cfg.GetInt("tasks.create_burst"));
+    limits.shuffle_cooldown = cfg.GetDuration("tasks.shuffle_cooldown");
     tasks = std::make_unique<ates::tasks::TaskService>(
-        app.db(), *picker, [&app] { app.relay().Notify(); }, shuffle_seed);
+        app.db(), *picker, [&app] { app.relay().Notify(); }, shuffle_seed, limits);
     service = std::make_unique<ates::tasks::TaskGrpcService>(*tasks, app.authorizer());
     app.AddService(service.get(), ates::tasks::TaskGrpcService::kName);
 

@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <cstdio>
+
 #include "ates/events/tasks/v1/task_events.pb.h"
 #include "ates/events/tasks/v2/task_events.pb.h"
 #include "ates/platform/error.hpp"
@@ -91,6 +93,20 @@ constexpr std::string_view kShuffle =
     "   $3, '', $1 FROM upd RETURNING 1)"
     " SELECT (SELECT count(*) FROM ob), (SELECT cardinality(ids) FROM c)";
 
+// Milliseconds until the cool-down ends, when it has not ended.
+constexpr std::string_view kShuffleCooldownLeft =
+    "SELECT ceil(extract(epoch FROM last_at + make_interval(secs => $1::float8) - now())"
+    " * 1000)::bigint FROM shuffle_runs WHERE last_at + make_interval(secs => $1::float8) > now()";
+constexpr std::string_view kStampShuffle =
+    "INSERT INTO shuffle_runs (id, last_at) VALUES (true, now())"
+    " ON CONFLICT (id) DO UPDATE SET last_at = EXCLUDED.last_at";
+
+std::string RetryText(std::chrono::milliseconds wait) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1fs", static_cast<double>(wait.count()) / 1000.0);
+  return text;
+}
+
 Clock::time_point Now() {
   return Clock::time_point(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()));
@@ -153,12 +169,15 @@ void CandidateCache::Invalidate() {
 }
 
 TaskService::TaskService(pg::Pool& db, platform::RandomPicker& picker,
-                         std::function<void()> on_commit, std::optional<double> shuffle_seed)
+                         std::function<void()> on_commit, std::optional<double> shuffle_seed,
+                         TaskLimits limits)
     : db_(db),
       picker_(picker),
       on_commit_(std::move(on_commit)),
       shuffle_seed_(shuffle_seed),
       candidates_(db, std::chrono::milliseconds(1000)),
+      limits_(limits),
+      create_rate_(limits.create_per_minute, limits.create_burst),
       // One batch in flight; the calls that arrive meanwhile gather for the next
       // (with two in flight the batches were half the size and no faster).
       creates_([this](const std::vector<PendingCreate*>& batch) { FlushCreates(batch); }, 256, 1,
@@ -213,8 +232,19 @@ std::optional<Task> TaskService::FindByRequest(const std::string& created_by,
   return ReadTask(r, 0);
 }
 
+void TaskService::CheckCreateRate(const auth::Principal& caller) {
+  auto wait = create_rate_.Take(caller.account_id);
+  if (wait.count() == 0) return;
+  throw Error(ErrorCode::kResourceExhausted,
+              "too many tasks created by this account (at most " +
+                  std::to_string(static_cast<int64_t>(limits_.create_per_minute)) +
+                  " a minute); retry in " + RetryText(wait))
+      .WithRetryAfter(wait);
+}
+
 Task TaskService::Create(const auth::Principal& caller, const NewTask& request) {
   Validate(request);
+  CheckCreateRate(caller);
   auto same_request = [&](const Task& t) {
     return t.title == request.title && t.jira_id == request.jira_id &&
            t.description == request.description;
@@ -367,6 +397,22 @@ Task TaskService::Complete(const auth::Principal& caller, const std::string& tas
   return t;
 }
 
+void TaskService::CheckShuffleCooldown(pg::Transaction& tx) {
+  if (limits_.shuffle_cooldown.count() <= 0) return;
+  // Under the shuffle lock: the check and the stamp cannot interleave with
+  // another replica's. A shuffle that fails rolls its stamp back.
+  auto seconds = pg::Text(std::to_string(limits_.shuffle_cooldown.count() / 1000.0));
+  auto left = tx.Exec(kShuffleCooldownLeft, {seconds});
+  if (left.Rows() > 0) {
+    std::chrono::milliseconds wait(left.Int(0, 0));
+    throw Error(
+        ErrorCode::kResourceExhausted,
+        "tasks were shuffled moments ago; the next shuffle is possible in " + RetryText(wait))
+        .WithRetryAfter(wait);
+  }
+  tx.Exec(kStampShuffle);
+}
+
 int64_t TaskService::Shuffle(const auth::Principal& caller) {
   if (!SeesAllTasks(caller.role)) {
     throw Error(ErrorCode::kPermissionDenied, "only an admin or a manager may shuffle tasks");
@@ -380,6 +426,7 @@ int64_t TaskService::Shuffle(const auth::Principal& caller) {
   int64_t candidates = 0;
   db_.InTransaction([&](pg::Transaction& tx) {
     tx.Exec(kShuffleLock);
+    CheckShuffleCooldown(tx);
     if (shuffle_seed_) tx.Exec(kSetSeed, {pg::Text(std::to_string(*shuffle_seed_))});
     auto r = tx.Exec(kShuffle, {pg::Text(events::FormatTimestamp(now)),
                                 pg::Bytes(assigned_at_field), pg::Text(correlation)});

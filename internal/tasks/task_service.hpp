@@ -12,6 +12,7 @@
 #include "ates/platform/group_commit.hpp"
 #include "ates/platform/pg.hpp"
 #include "ates/platform/random.hpp"
+#include "ates/platform/rate_limit.hpp"
 #include "ates/platform/token.hpp"
 #include "task_rules.hpp"
 
@@ -61,6 +62,14 @@ class CandidateCache final {
   std::chrono::steady_clock::time_point loaded_{};
 };
 
+// Business limits against a hostile or runaway caller; each is answered with
+// RESOURCE_EXHAUSTED and a retry delay. Zero turns a limit off.
+struct TaskLimits {
+  double create_per_minute = 0;                   // CreateTask calls per account (per replica)
+  double create_burst = 1;                        // of which this many at once
+  std::chrono::milliseconds shuffle_cooldown{0};  // between two shuffles, all replicas
+};
+
 // One CreateTask waiting for its batch.
 struct PendingCreate {
   const Task* task;
@@ -73,7 +82,7 @@ struct PendingCreate {
 class TaskService final {
  public:
   TaskService(pg::Pool& db, platform::RandomPicker& picker, std::function<void()> on_commit,
-              std::optional<double> shuffle_seed = std::nullopt);
+              std::optional<double> shuffle_seed = std::nullopt, TaskLimits limits = {});
 
   Task Create(const auth::Principal& caller, const NewTask& request);
   Task Get(const auth::Principal& caller, const std::string& task_id);
@@ -86,12 +95,16 @@ class TaskService final {
  private:
   std::optional<Task> FindByRequest(const std::string& created_by, const std::string& request_id);
   void FlushCreates(const std::vector<PendingCreate*>& batch);
+  void CheckCreateRate(const auth::Principal& caller);
+  void CheckShuffleCooldown(pg::Transaction& tx);
 
   pg::Pool& db_;
   platform::RandomPicker& picker_;
   std::function<void()> on_commit_;
   std::optional<double> shuffle_seed_;
   CandidateCache candidates_;
+  TaskLimits limits_;
+  platform::KeyedRateLimiter create_rate_;
   // Concurrent CreateTask calls share transactions: the tasks of one batch are
   // inserted by one statement and committed together.
   platform::GroupCommit<PendingCreate> creates_;

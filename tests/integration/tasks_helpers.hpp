@@ -51,7 +51,11 @@ inline DaemonOptions TasksDaemon(const std::string& name, const std::string& dat
                       {{"ATES_AUTH_KEYS_URL", auth_target},
                        // A fresh durable: this daemon replays the whole ACCOUNTS stream.
                        {"ATES_CONSUMERS_ACCOUNTS_DURABLE", durable},
-                       {"ATES_DATABASE_POOL_SIZE", "8"}},
+                       {"ATES_DATABASE_POOL_SIZE", "8"},
+                       // Business limits off: the suites create and shuffle as fast
+                       // as they can. tasks_limits_test turns them on.
+                       {"ATES_TASKS_CREATE_PER_MINUTE", "0"},
+                       {"ATES_TASKS_SHUFFLE_COOLDOWN", "0s"}},
                       env);
 }
 

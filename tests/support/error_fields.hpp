@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -42,6 +43,20 @@ inline std::vector<std::string> BadRequestFields(const grpc::Status& status) {
     }
   }
   return fields;
+}
+
+// The retry delay a status suggests (google.rpc.RetryInfo), or -1 ms without one.
+inline std::chrono::milliseconds RetryDelay(const grpc::Status& status) {
+  google::rpc::Status rich;
+  if (!rich.ParseFromString(status.error_details())) return std::chrono::milliseconds(-1);
+  for (const auto& any : rich.details()) {
+    google::rpc::RetryInfo retry;
+    if (any.UnpackTo(&retry)) {
+      return std::chrono::milliseconds(retry.retry_delay().seconds() * 1000 +
+                                       retry.retry_delay().nanos() / 1000000);
+    }
+  }
+  return std::chrono::milliseconds(-1);
 }
 
 }  // namespace ates::test

@@ -72,6 +72,18 @@ TEST(ToStatus, InvalidArgumentCarriesABadRequestNamingTheFields) {
   EXPECT_EQ(rich.code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
 }
 
+TEST(ToStatus, ALimitCarriesARetryInfoWithItsDelay) {
+  auto s = platform::ToStatus(
+      Error(ErrorCode::kResourceExhausted, "too many tasks created; retry in 1.5s")
+          .WithRetryAfter(std::chrono::milliseconds(1500)));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(test::RetryDelay(s), std::chrono::milliseconds(1500));
+  EXPECT_TRUE(BadRequestFields(s).empty());
+  // Without a hint there is no RetryInfo.
+  EXPECT_EQ(test::RetryDelay(platform::ToStatus(Error(ErrorCode::kResourceExhausted, "m"))),
+            std::chrono::milliseconds(-1));
+}
+
 TEST(Handle, TurnsExceptionsIntoStatuses) {
   EXPECT_TRUE(platform::Handle([] {}).ok());
   EXPECT_EQ(platform::Handle([] { throw Error(ErrorCode::kNotFound, "gone"); }).error_code(),

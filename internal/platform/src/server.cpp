@@ -124,17 +124,28 @@ std::string GrpcTarget(std::string url) {
 
 grpc::Status ToStatus(const ates::Error& error) {
   auto code = CodeFor(error.code());
-  if (error.violations().empty()) return grpc::Status(code, error.what());
-  google::rpc::BadRequest bad;
-  for (const auto& v : error.violations()) {
-    auto* fv = bad.add_field_violations();
-    fv->set_field(v.field);
-    fv->set_description(v.description);
+  if (error.violations().empty() && error.retry_after().count() == 0) {
+    return grpc::Status(code, error.what());
   }
   google::rpc::Status rich;
   rich.set_code(static_cast<int>(code));
   rich.set_message(error.what());
-  rich.add_details()->PackFrom(bad);
+  if (!error.violations().empty()) {
+    google::rpc::BadRequest bad;
+    for (const auto& v : error.violations()) {
+      auto* fv = bad.add_field_violations();
+      fv->set_field(v.field);
+      fv->set_description(v.description);
+    }
+    rich.add_details()->PackFrom(bad);
+  }
+  if (error.retry_after().count() > 0) {
+    google::rpc::RetryInfo retry;
+    auto ms = error.retry_after().count();
+    retry.mutable_retry_delay()->set_seconds(ms / 1000);
+    retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
+    rich.add_details()->PackFrom(retry);
+  }
   return grpc::Status(code, error.what(), rich.SerializeAsString());
 }
 

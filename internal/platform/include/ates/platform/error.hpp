@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -34,9 +35,18 @@ class Error : public std::runtime_error {
   ErrorCode code() const { return code_; }
   const std::vector<FieldViolation>& violations() const { return violations_; }
 
+  // How long the caller should wait before trying again (a limit was hit);
+  // zero when there is no such hint. Sent as google.rpc.RetryInfo.
+  std::chrono::milliseconds retry_after() const { return retry_after_; }
+  Error&& WithRetryAfter(std::chrono::milliseconds delay) && {
+    retry_after_ = delay;
+    return std::move(*this);
+  }
+
  private:
   ErrorCode code_;
   std::vector<FieldViolation> violations_;
+  std::chrono::milliseconds retry_after_{0};
 };
 
 // Collects field violations and throws one INVALID_ARGUMENT naming all of them.
