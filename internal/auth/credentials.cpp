@@ -46,8 +46,9 @@ void AccountService::CheckThrottle(const std::string& login, const std::string& 
   if (!verdict.throttled) return;
   log::Warn("login throttled", {{"reason", verdict.reason},
                                 {"retry_after_s", std::to_string(verdict.retry_after.count())}});
-  throw RetryLaterError("too many failed logins for this " + verdict.reason + "; retry in " +
-                            std::to_string(verdict.retry_after.count()) + " s",
+  // The delay goes in RetryInfo only: the message is the same for known and
+  // unknown logins.
+  throw RetryLaterError("too many failed logins for this " + verdict.reason + "; retry later",
                         verdict.retry_after);
 }
 

@@ -43,7 +43,7 @@ SealedSecret KeySealer::Seal(std::string_view secret, std::string_view kid) cons
 std::string KeySealer::Open(const SealedSecret& sealed, std::string_view kid) const {
   if (sealed.nonce.size() != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES ||
       sealed.ciphertext.size() < crypto_aead_xchacha20poly1305_ietf_ABYTES) {
-    throw std::runtime_error("signing key " + std::string(kid) + " is not a sealed secret");
+    throw KeySealError("signing key " + std::string(kid) + " is not a sealed secret");
   }
   std::string plain(sealed.ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
   unsigned long long written = 0;
@@ -51,8 +51,8 @@ std::string KeySealer::Open(const SealedSecret& sealed, std::string_view kid) co
           reinterpret_cast<unsigned char*>(plain.data()), &written, nullptr,
           Bytes(sealed.ciphertext), sealed.ciphertext.size(), Bytes(kid), kid.size(),
           Bytes(sealed.nonce), key_.data()) != 0) {
-    throw std::runtime_error("signing key " + std::string(kid) +
-                             " does not open with the configured key encryption key");
+    throw KeySealError("signing key " + std::string(kid) +
+                       " does not open with the configured key encryption key");
   }
   plain.resize(written);
   return plain;

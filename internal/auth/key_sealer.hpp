@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,12 @@ struct SealedSecret {
   std::string nonce;
 };
 
+// A sealed secret that does not open: altered, another kid's, or sealed with another key.
+class KeySealError final : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Encrypts signing keys at rest with a 32-byte key from the environment
 // (ATES_AUTH_KEY_ENCRYPTION_KEY, standard base64). The key id is the
 // associated data, so a sealed secret moved to another row does not open.
@@ -21,7 +28,7 @@ class KeySealer final {
   static KeySealer FromBase64(std::string_view base64_key);
 
   SealedSecret Seal(std::string_view secret, std::string_view kid) const;
-  // Throws std::runtime_error when the ciphertext was altered, belongs to
+  // Throws KeySealError when the ciphertext was altered, belongs to
   // another kid or was sealed with another key.
   std::string Open(const SealedSecret& sealed, std::string_view kid) const;
 

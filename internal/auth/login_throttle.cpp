@@ -24,7 +24,7 @@ constexpr std::string_view kRefund =
 constexpr std::string_view kPrune =
     "DELETE FROM login_throttle WHERE window_start < now() - make_interval(secs => $1)";
 
-constexpr uint64_t kPruneEvery = 64;
+constexpr std::chrono::seconds kMaxPruneInterval{60};
 
 std::string LoginKey(const std::string& login) { return "login:" + login; }
 std::string AddressKey(const std::string& address) { return "addr:" + address; }
@@ -35,7 +35,7 @@ LoginThrottle::LoginThrottle(pg::Pool& db, LoginThrottleSettings settings)
     : db_(db), settings_(settings) {}
 
 ThrottleVerdict LoginThrottle::Charge(const std::string& login, const std::string& address) {
-  if (charges_.fetch_add(1) % kPruneEvery == 0) Prune();
+  PruneNowAndThen();
   std::vector<std::string> keys = {LoginKey(login), AddressKey(address)};
   std::sort(keys.begin(), keys.end());
   auto r = db_.WithRetry([&](pg::Connection& c) {
@@ -63,6 +63,15 @@ void LoginThrottle::Refund(const std::string& login, const std::string& address)
   db_.WithRetry([&](pg::Connection& c) {
     c.Exec(kRefund, {pg::Text(LoginKey(login)), pg::TextArray(keys)});
   });
+}
+
+void LoginThrottle::PruneNowAndThen() {
+  auto interval = std::min<std::chrono::steady_clock::duration>(settings_.window, kMaxPruneInterval);
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  auto last = last_prune_.load();
+  if (last != 0 && now - last < interval.count()) return;
+  if (!last_prune_.compare_exchange_strong(last, now)) return;  // another call prunes
+  Prune();
 }
 
 void LoginThrottle::Prune() {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <chrono>
 #include <string>
 
@@ -10,7 +11,7 @@ namespace ates::auth {
 
 struct LoginThrottleSettings {
   int max_failures_per_login = 5;     // failures in a window before a login is slowed
-  int max_failures_per_address = 20;  // the same for one client address (spraying)
+  int max_failures_per_address = 50;  // the same for one client address (spraying)
   std::chrono::seconds window{900};
 };
 
@@ -38,9 +39,12 @@ class LoginThrottle final {
   void Prune();
 
  private:
+  void PruneNowAndThen();
+
   pg::Pool& db_;
   LoginThrottleSettings settings_;
-  std::atomic<uint64_t> charges_{0};
+  // steady_clock ticks of the last prune; one charge in a while prunes.
+  std::atomic<int64_t> last_prune_{0};
 };
 
 }  // namespace ates::auth

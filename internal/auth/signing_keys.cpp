@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "ates/platform/config.hpp"
 #include "ates/platform/error.hpp"
 #include "ates/platform/events.hpp"
 #include "ates/platform/log.hpp"
@@ -91,6 +92,13 @@ void SigningKeyStore::EnsureKey() {
     Insert(tx, key);
     log::Info("signing key generated", {{"kid", key.kid}});
   });
+  try {
+    Current();
+  } catch (const KeySealError& e) {
+    // Another key than the one the keys were sealed with: no retry helps.
+    throw platform::ConfigError(std::string(e.what()) +
+                                " (auth.key_encryption_key / ATES_AUTH_KEY_ENCRYPTION_KEY)");
+  }
 }
 
 SigningKey SigningKeyStore::Current() {

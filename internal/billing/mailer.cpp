@@ -9,6 +9,8 @@
 #include <fstream>
 
 #include "ates/platform/log.hpp"
+#include "mail_format.hpp"
+#include "smtp_security.hpp"
 
 namespace ates::billing {
 namespace {
@@ -102,17 +104,20 @@ void Mailer::Notify() {
 
 std::string Mailer::Compose(const MailSettings& s, const std::string& payout_id,
                             const std::string& to, const std::string& name,
-                            const std::string& business_date, int64_t amount_cents) {
+                            const std::string& business_date, int64_t amount_cents,
+                            std::chrono::system_clock::time_point date) {
   std::string amount = FormatCents(amount_cents);
   std::string m;
-  m += "From: aTES Billing <" + s.from + ">\r\n";
-  m += "To: " + (name.empty() ? to : name + " <" + to + ">") + "\r\n";
+  m += "From: " + FormatMailbox("aTES Billing", s.from) + "\r\n";
+  m += "To: " + FormatMailbox(name, to) + "\r\n";
+  m += "Date: " + FormatMailDate(date) + "\r\n";
   m += "Subject: Your aTES payout for " + business_date + ": $" + amount + "\r\n";
   m += "Message-ID: <payout-" + payout_id + "@ates.local>\r\n";
   m += "MIME-Version: 1.0\r\n";
   m += "Content-Type: text/plain; charset=utf-8\r\n";
   m += "\r\n";
-  m += "Hello" + (name.empty() ? std::string() : " " + name) + ",\r\n\r\n";
+  std::string greeting_name = WithoutControls(name);
+  m += "Hello" + (greeting_name.empty() ? std::string() : " " + greeting_name) + ",\r\n\r\n";
   m += "for business day " + business_date + " you were paid $" + amount + ".\r\n";
   m += "Payout id: " + payout_id + "\r\n\r\n-- aTES billing\r\n";
   return m;
@@ -137,12 +142,20 @@ void Mailer::Deliver(const std::string& payout_id, const std::string& to,
 }
 
 void Mailer::SendOverSmtp(const std::string& to, const std::string& message) {
+  auto tls = ChooseSmtpTls(settings_.smtp_url, !settings_.smtp_user.empty());
+  if (!tls.error.empty()) {
+    log::Error("payout e-mail not sent: mail configuration", {{"error", tls.error}});
+    throw MailError(tls.error, /*permanent=*/true);
+  }
   CURL* curl = curl_easy_init();
   if (!curl) throw MailError("curl init failed", /*permanent=*/false);
   Upload up{&message};
   curl_slist* rcpt = curl_slist_append(nullptr, ("<" + to + ">").c_str());
   std::string from = "<" + settings_.from + ">";
   curl_easy_setopt(curl, CURLOPT_URL, settings_.smtp_url.c_str());
+  // With credentials, a server without STARTTLS ends the session before AUTH.
+  curl_easy_setopt(curl, CURLOPT_USE_SSL,
+                   tls.tls == SmtpTls::kOpportunistic ? CURLUSESSL_TRY : CURLUSESSL_ALL);
   if (!settings_.smtp_user.empty()) {
     curl_easy_setopt(curl, CURLOPT_USERNAME, settings_.smtp_user.c_str());
     curl_easy_setopt(curl, CURLOPT_PASSWORD, settings_.smtp_password.c_str());
@@ -160,6 +173,13 @@ void Mailer::SendOverSmtp(const std::string& to, const std::string& message) {
   curl_slist_free_all(rcpt);
   curl_easy_cleanup(curl);
   if (rc == CURLE_OK) return;
+  if (rc == CURLE_USE_SSL_FAILED) {
+    std::string error = "smtp: the mail server at " + settings_.smtp_url +
+                        " offers no STARTTLS; credentials are never sent in clear (use a server"
+                        " with STARTTLS or an smtps:// URL)";
+    log::Error("payout e-mail not sent: mail configuration", {{"error", error}});
+    throw MailError(error, /*permanent=*/true);
+  }
   // Only the server's own 5xx refusal is final; anything else (no connection,
   // a timeout, a 4xx "try later") is retried without counting.
   bool permanent = reply >= 500 || rc == CURLE_LOGIN_DENIED;
@@ -204,7 +224,8 @@ int Mailer::SendDue() {
       // The accounts replica may not have the account yet: wait for it.
       if (to.empty()) throw MailError("e-mail address not known yet", /*permanent=*/false);
       Deliver(id, to,
-              Compose(settings_, id, to, due.String(i, 4), due.String(i, 2), due.Int(i, 1)));
+              Compose(settings_, id, to, due.String(i, 4), due.String(i, 2), due.Int(i, 1),
+                      std::chrono::system_clock::now()));
       tx.Exec(kSent, {pg::Text(id)});
       ++sent;
       transient_streak_ = 0;

@@ -37,9 +37,8 @@ DaemonOptions SystemDaemon(const std::string& name, const std::string& service,
       {"ATES_OUTBOX_POLL_INTERVAL", "100ms"}, {"ATES_GRPC_SHUTDOWN_GRACE", "3s"},
       {"ATES_DATABASE_POOL_SIZE", "4"},
   };
-  // ates-auth seals its signing keys with this (a fixed test key, never a real one).
   if (service == "ates-auth") {
-    o.env["ATES_AUTH_KEY_ENCRYPTION_KEY"] = "dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM=";
+    o.env["ATES_AUTH_KEY_ENCRYPTION_KEY"] = kTestKeyEncryptionKey;
   }
   for (const auto& [k, v] : settings) o.env[k] = v;
   for (const auto& [k, v] : overrides) o.env[k] = v;
