@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
                                                          KeySettingsFromConfig(cfg));
     accounts = std::make_unique<ates::auth::AccountService>(app.db(), settings, *keys,
                                                             [&app] { app.relay().Notify(); });
-    service = std::make_unique<ates::auth::AuthGrpcService>(*accounts, app.authorizer(),
-                                                            address_header);
+    service =
+        std::make_unique<ates::auth::AuthGrpcService>(*accounts, app.authorizer(), address_header);
     app.AddService(service.get(), ates::auth::AuthGrpcService::kName);
     app.SetKeyLoader([&] { return keys->PublicKeys(); });
     ates::log::Info("login limits", {{"concurrency", std::to_string(settings.login_concurrency)}});

@@ -10,8 +10,8 @@
 namespace ates::auth::rows {
 
 // Column list every account SELECT starts with, in ReadAccount's order.
-#define ATES_ACCOUNT_COLUMNS                                                 \
-  "id, login, full_name, email, role, active, version,"                      \
+#define ATES_ACCOUNT_COLUMNS                            \
+  "id, login, full_name, email, role, active, version," \
   " EXTRACT(EPOCH FROM created_at)::float8, EXTRACT(EPOCH FROM updated_at)::float8"
 
 Account ReadAccount(const pg::Result& r, int row);

@@ -204,8 +204,8 @@ grpc::Status AuthGrpcService::ResetPassword(grpc::ServerContext* ctx,
                                             v1::ResetPasswordResponse* resp) {
   return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kResetPassword);
-    auto account =
-        accounts_.ResetPassword(who.account_id, req->account_id(), req->login(), req->new_password());
+    auto account = accounts_.ResetPassword(who.account_id, req->account_id(), req->login(),
+                                           req->new_password());
     ToProto(account, resp->mutable_account());
   });
 }
@@ -220,7 +220,8 @@ grpc::Status AuthGrpcService::RotateSigningKey(grpc::ServerContext* ctx,
     *resp->mutable_created_at() = Ts(rotation.created_at);
     for (const auto& kid : rotation.retired_kids) resp->add_retired_kids(kid);
     *resp->mutable_retired_until() = Ts(rotation.retired_until);
-    log::Info("signing key rotated by an admin", {{"kid", rotation.kid}, {"admin_id", who.account_id}});
+    log::Info("signing key rotated by an admin",
+              {{"kid", rotation.kid}, {"admin_id", who.account_id}});
   });
 }
 

@@ -17,7 +17,8 @@ constexpr std::string_view kSelectCredentials =
 constexpr std::string_view kSelectCredentialsForUpdate =
     "SELECT " ATES_ACCOUNT_COLUMNS ", password_hash FROM accounts WHERE id = $1 FOR UPDATE";
 constexpr std::string_view kSelectTargetForUpdate =
-    "SELECT " ATES_ACCOUNT_COLUMNS " FROM accounts"
+    "SELECT " ATES_ACCOUNT_COLUMNS
+    " FROM accounts"
     " WHERE ($1 <> '' AND id::text = $1) OR ($2 <> '' AND login = $2) FOR UPDATE";
 constexpr std::string_view kStorePassword =
     "UPDATE accounts SET password_hash = $2, version = version + 1, updated_at = $3"

@@ -17,8 +17,8 @@ KeySealer KeySealer::FromBase64(std::string_view base64_key) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium init failed");
   std::array<unsigned char, 32> key{};
   size_t len = 0;
-  if (sodium_base642bin(key.data(), key.size(), base64_key.data(), base64_key.size(), " \n",
-                        &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+  if (sodium_base642bin(key.data(), key.size(), base64_key.data(), base64_key.size(), " \n", &len,
+                        nullptr, sodium_base64_VARIANT_ORIGINAL) != 0 ||
       len != key.size()) {
     throw std::invalid_argument(
         "the key encryption key must be 32 random bytes in standard base64"
@@ -47,10 +47,10 @@ std::string KeySealer::Open(const SealedSecret& sealed, std::string_view kid) co
   }
   std::string plain(sealed.ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
   unsigned long long written = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          reinterpret_cast<unsigned char*>(plain.data()), &written, nullptr,
-          Bytes(sealed.ciphertext), sealed.ciphertext.size(), Bytes(kid), kid.size(),
-          Bytes(sealed.nonce), key_.data()) != 0) {
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(plain.data()),
+                                                 &written, nullptr, Bytes(sealed.ciphertext),
+                                                 sealed.ciphertext.size(), Bytes(kid), kid.size(),
+                                                 Bytes(sealed.nonce), key_.data()) != 0) {
     throw KeySealError("signing key " + std::string(kid) +
                        " does not open with the configured key encryption key");
   }

@@ -66,7 +66,8 @@ void LoginThrottle::Refund(const std::string& login, const std::string& address)
 }
 
 void LoginThrottle::PruneNowAndThen() {
-  auto interval = std::min<std::chrono::steady_clock::duration>(settings_.window, kMaxPruneInterval);
+  auto interval =
+      std::min<std::chrono::steady_clock::duration>(settings_.window, kMaxPruneInterval);
   auto now = std::chrono::steady_clock::now().time_since_epoch().count();
   auto last = last_prune_.load();
   if (last != 0 && now - last < interval.count()) return;
@@ -75,8 +76,7 @@ void LoginThrottle::PruneNowAndThen() {
 }
 
 void LoginThrottle::Prune() {
-  db_.WithRetry(
-      [&](pg::Connection& c) { c.Exec(kPrune, {pg::Int(settings_.window.count())}); });
+  db_.WithRetry([&](pg::Connection& c) { c.Exec(kPrune, {pg::Int(settings_.window.count())}); });
 }
 
 }  // namespace ates::auth

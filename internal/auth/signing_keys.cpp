@@ -138,8 +138,8 @@ KeyRotation SigningKeyStore::Rotate() {
     current_ = key;
     loaded_ = std::chrono::steady_clock::now();
   }
-  log::Info("signing key rotated", {{"kid", key.kid},
-                                    {"retired", std::to_string(rotation.retired_kids.size())}});
+  log::Info("signing key rotated",
+            {{"kid", key.kid}, {"retired", std::to_string(rotation.retired_kids.size())}});
   return rotation;
 }
 

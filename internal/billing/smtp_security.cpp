@@ -11,8 +11,8 @@ SmtpTlsChoice ChooseSmtpTls(std::string_view smtp_url, bool has_credentials) {
     return {has_credentials ? SmtpTls::kStartTlsRequired : SmtpTls::kOpportunistic, ""};
   }
   return {SmtpTls::kStartTlsRequired,
-          "billing.mail.smtp_url must start with smtp:// or smtps://, got '" + std::string(smtp_url) +
-              "'"};
+          "billing.mail.smtp_url must start with smtp:// or smtps://, got '" +
+              std::string(smtp_url) + "'"};
 }
 
 }  // namespace ates::billing

@@ -7,9 +7,9 @@ namespace ates::billing {
 
 // How a connection to the mail server is protected.
 enum class SmtpTls {
-  kOpportunistic,    // smtp:// without credentials: STARTTLS when offered
-  kStartTlsRequired, // smtp:// with credentials: STARTTLS or no session at all
-  kImplicit,         // smtps://: TLS from the first byte
+  kOpportunistic,     // smtp:// without credentials: STARTTLS when offered
+  kStartTlsRequired,  // smtp:// with credentials: STARTTLS or no session at all
+  kImplicit,          // smtps://: TLS from the first byte
 };
 
 struct SmtpTlsChoice {

@@ -8,9 +8,9 @@
 
 #include "ates/platform/events.hpp"
 #include "ates/platform/token.hpp"
-#include "key_sealer.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "integration/auth_helpers.hpp"
+#include "key_sealer.hpp"
 #include "support/test_stack.hpp"
 #include "support/token_forge.hpp"
 #include "support/wait.hpp"
@@ -138,7 +138,8 @@ class AuthApiTest : public ::testing::Test {
     if (r.Rows() != 1) throw std::runtime_error("no signing key in the database");
     // Sealed at rest (ADR 16): opened with the key the test gave ates-auth.
     auto sealer = auth::KeySealer::FromBase64(kTestKeyEncryptionKey);
-    return KeyFromSecret(r.String(0, 0), sealer.Open({r.Bytes(0, 1), r.Bytes(0, 2)}, r.String(0, 0)));
+    return KeyFromSecret(r.String(0, 0),
+                         sealer.Open({r.Bytes(0, 1), r.Bytes(0, 2)}, r.String(0, 0)));
   }
 
   static std::string KidOf(const std::string& token) {

@@ -55,10 +55,11 @@ TEST(AuthKeysTest, KeysAreSealedAtRestAndPlaintextKeysOfOlderVersionsAreSealedAt
   std::string secret(reinterpret_cast<const char*>(legacy.secret.data()), 64);
   {
     pg::Connection c(db);
-    c.Exec("INSERT INTO signing_keys (kid, secret, public_key, created_at)"
-           " VALUES ($1, $2, $3, now() + interval '1 second')",
-           {pg::Text(legacy.kid), pg::Bytes(secret),
-            pg::Bytes(std::string(reinterpret_cast<const char*>(legacy.public_key.data()), 32))});
+    c.Exec(
+        "INSERT INTO signing_keys (kid, secret, public_key, created_at)"
+        " VALUES ($1, $2, $3, now() + interval '1 second')",
+        {pg::Text(legacy.kid), pg::Bytes(secret),
+         pg::Bytes(std::string(reinterpret_cast<const char*>(legacy.public_key.data()), 32))});
   }
   Daemon auth(AuthDaemon("ates-auth", db));
   auth.Start();
@@ -97,9 +98,9 @@ TEST(AuthKeysTest, AMissingOrWrongKeyEncryptionKeyStopsAuthAtStartWithExitCode2)
   EXPECT_EQ(missing.WaitExit(std::chrono::seconds(20)), 2) << missing.Log();
   EXPECT_THAT(missing.Log(), ::testing::HasSubstr("key_encryption_key"));
 
-  Daemon wrong(AuthDaemon("ates-auth", db,
-                          {{"ATES_AUTH_KEY_ENCRYPTION_KEY",
-                            "YmVuY2gta2V5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU="}}));
+  Daemon wrong(AuthDaemon(
+      "ates-auth", db,
+      {{"ATES_AUTH_KEY_ENCRYPTION_KEY", "YmVuY2gta2V5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU="}}));
   wrong.Spawn();
   EXPECT_EQ(wrong.WaitExit(std::chrono::seconds(30)), 2) << wrong.Log();
   EXPECT_THAT(wrong.Log(), ::testing::HasSubstr("does not open"));

@@ -40,13 +40,13 @@ class AuthLoginFloodTest : public ::testing::Test {
   static void SetUpTestSuite() {
     try {
       db_url_ = new std::string(TestStack::Get().CreateDatabase("auth_flood"));
-      daemon_ = new Daemon(AuthDaemon(
-          "ates-auth", *db_url_,
-          {{"ATES_AUTH_LOGIN_CONCURRENCY", std::to_string(kConcurrency)},
-           {"ATES_AUTH_LOGIN_MAX_FAILURES", std::to_string(kMaxPerLogin)},
-           {"ATES_AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS", std::to_string(kMaxPerAddress)},
-           {"ATES_AUTH_LOGIN_FAILURE_WINDOW", std::to_string(kWindow.count()) + "s"},
-           {"ATES_AUTH_CLIENT_ADDRESS_HEADER", kAddressHeader}}));
+      daemon_ = new Daemon(
+          AuthDaemon("ates-auth", *db_url_,
+                     {{"ATES_AUTH_LOGIN_CONCURRENCY", std::to_string(kConcurrency)},
+                      {"ATES_AUTH_LOGIN_MAX_FAILURES", std::to_string(kMaxPerLogin)},
+                      {"ATES_AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS", std::to_string(kMaxPerAddress)},
+                      {"ATES_AUTH_LOGIN_FAILURE_WINDOW", std::to_string(kWindow.count()) + "s"},
+                      {"ATES_AUTH_CLIENT_ADDRESS_HEADER", kAddressHeader}}));
       daemon_->Start();
       stub_ = authv1::AuthService::NewStub(daemon_->channel()).release();
     } catch (const std::exception& e) {
@@ -64,8 +64,7 @@ class AuthLoginFloodTest : public ::testing::Test {
 
   // A login "from" `address` (the trusted header), or from the TCP peer when empty.
   static grpc::Status Login(const std::string& login, const std::string& password,
-                            const std::string& address = "",
-                            authv1::LoginResponse* out = nullptr) {
+                            const std::string& address = "", authv1::LoginResponse* out = nullptr) {
     Call c;
     if (!address.empty()) c.ctx.AddMetadata(kAddressHeader, address);
     authv1::LoginRequest req;
@@ -87,9 +86,8 @@ class AuthLoginFloodTest : public ::testing::Test {
   static void CreateAccount(const std::string& login, const std::string& password) {
     Call c(AdminToken());
     authv1::CreateAccountResponse resp;
-    auto s = stub_->CreateAccount(&c.ctx, NewAccountRequest(login, ::ates::common::v1::ROLE_WORKER,
-                                                            password),
-                                  &resp);
+    auto s = stub_->CreateAccount(
+        &c.ctx, NewAccountRequest(login, ::ates::common::v1::ROLE_WORKER, password), &resp);
     ASSERT_TRUE(s.ok()) << Describe(s);
   }
 
@@ -154,7 +152,8 @@ TEST_F(AuthLoginFloodTest, TwoHundredParallelJunkLoginsLeaveAuthServingWithinIts
   EXPECT_TRUE(after.ok()) << Describe(after);
 }
 
-TEST_F(AuthLoginFloodTest, ParallelWrongGuessesForOneLoginAreAllCountedAndOnlyTheAllowedOnesChecked) {
+TEST_F(AuthLoginFloodTest,
+       ParallelWrongGuessesForOneLoginAreAllCountedAndOnlyTheAllowedOnesChecked) {
   CreateAccount("guessed", "right-password-1");
   constexpr int kGuesses = 20;
   std::atomic<int> unauthenticated{0}, throttled{0};

@@ -20,9 +20,9 @@
 namespace ates::test {
 namespace {
 
-using ::testing::HasSubstr;
 using ::ates::common::v1::ROLE_ADMIN;
 using ::ates::common::v1::ROLE_WORKER;
+using ::testing::HasSubstr;
 
 class AuthRevocationTest : public ::testing::Test {
  protected:
@@ -113,7 +113,9 @@ class AuthRevocationTest : public ::testing::Test {
     return found;
   }
 
-  static int64_t Ver(const std::string& token) { return std::stoll(TokenField(token, "ver", false)); }
+  static int64_t Ver(const std::string& token) {
+    return std::stoll(TokenField(token, "ver", false));
+  }
 
   static inline std::string* setup_error_ = nullptr;
   static inline std::string* db_url_ = nullptr;
@@ -234,8 +236,8 @@ TEST_F(AuthRevocationTest, AtesctlResetsAPasswordByLoginAndRotatesKeys) {
     for (auto& x : args) argv.push_back(std::move(x));
     return e2e::RunCli(argv, in, {{"HOME", dir}, {"NO_COLOR", "1"}});
   };
-  auto login = ctl({"login", "--user", kAdminLogin, "--password-stdin"},
-                   std::string(kAdminPassword) + "\n");
+  auto login =
+      ctl({"login", "--user", kAdminLogin, "--password-stdin"}, std::string(kAdminPassword) + "\n");
   ASSERT_EQ(login.exit_code, 0) << login.err;
 
   auto reset = ctl({"accounts", "reset-password", "cli-forgetful", "--password-stdin"},

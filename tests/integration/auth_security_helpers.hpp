@@ -25,7 +25,8 @@ inline int64_t RetryDelaySeconds(const grpc::Status& status) {
 // One field of a token's header or payload ("kid", "ver", ...) as raw JSON text.
 inline std::string TokenField(const std::string& token, const std::string& name, bool header) {
   auto dot = token.find('.');
-  auto part = header ? token.substr(0, dot) : token.substr(dot + 1, token.find('.', dot + 1) - dot - 1);
+  auto part =
+      header ? token.substr(0, dot) : token.substr(dot + 1, token.find('.', dot + 1) - dot - 1);
   auto json = auth::Base64UrlDecode(part);
   if (!json) return "";
   auto pos = json->find("\"" + name + "\":");

@@ -74,7 +74,8 @@ TEST(ComposePayoutMail, HeadersAndBodyCarryTheAmountDateAndPayoutId) {
 }
 
 TEST(ComposePayoutMail, WithoutANameAddressesTheMailboxOnly) {
-  auto m = Mailer::Compose(Settings(), "id-1", "popug@example.com", "", "2026-03-10", 1000, kSentAt);
+  auto m =
+      Mailer::Compose(Settings(), "id-1", "popug@example.com", "", "2026-03-10", 1000, kSentAt);
   EXPECT_THAT(m, HasSubstr("\r\nTo: popug@example.com\r\n"));
   EXPECT_THAT(m, HasSubstr("Hello,\r\n"));
   EXPECT_THAT(m, HasSubstr("$10.00"));
@@ -86,7 +87,8 @@ TEST(ComposePayoutMail, TheSamePayoutGivesTheSameMessage) {
   auto a = Mailer::Compose(Settings(), "id-2", "p@example.com", "P", "2026-03-10", 2500, kSentAt);
   auto b = Mailer::Compose(Settings(), "id-2", "p@example.com", "P", "2026-03-10", 2500, kSentAt);
   EXPECT_EQ(a, b);
-  EXPECT_NE(a, Mailer::Compose(Settings(), "id-3", "p@example.com", "P", "2026-03-10", 2500, kSentAt));
+  EXPECT_NE(a,
+            Mailer::Compose(Settings(), "id-3", "p@example.com", "P", "2026-03-10", 2500, kSentAt));
 }
 
 TEST(FormatMailbox, QuotesAsciiNamesAndEscapesQuotesAndBackslashes) {
