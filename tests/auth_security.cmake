@@ -33,3 +33,9 @@ target_compile_definitions(integration_auth_keys_test PRIVATE
   ATES_TASKS_BIN="$<TARGET_FILE:ates-tasks>")
 add_dependencies(integration_auth_keys_test ates-auth ates-tasks)
 ates_add_test(integration_auth_keys_test integration 240)
+
+# --- integration: payout mail against a plain SMTP server on loopback (no STARTTLS) ---
+add_executable(integration_smtp_tls_test integration/smtp_tls_test.cpp)
+target_link_libraries(integration_smtp_tls_test PRIVATE ates_billing_domain GTest::gtest GTest::gmock
+  GTest::gtest_main)
+ates_add_test(integration_smtp_tls_test integration 60)

@@ -66,7 +66,6 @@ class Mailer final {
   void Run();
   int SendDue();
   void Deliver(const std::string& payout_id, const std::string& to, const std::string& message);
-  void SendOverSmtp(const std::string& to, const std::string& message);
   void CountFailure(const std::string& payout_id, const MailError& e, int attempts,
                     pg::Transaction& tx);
 
