@@ -19,7 +19,7 @@ ates_add_test(integration_auth_login_flood_test integration 180)
 
 add_executable(integration_auth_revocation_test integration/auth_revocation_test.cpp
   e2e/e2e_support.cpp)
-target_link_libraries(integration_auth_revocation_test PRIVATE ates_test_main)
+target_link_libraries(integration_auth_revocation_test PRIVATE ates_test_main ates_auth_domain)
 target_compile_definitions(integration_auth_revocation_test PRIVATE
   ATES_AUTH_BIN="$<TARGET_FILE:ates-auth>"
   ATESCTL_BIN="$<TARGET_FILE:atesctl>")

@@ -8,6 +8,8 @@
 
 #include <filesystem>
 
+#include "accounts.hpp"
+#include "ates/platform/events.hpp"
 #include "e2e/e2e_support.hpp"
 #include "integration/auth_helpers.hpp"
 #include "integration/auth_security_helpers.hpp"
@@ -224,6 +226,22 @@ TEST_F(AuthRevocationTest, AnAdminCannotChangeTheirOwnRoleOrActiveFlag) {
   auto demote = stub_->UpdateAccount(&c.ctx, req, &resp);
   EXPECT_EQ(demote.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(demote);
   EXPECT_EQ(Version(third.id()), third.version());
+}
+
+// The hook a token check in ates-auth itself uses: its own table, no replica.
+TEST_F(AuthRevocationTest, StandingAnswersVersionActiveAndRoleFromTheAuthDatabase) {
+  auto a = Create("standing");
+  ASSERT_TRUE(SetActive(*admin_token_, a.id(), false).ok());
+  pg::Pool pool(*db_url_, 1);
+  auth::SigningKeyStore keys(pool, auth::KeySealer::FromBase64(kTestKeyEncryptionKey), {});
+  auth::AccountService accounts(pool, {}, keys, [] {});
+  auto standing = accounts.Standing(a.id());
+  ASSERT_TRUE(standing);
+  EXPECT_EQ(standing->version, a.version() + 1);
+  EXPECT_FALSE(standing->active);
+  EXPECT_EQ(standing->role, auth::Role::kWorker);
+  EXPECT_FALSE(accounts.Standing(events::NewUuid())) << "an unknown account";
+  EXPECT_FALSE(accounts.Standing("not-a-uuid"));
 }
 
 TEST_F(AuthRevocationTest, AtesctlResetsAPasswordByLoginAndRotatesKeys) {
