@@ -488,12 +488,14 @@ class System {
   // ates-auth with the first admin; logs the admin in.
   void StartAuth() {
     auth_db_ = FreshDatabase("ates_bench_auth");
-    auth_ = &Start("ates-auth", ATES_AUTH_BIN,
-                   {{"ATES_DATABASE_URL", auth_db_},
-                    {"ATES_BOOTSTRAP_ADMIN_LOGIN", kAdminLogin},
-                    {"ATES_BOOTSTRAP_ADMIN_PASSWORD", kAdminPassword},
-                    {"ATES_OUTBOX_POLL_INTERVAL", "50ms"},
-                    {"ATES_DATABASE_POOL_SIZE", "4"}});
+    auth_ =
+        &Start("ates-auth", ATES_AUTH_BIN,
+               {{"ATES_DATABASE_URL", auth_db_},
+                {"ATES_BOOTSTRAP_ADMIN_LOGIN", kAdminLogin},
+                {"ATES_BOOTSTRAP_ADMIN_PASSWORD", kAdminPassword},
+                {"ATES_AUTH_KEY_ENCRYPTION_KEY", "YmVuY2gta2V5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU="},
+                {"ATES_OUTBOX_POLL_INTERVAL", "50ms"},
+                {"ATES_DATABASE_POOL_SIZE", "4"}});
     auth_stub_ = authv1::AuthService::NewStub(auth_->channel());
     admin_ = Login(kAdminLogin, kAdminPassword);
   }

@@ -330,6 +330,16 @@ else
 fi
 chmod 600 "$RUN_DIR/admin-password"
 
+# --- key that seals ates-auth's signing keys at rest (ADR 16) ----------------------
+if [[ -n ${ATES_AUTH_KEY_ENCRYPTION_KEY:-} ]]; then
+  KEY_ENCRYPTION_KEY=$ATES_AUTH_KEY_ENCRYPTION_KEY
+else
+  if [[ ! -s $RUN_DIR/auth-key-encryption-key ]]; then
+    (umask 077 && head -c 32 /dev/urandom | base64 >"$RUN_DIR/auth-key-encryption-key")
+  fi
+  KEY_ENCRYPTION_KEY=$(head -n 1 "$RUN_DIR/auth-key-encryption-key")
+fi
+
 # --- daemons ---------------------------------------------------------------------
 # Variables that are run.sh's own must not reach the daemons, whose config
 # loader maps ATES_* to config keys.
@@ -350,7 +360,8 @@ for svc in "${SERVICES[@]}"; do
     "ATES_ADMIN_LISTEN=$BIND:${METRICS_PORT[$svc]}"
   )
   if [[ $svc == auth ]]; then
-    svc_env+=("ATES_BOOTSTRAP_ADMIN_LOGIN=$ADMIN_LOGIN" "ATES_BOOTSTRAP_ADMIN_PASSWORD=$ADMIN_PASSWORD")
+    svc_env+=("ATES_BOOTSTRAP_ADMIN_LOGIN=$ADMIN_LOGIN" "ATES_BOOTSTRAP_ADMIN_PASSWORD=$ADMIN_PASSWORD"
+      "ATES_AUTH_KEY_ENCRYPTION_KEY=$KEY_ENCRYPTION_KEY")
   else
     # Where the other daemons fetch the token-verification keys.
     svc_env+=("ATES_AUTH_KEYS_URL=127.0.0.1:${GRPC_PORT[auth]}")

@@ -17,7 +17,7 @@ struct Command {
   std::function<int(Session&, const ParsedArgs&)> run;
 };
 
-// login, logout, whoami, accounts create|list|get|update.
+// login, logout, whoami, accounts create|list|get|update|reset-password, keys rotate.
 std::vector<Command> AuthCommands();
 // tasks create|list|get|complete|shuffle.
 std::vector<Command> TaskCommands();

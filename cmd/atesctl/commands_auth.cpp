@@ -1,5 +1,6 @@
 // login, logout, whoami and accounts: AuthService.
 
+#include <cctype>
 #include <iostream>
 
 #include "ates/auth/v1/auth_service.grpc.pb.h"
@@ -147,6 +148,55 @@ int UpdateAccount(Session& session, const ParsedArgs& args) {
   return kExitOk;
 }
 
+// LOGIN|ID: a UUID names the account by id, anything else by login.
+bool LooksLikeUuid(const std::string& text) {
+  if (text.size() != 36) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  return true;
+}
+
+int ResetPassword(Session& session, const ParsedArgs& args) {
+  v1::ResetPasswordRequest req;
+  std::string who = args.Positional(0);
+  if (LooksLikeUuid(who)) {
+    req.set_account_id(who);
+  } else {
+    req.set_login(who);
+  }
+  session.Token();  // Fail before asking for a password nobody can use.
+  req.set_new_password(ReadPassword(args, "New password for " + who + ": ", true));
+  v1::ResetPasswordResponse resp;
+  auto stub = Stub(session);
+  session.Call(Service::kAuth,
+               [&](grpc::ClientContext* ctx) { return stub->ResetPassword(ctx, req, &resp); });
+  std::cerr << "Password of " << resp.account().login()
+            << " reset; the account's older tokens no longer work.\n";
+  session.Emit(resp, [&] { return AccountView(resp.account()); });
+  return kExitOk;
+}
+
+int RotateKeys(Session& session, const ParsedArgs&) {
+  v1::RotateSigningKeyRequest req;
+  v1::RotateSigningKeyResponse resp;
+  auto stub = Stub(session);
+  session.Call(Service::kAuth,
+               [&](grpc::ClientContext* ctx) { return stub->RotateSigningKey(ctx, req, &resp); });
+  session.Emit(resp, [&] {
+    Table t({{"FIELD"}, {"VALUE"}});
+    t.AddRow({"kid", resp.kid()});
+    t.AddRow({"created", FormatUnixTime(resp.created_at().seconds())});
+    std::string retired;
+    for (const auto& kid : resp.retired_kids()) retired += (retired.empty() ? "" : ", ") + kid;
+    t.AddRow({"retired", retired.empty() ? "-" : retired});
+    t.AddRow({"retired keys verify until", FormatUnixTime(resp.retired_until().seconds())});
+    return t.Render();
+  });
+  return kExitOk;
+}
+
 FlagSpec PasswordStdinFlag() {
   return {"password-stdin", '\0', "", "read the password as one line from standard input"};
 }
@@ -206,6 +256,23 @@ std::vector<Command> AuthCommands() {
         .positionals = {{"ID", true, "account id (uuid)"}},
         .example = "atesctl accounts update 7d4c9a4e-0f5e-4b8a-9a57-2f1f7b0c1d2e --role manager"},
        UpdateAccount});
+  commands.push_back(
+      {{.path = {"accounts", "reset-password"},
+        .summary = "Set another account's password (admin only); its older tokens stop working.",
+        .flags = {PasswordStdinFlag()},
+        .positionals = {{"LOGIN|ID", true, "login name or account id (uuid)"}},
+        .example = "atesctl accounts reset-password popug1",
+        .details = "On a terminal the new password is prompted twice without echo; otherwise\n"
+                   "one line is read from standard input. Your own password: change it with\n"
+                   "ChangePassword (the old password is required)."},
+       ResetPassword});
+  commands.push_back(
+      {{.path = {"keys", "rotate"},
+        .summary = "Rotate the token signing key (admin only).",
+        .example = "atesctl keys rotate",
+        .details = "A new key signs from now on; the old keys keep verifying tokens for one\n"
+                   "token lifetime (auth.token_ttl plus the key cache), then are retired."},
+       RotateKeys});
   return commands;
 }
 

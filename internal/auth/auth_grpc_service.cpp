@@ -2,6 +2,9 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "ates/platform/log.hpp"
+#include "client_address.hpp"
+
 namespace ates::auth {
 namespace {
 
@@ -14,6 +17,8 @@ const std::string kUpdateAccount = "ates.auth.v1.AuthService/UpdateAccount";
 const std::string kGetAccount = "ates.auth.v1.AuthService/GetAccount";
 const std::string kListAccounts = "ates.auth.v1.AuthService/ListAccounts";
 const std::string kChangePassword = "ates.auth.v1.AuthService/ChangePassword";
+const std::string kResetPassword = "ates.auth.v1.AuthService/ResetPassword";
+const std::string kRotateSigningKey = "ates.auth.v1.AuthService/RotateSigningKey";
 
 google::protobuf::Timestamp Ts(std::chrono::system_clock::time_point tp) {
   return TimeUtil::MicrosecondsToTimestamp(
@@ -49,8 +54,9 @@ Role FromProto(ates::common::v1::Role role) {
 
 }  // namespace
 
-AuthGrpcService::AuthGrpcService(AccountService& accounts, platform::Authorizer& authz)
-    : accounts_(accounts), authz_(authz) {
+AuthGrpcService::AuthGrpcService(AccountService& accounts, platform::Authorizer& authz,
+                                 std::string client_address_header)
+    : accounts_(accounts), authz_(authz), client_address_header_(std::move(client_address_header)) {
   authz_.AllowPublic(kLogin);
   authz_.AllowPublic(kGetPublicKeys);
   authz_.Allow(kCreateAccount, {Role::kAdmin});
@@ -58,13 +64,26 @@ AuthGrpcService::AuthGrpcService(AccountService& accounts, platform::Authorizer&
   authz_.AllowAuthenticated(kGetAccount);  // self, or any account for an admin
   authz_.Allow(kListAccounts, {Role::kAdmin});
   authz_.AllowAuthenticated(kChangePassword);
+  authz_.Allow(kResetPassword, {Role::kAdmin});
+  authz_.Allow(kRotateSigningKey, {Role::kAdmin});
+}
+
+std::string AuthGrpcService::ClientAddress(const grpc::ServerContext& ctx) const {
+  if (!client_address_header_.empty()) {
+    auto it = ctx.client_metadata().find(client_address_header_);
+    if (it != ctx.client_metadata().end()) {
+      auto forwarded = AddressFromForwarded(std::string_view(it->second.data(), it->second.size()));
+      if (!forwarded.empty()) return forwarded;
+    }
+  }
+  return AddressFromPeer(ctx.peer());
 }
 
 grpc::Status AuthGrpcService::Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
                                     v1::LoginResponse* resp) {
   return platform::Handle(*ctx, [&] {
     authz_.Authorize(*ctx, kLogin);
-    auto result = accounts_.Login(req->login(), req->password());
+    auto result = accounts_.Login(req->login(), req->password(), ClientAddress(*ctx));
     resp->set_access_token(result.token);
     *resp->mutable_expires_at() = Ts(result.expires_at);
     ToProto(result.account, resp->mutable_account());
@@ -76,7 +95,7 @@ grpc::Status AuthGrpcService::GetPublicKeys(grpc::ServerContext* ctx,
                                             v1::GetPublicKeysResponse* resp) {
   return platform::Handle(*ctx, [&] {
     authz_.Authorize(*ctx, kGetPublicKeys);
-    for (const auto& k : accounts_.ListPublicKeys()) {
+    for (const auto& k : accounts_.keys().Published()) {
       auto* key = resp->add_keys();
       key->set_kid(k.kid);
       key->set_algorithm("EdDSA");
@@ -107,14 +126,14 @@ grpc::Status AuthGrpcService::UpdateAccount(grpc::ServerContext* ctx,
                                             const v1::UpdateAccountRequest* req,
                                             v1::UpdateAccountResponse* resp) {
   return platform::Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kUpdateAccount);
+    auto who = authz_.Authorize(*ctx, kUpdateAccount);
     AccountPatch p;
     p.account_id = req->account_id();
     if (req->has_role()) p.role = FromProto(req->role());
     if (req->has_email()) p.email = req->email();
     if (req->has_full_name()) p.full_name = req->full_name();
     if (req->has_active()) p.active = req->active();
-    ToProto(accounts_.Update(p), resp->mutable_account());
+    ToProto(accounts_.Update(p, who.account_id), resp->mutable_account());
   });
 }
 
@@ -143,10 +162,38 @@ grpc::Status AuthGrpcService::ListAccounts(grpc::ServerContext* ctx,
 
 grpc::Status AuthGrpcService::ChangePassword(grpc::ServerContext* ctx,
                                              const v1::ChangePasswordRequest* req,
-                                             v1::ChangePasswordResponse*) {
+                                             v1::ChangePasswordResponse* resp) {
   return platform::Handle(*ctx, [&] {
     auto who = authz_.Authorize(*ctx, kChangePassword);
-    accounts_.ChangePassword(who.account_id, req->old_password(), req->new_password());
+    auto fresh = accounts_.ChangePassword(who.account_id, req->old_password(), req->new_password());
+    resp->set_access_token(fresh.token);
+    *resp->mutable_expires_at() = Ts(fresh.expires_at);
+  });
+}
+
+grpc::Status AuthGrpcService::ResetPassword(grpc::ServerContext* ctx,
+                                            const v1::ResetPasswordRequest* req,
+                                            v1::ResetPasswordResponse* resp) {
+  return platform::Handle(*ctx, [&] {
+    auto who = authz_.Authorize(*ctx, kResetPassword);
+    auto account = accounts_.ResetPassword(who.account_id, req->account_id(), req->login(),
+                                           req->new_password());
+    ToProto(account, resp->mutable_account());
+  });
+}
+
+grpc::Status AuthGrpcService::RotateSigningKey(grpc::ServerContext* ctx,
+                                               const v1::RotateSigningKeyRequest*,
+                                               v1::RotateSigningKeyResponse* resp) {
+  return platform::Handle(*ctx, [&] {
+    auto who = authz_.Authorize(*ctx, kRotateSigningKey);
+    auto rotation = accounts_.keys().Rotate();
+    resp->set_kid(rotation.kid);
+    *resp->mutable_created_at() = Ts(rotation.created_at);
+    for (const auto& kid : rotation.retired_kids) resp->add_retired_kids(kid);
+    *resp->mutable_retired_until() = Ts(rotation.retired_until);
+    log::Info("signing key rotated by an admin",
+              {{"kid", rotation.kid}, {"admin_id", who.account_id}});
   });
 }
 

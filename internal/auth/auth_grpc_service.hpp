@@ -11,7 +11,10 @@ class AuthGrpcService final : public ates::auth::v1::AuthService::Service {
  public:
   static constexpr const char* kName = "ates.auth.v1.AuthService";
 
-  AuthGrpcService(AccountService& accounts, platform::Authorizer& authz);
+  // `client_address_header`: metadata a trusted proxy sets to the client's
+  // address (X-Forwarded-For style); empty: the connection's peer address.
+  AuthGrpcService(AccountService& accounts, platform::Authorizer& authz,
+                  std::string client_address_header = "");
 
   grpc::Status Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
                      v1::LoginResponse* resp) override;
@@ -27,10 +30,17 @@ class AuthGrpcService final : public ates::auth::v1::AuthService::Service {
                             v1::ListAccountsResponse* resp) override;
   grpc::Status ChangePassword(grpc::ServerContext* ctx, const v1::ChangePasswordRequest* req,
                               v1::ChangePasswordResponse* resp) override;
+  grpc::Status ResetPassword(grpc::ServerContext* ctx, const v1::ResetPasswordRequest* req,
+                             v1::ResetPasswordResponse* resp) override;
+  grpc::Status RotateSigningKey(grpc::ServerContext* ctx, const v1::RotateSigningKeyRequest* req,
+                                v1::RotateSigningKeyResponse* resp) override;
 
  private:
+  std::string ClientAddress(const grpc::ServerContext& ctx) const;
+
   AccountService& accounts_;
   platform::Authorizer& authz_;
+  std::string client_address_header_;
 };
 
 }  // namespace ates::auth

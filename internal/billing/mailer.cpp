@@ -1,6 +1,5 @@
 #include "mailer.hpp"
 
-#include <curl/curl.h>
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
@@ -9,6 +8,8 @@
 #include <fstream>
 
 #include "ates/platform/log.hpp"
+#include "mail_format.hpp"
+#include "smtp_sender.hpp"
 
 namespace ates::billing {
 namespace {
@@ -29,20 +30,6 @@ constexpr std::string_view kFailed =
 constexpr std::string_view kRetryLater =
     "UPDATE payout_emails SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3)"
     " WHERE payout_id = $1";
-
-struct Upload {
-  const std::string* data;
-  size_t offset = 0;
-};
-
-size_t ReadUpload(char* buffer, size_t size, size_t count, void* user) {
-  auto* up = static_cast<Upload*>(user);
-  size_t left = up->data->size() - up->offset;
-  size_t n = std::min(left, size * count);
-  std::memcpy(buffer, up->data->data() + up->offset, n);
-  up->offset += n;
-  return n;
-}
 
 }  // namespace
 
@@ -102,17 +89,20 @@ void Mailer::Notify() {
 
 std::string Mailer::Compose(const MailSettings& s, const std::string& payout_id,
                             const std::string& to, const std::string& name,
-                            const std::string& business_date, int64_t amount_cents) {
+                            const std::string& business_date, int64_t amount_cents,
+                            std::chrono::system_clock::time_point date) {
   std::string amount = FormatCents(amount_cents);
   std::string m;
-  m += "From: aTES Billing <" + s.from + ">\r\n";
-  m += "To: " + (name.empty() ? to : name + " <" + to + ">") + "\r\n";
+  m += "From: " + FormatMailbox("aTES Billing", s.from) + "\r\n";
+  m += "To: " + FormatMailbox(name, to) + "\r\n";
+  m += "Date: " + FormatMailDate(date) + "\r\n";
   m += "Subject: Your aTES payout for " + business_date + ": $" + amount + "\r\n";
   m += "Message-ID: <payout-" + payout_id + "@ates.local>\r\n";
   m += "MIME-Version: 1.0\r\n";
   m += "Content-Type: text/plain; charset=utf-8\r\n";
   m += "\r\n";
-  m += "Hello" + (name.empty() ? std::string() : " " + name) + ",\r\n\r\n";
+  std::string greeting_name = WithoutControls(name);
+  m += "Hello" + (greeting_name.empty() ? std::string() : " " + greeting_name) + ",\r\n\r\n";
   m += "for business day " + business_date + " you were paid $" + amount + ".\r\n";
   m += "Payout id: " + payout_id + "\r\n\r\n-- aTES billing\r\n";
   return m;
@@ -133,39 +123,7 @@ void Mailer::Deliver(const std::string& payout_id, const std::string& to,
     std::filesystem::rename(tmp, path);
     return;
   }
-  SendOverSmtp(to, message);
-}
-
-void Mailer::SendOverSmtp(const std::string& to, const std::string& message) {
-  CURL* curl = curl_easy_init();
-  if (!curl) throw MailError("curl init failed", /*permanent=*/false);
-  Upload up{&message};
-  curl_slist* rcpt = curl_slist_append(nullptr, ("<" + to + ">").c_str());
-  std::string from = "<" + settings_.from + ">";
-  curl_easy_setopt(curl, CURLOPT_URL, settings_.smtp_url.c_str());
-  if (!settings_.smtp_user.empty()) {
-    curl_easy_setopt(curl, CURLOPT_USERNAME, settings_.smtp_user.c_str());
-    curl_easy_setopt(curl, CURLOPT_PASSWORD, settings_.smtp_password.c_str());
-  }
-  curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
-  curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
-  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadUpload);
-  curl_easy_setopt(curl, CURLOPT_READDATA, &up);
-  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  CURLcode rc = curl_easy_perform(curl);
-  long reply = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply);
-  curl_slist_free_all(rcpt);
-  curl_easy_cleanup(curl);
-  if (rc == CURLE_OK) return;
-  // Only the server's own 5xx refusal is final; anything else (no connection,
-  // a timeout, a 4xx "try later") is retried without counting.
-  bool permanent = reply >= 500 || rc == CURLE_LOGIN_DENIED;
-  throw MailError(std::string("smtp: ") + curl_easy_strerror(rc) +
-                      (reply ? " (reply " + std::to_string(reply) + ")" : ""),
-                  permanent);
+  SendOverSmtp(settings_, to, message);
 }
 
 void Mailer::CountFailure(const std::string& id, const MailError& e, int attempts,
@@ -204,7 +162,8 @@ int Mailer::SendDue() {
       // The accounts replica may not have the account yet: wait for it.
       if (to.empty()) throw MailError("e-mail address not known yet", /*permanent=*/false);
       Deliver(id, to,
-              Compose(settings_, id, to, due.String(i, 4), due.String(i, 2), due.Int(i, 1)));
+              Compose(settings_, id, to, due.String(i, 4), due.String(i, 2), due.Int(i, 1),
+                      std::chrono::system_clock::now()));
       tx.Exec(kSent, {pg::Text(id)});
       ++sent;
       transient_streak_ = 0;

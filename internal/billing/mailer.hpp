@@ -19,6 +19,8 @@ namespace ates::billing {
 
 struct MailSettings {
   std::string smtp_url;  // e.g. smtp://mail:25; empty: write .eml files to `dir`
+  // With a user, STARTTLS is required on smtp:// (smtps:// is TLS throughout):
+  // credentials are never sent in clear.
   std::string smtp_user;
   std::string smtp_password;
   std::string from = "billing@ates.local";
@@ -54,16 +56,16 @@ class Mailer final {
   void Stop();
   void Notify();
 
-  // Builds the RFC 5322 message (public for tests).
+  // Builds the RFC 5322 message (public for tests); `date` is its Date: header.
   static std::string Compose(const MailSettings& s, const std::string& payout_id,
                              const std::string& to, const std::string& name,
-                             const std::string& business_date, int64_t amount_cents);
+                             const std::string& business_date, int64_t amount_cents,
+                             std::chrono::system_clock::time_point date);
 
  private:
   void Run();
   int SendDue();
   void Deliver(const std::string& payout_id, const std::string& to, const std::string& message);
-  void SendOverSmtp(const std::string& to, const std::string& message);
   void CountFailure(const std::string& payout_id, const MailError& e, int attempts,
                     pg::Transaction& tx);
 

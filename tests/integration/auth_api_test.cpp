@@ -10,6 +10,7 @@
 #include "ates/platform/token.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "integration/auth_helpers.hpp"
+#include "key_sealer.hpp"
 #include "support/test_stack.hpp"
 #include "support/token_forge.hpp"
 #include "support/wait.hpp"
@@ -132,10 +133,13 @@ class AuthApiTest : public ::testing::Test {
   static auth::SigningKey RealKey() {
     pg::Connection c(*db_url_);
     auto r = c.Exec(
-        "SELECT kid, secret FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC"
-        " LIMIT 1");
+        "SELECT kid, secret, secret_nonce FROM signing_keys WHERE retired_at IS NULL"
+        " ORDER BY created_at DESC LIMIT 1");
     if (r.Rows() != 1) throw std::runtime_error("no signing key in the database");
-    return KeyFromSecret(r.String(0, 0), r.Bytes(0, 1));
+    // Sealed at rest (ADR 16): opened with the key the test gave ates-auth.
+    auto sealer = auth::KeySealer::FromBase64(kTestKeyEncryptionKey);
+    return KeyFromSecret(r.String(0, 0),
+                         sealer.Open({r.Bytes(0, 1), r.Bytes(0, 2)}, r.String(0, 0)));
   }
 
   static std::string KidOf(const std::string& token) {

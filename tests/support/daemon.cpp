@@ -37,6 +37,9 @@ DaemonOptions SystemDaemon(const std::string& name, const std::string& service,
       {"ATES_OUTBOX_POLL_INTERVAL", "100ms"}, {"ATES_GRPC_SHUTDOWN_GRACE", "3s"},
       {"ATES_DATABASE_POOL_SIZE", "4"},
   };
+  if (service == "ates-auth") {
+    o.env["ATES_AUTH_KEY_ENCRYPTION_KEY"] = kTestKeyEncryptionKey;
+  }
   for (const auto& [k, v] : settings) o.env[k] = v;
   for (const auto& [k, v] : overrides) o.env[k] = v;
   return o;

@@ -44,6 +44,8 @@ class Daemon final {
   bool Running();
 
   const std::string& target() const { return target_; }
+  // The process id while it runs (for /proc/<pid>/status), -1 before Spawn.
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
   std::shared_ptr<grpc::Channel> channel();
   std::string Log() const;
   const std::string& log_path() const { return log_path_; }
@@ -57,6 +59,10 @@ class Daemon final {
   std::unique_ptr<Process> process_;
   std::shared_ptr<grpc::Channel> channel_;
 };
+
+// The key ates-auth seals its signing keys with in tests (ATES_AUTH_KEY_ENCRYPTION_KEY,
+// set by SystemDaemon): a fixed test value, never a real one.
+inline constexpr const char* kTestKeyEncryptionKey = "dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM=";
 
 // Paths of things in the source tree (ATES_SOURCE_DIR at build time).
 std::string SourcePath(const std::string& relative);

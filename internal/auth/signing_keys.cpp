@@ -1,0 +1,167 @@
+#include "signing_keys.hpp"
+
+#include <sodium.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "ates/platform/config.hpp"
+#include "ates/platform/error.hpp"
+#include "ates/platform/events.hpp"
+#include "ates/platform/log.hpp"
+
+namespace ates::auth {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+constexpr std::string_view kKeyLock = "SELECT pg_advisory_xact_lock(4242002)";
+constexpr std::string_view kCurrentKey =
+    "SELECT kid, secret, secret_nonce FROM signing_keys WHERE retired_at IS NULL"
+    " ORDER BY created_at DESC LIMIT 1";
+constexpr std::string_view kPlaintextKeys =
+    "SELECT kid, secret FROM signing_keys WHERE secret_nonce IS NULL FOR UPDATE";
+constexpr std::string_view kSealKey =
+    "UPDATE signing_keys SET secret = $2, secret_nonce = $3 WHERE kid = $1";
+constexpr std::string_view kInsertKey =
+    "INSERT INTO signing_keys (kid, secret, secret_nonce, public_key) VALUES ($1, $2, $3, $4)"
+    " ON CONFLICT (kid) DO NOTHING";
+constexpr std::string_view kRetireOthers =
+    "UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL AND kid <> $1"
+    " RETURNING kid";
+constexpr std::string_view kCreatedAt =
+    "SELECT EXTRACT(EPOCH FROM created_at)::float8 FROM signing_keys WHERE kid = $1";
+constexpr std::string_view kPublicKeys =
+    "SELECT kid, public_key, EXTRACT(EPOCH FROM created_at)::float8 FROM signing_keys"
+    " WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => $1)"
+    " ORDER BY created_at";
+
+Clock::time_point FromEpoch(std::string_view text) {
+  double secs = std::stod(std::string(text));
+  return Clock::time_point(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
+}
+
+std::string_view View(const auto& bytes) {
+  return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+std::string NewKid() { return "k-" + events::NewUuid().substr(0, 13); }
+
+}  // namespace
+
+SigningKeyStore::SigningKeyStore(pg::Pool& db, KeySealer sealer, SigningKeySettings settings)
+    : db_(db), sealer_(std::move(sealer)), settings_(std::move(settings)) {}
+
+std::optional<SigningKey> SigningKeyStore::ConfiguredKey() const {
+  if (settings_.seed.empty()) return std::nullopt;
+  auto seed = Base64UrlDecode(settings_.seed);
+  if (!seed || seed->size() != 32) {
+    throw std::runtime_error("auth.signing_key_seed must be 32 bytes, base64url without padding");
+  }
+  return SigningKey::FromSeed(settings_.seed_kid.empty() ? "configured" : settings_.seed_kid,
+                              *seed);
+}
+
+void SigningKeyStore::Insert(pg::Transaction& tx, const SigningKey& key) {
+  auto sealed = sealer_.Seal(View(key.secret), key.kid);
+  tx.Exec(kInsertKey, {pg::Text(key.kid), pg::Bytes(sealed.ciphertext), pg::Bytes(sealed.nonce),
+                       pg::Bytes(View(key.public_key))});
+}
+
+void SigningKeyStore::SealPlaintextKeys(pg::Transaction& tx) {
+  auto plain = tx.Exec(kPlaintextKeys);
+  for (int i = 0; i < plain.Rows(); ++i) {
+    std::string kid = plain.String(i, 0);
+    auto sealed = sealer_.Seal(plain.Bytes(i, 1), kid);
+    tx.Exec(kSealKey, {pg::Text(kid), pg::Bytes(sealed.ciphertext), pg::Bytes(sealed.nonce)});
+    log::Info("signing key sealed at rest", {{"kid", kid}});
+  }
+}
+
+void SigningKeyStore::EnsureKey() {
+  auto configured = ConfiguredKey();
+  db_.InTransaction([&](pg::Transaction& tx) {
+    tx.Exec(kKeyLock);
+    SealPlaintextKeys(tx);
+    if (configured) {
+      Insert(tx, *configured);  // once; a rotation later retires it like any other key
+      return;
+    }
+    if (tx.Exec(kCurrentKey).Rows() > 0) return;
+    auto key = SigningKey::Generate(NewKid());
+    Insert(tx, key);
+    log::Info("signing key generated", {{"kid", key.kid}});
+  });
+  try {
+    Current();
+  } catch (const KeySealError& e) {
+    // Another key than the one the keys were sealed with: no retry helps.
+    throw platform::ConfigError(std::string(e.what()) +
+                                " (auth.key_encryption_key / ATES_AUTH_KEY_ENCRYPTION_KEY)");
+  }
+}
+
+SigningKey SigningKeyStore::Current() {
+  std::lock_guard lock(mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (current_ && now - loaded_ < settings_.cache) return *current_;
+  auto r = db_.WithRetry([&](pg::Connection& c) { return c.Exec(kCurrentKey); });
+  if (r.Rows() == 0) throw Error(ErrorCode::kUnavailable, "no signing key yet");
+  SigningKey k;
+  k.kid = r.String(0, 0);
+  if (r.IsNull(0, 2)) throw std::runtime_error("signing key " + k.kid + " is not sealed yet");
+  std::string secret = sealer_.Open({r.Bytes(0, 1), r.Bytes(0, 2)}, k.kid);
+  if (secret.size() != k.secret.size()) throw std::runtime_error("corrupt signing key " + k.kid);
+  std::memcpy(k.secret.data(), secret.data(), secret.size());
+  sodium_memzero(secret.data(), secret.size());
+  crypto_sign_ed25519_sk_to_pk(k.public_key.data(), k.secret.data());
+  current_ = k;
+  loaded_ = now;
+  return k;
+}
+
+KeyRotation SigningKeyStore::Rotate() {
+  auto key = SigningKey::Generate(NewKid());
+  KeyRotation rotation;
+  rotation.kid = key.kid;
+  db_.InTransaction([&](pg::Transaction& tx) {
+    tx.Exec(kKeyLock);
+    Insert(tx, key);
+    auto retired = tx.Exec(kRetireOthers, {pg::Text(key.kid)});
+    rotation.retired_kids.clear();
+    for (int i = 0; i < retired.Rows(); ++i) rotation.retired_kids.push_back(retired.String(i, 0));
+    rotation.created_at = FromEpoch(tx.Exec(kCreatedAt, {pg::Text(key.kid)}).Text(0, 0));
+  });
+  rotation.retired_until = Clock::now() + overlap();
+  {
+    std::lock_guard lock(mu_);
+    current_ = key;
+    loaded_ = std::chrono::steady_clock::now();
+  }
+  log::Info("signing key rotated",
+            {{"kid", key.kid}, {"retired", std::to_string(rotation.retired_kids.size())}});
+  return rotation;
+}
+
+std::vector<PublicKeyInfo> SigningKeyStore::Published() {
+  auto r = db_.WithRetry(
+      [&](pg::Connection& c) { return c.Exec(kPublicKeys, {pg::Int(overlap().count())}); });
+  std::vector<PublicKeyInfo> keys;
+  for (int i = 0; i < r.Rows(); ++i) {
+    keys.push_back({r.String(i, 0), r.Bytes(i, 1), FromEpoch(r.Text(i, 2))});
+  }
+  return keys;
+}
+
+std::map<std::string, std::array<unsigned char, 32>> SigningKeyStore::PublicKeys() {
+  std::map<std::string, std::array<unsigned char, 32>> out;
+  for (const auto& k : Published()) {
+    if (k.public_key.size() != 32) continue;
+    std::array<unsigned char, 32> raw;
+    std::memcpy(raw.data(), k.public_key.data(), 32);
+    out[k.kid] = raw;
+  }
+  return out;
+}
+
+}  // namespace ates::auth
