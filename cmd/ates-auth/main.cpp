@@ -6,6 +6,15 @@
 
 const std::vector<ates::pg::Migration>& AuthMigrations();
 
+namespace {
+
+// Token revocation in ates-auth reads its own accounts table (ADR 0017).
+constexpr std::string_view kAccountStatesSince =
+    "SELECT id::text, version, active, EXTRACT(EPOCH FROM updated_at)::float8"
+    " FROM accounts WHERE updated_at >= to_timestamp($1)";
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::unique_ptr<ates::auth::AccountService> accounts;
   std::unique_ptr<ates::auth::AuthGrpcService> service;
@@ -25,10 +34,14 @@ int main(int argc, char** argv) {
     std::string admin_password = cfg.GetString("bootstrap.admin_password", "");
 
     app.AddMigrations(AuthMigrations());
-    accounts =
-        std::make_unique<ates::auth::AccountService>(app.db(), s, [&app] { app.relay().Notify(); });
-    service = std::make_unique<ates::auth::AuthGrpcService>(*accounts, app.authorizer());
-    app.AddService(service.get(), ates::auth::AuthGrpcService::kName);
+    auto& states =
+        app.EnableRevocation(ates::platform::QueryAccountLoader(app.db(), kAccountStatesSince));
+    accounts = std::make_unique<ates::auth::AccountService>(app.db(), s, [&app, &states] {
+      app.relay().Notify();
+      states.Poke();  // an account change revokes older tokens here at once
+    });
+    service = std::make_unique<ates::auth::AuthGrpcService>(*accounts);
+    app.AddService(service.get(), ates::auth::AuthGrpcService::Policy());
     app.SetKeyLoader([&] { return accounts->PublicKeys(); });
     app.OnReady([&, admin_login, admin_password] {
       accounts->EnsureSigningKey();

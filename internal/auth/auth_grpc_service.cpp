@@ -7,14 +7,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-const std::string kLogin = "ates.auth.v1.AuthService/Login";
-const std::string kGetPublicKeys = "ates.auth.v1.AuthService/GetPublicKeys";
-const std::string kCreateAccount = "ates.auth.v1.AuthService/CreateAccount";
-const std::string kUpdateAccount = "ates.auth.v1.AuthService/UpdateAccount";
-const std::string kGetAccount = "ates.auth.v1.AuthService/GetAccount";
-const std::string kListAccounts = "ates.auth.v1.AuthService/ListAccounts";
-const std::string kChangePassword = "ates.auth.v1.AuthService/ChangePassword";
-
 google::protobuf::Timestamp Ts(std::chrono::system_clock::time_point tp) {
   return TimeUtil::MicrosecondsToTimestamp(
       std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count());
@@ -49,21 +41,22 @@ Role FromProto(ates::common::v1::Role role) {
 
 }  // namespace
 
-AuthGrpcService::AuthGrpcService(AccountService& accounts, platform::Authorizer& authz)
-    : accounts_(accounts), authz_(authz) {
-  authz_.AllowPublic(kLogin);
-  authz_.AllowPublic(kGetPublicKeys);
-  authz_.Allow(kCreateAccount, {Role::kAdmin});
-  authz_.Allow(kUpdateAccount, {Role::kAdmin});
-  authz_.AllowAuthenticated(kGetAccount);  // self, or any account for an admin
-  authz_.Allow(kListAccounts, {Role::kAdmin});
-  authz_.AllowAuthenticated(kChangePassword);
+AuthGrpcService::AuthGrpcService(AccountService& accounts) : accounts_(accounts) {}
+
+platform::ServicePolicy AuthGrpcService::Policy() {
+  return platform::ServicePolicy::For<v1::AuthService>()
+      .Public("Login")
+      .Public("GetPublicKeys")
+      .Roles("CreateAccount", {Role::kAdmin})
+      .Roles("UpdateAccount", {Role::kAdmin})
+      .Authenticated("GetAccount")  // self, or any account for an admin
+      .Roles("ListAccounts", {Role::kAdmin})
+      .Authenticated("ChangePassword");
 }
 
 grpc::Status AuthGrpcService::Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
                                     v1::LoginResponse* resp) {
   return platform::Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kLogin);
     auto result = accounts_.Login(req->login(), req->password());
     resp->set_access_token(result.token);
     *resp->mutable_expires_at() = Ts(result.expires_at);
@@ -75,7 +68,6 @@ grpc::Status AuthGrpcService::GetPublicKeys(grpc::ServerContext* ctx,
                                             const v1::GetPublicKeysRequest*,
                                             v1::GetPublicKeysResponse* resp) {
   return platform::Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kGetPublicKeys);
     for (const auto& k : accounts_.ListPublicKeys()) {
       auto* key = resp->add_keys();
       key->set_kid(k.kid);
@@ -92,7 +84,6 @@ grpc::Status AuthGrpcService::CreateAccount(grpc::ServerContext* ctx,
                                             const v1::CreateAccountRequest* req,
                                             v1::CreateAccountResponse* resp) {
   return platform::Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kCreateAccount);
     NewAccount a;
     a.login = req->login();
     a.full_name = req->full_name();
@@ -107,7 +98,6 @@ grpc::Status AuthGrpcService::UpdateAccount(grpc::ServerContext* ctx,
                                             const v1::UpdateAccountRequest* req,
                                             v1::UpdateAccountResponse* resp) {
   return platform::Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kUpdateAccount);
     AccountPatch p;
     p.account_id = req->account_id();
     if (req->has_role()) p.role = FromProto(req->role());
@@ -120,8 +110,7 @@ grpc::Status AuthGrpcService::UpdateAccount(grpc::ServerContext* ctx,
 
 grpc::Status AuthGrpcService::GetAccount(grpc::ServerContext* ctx, const v1::GetAccountRequest* req,
                                          v1::GetAccountResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kGetAccount);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     std::string id = req->account_id().empty() ? who.account_id : req->account_id();
     if (id != who.account_id && who.role != Role::kAdmin) {
       throw Error(ErrorCode::kPermissionDenied, "only an admin may read another account");
@@ -134,7 +123,6 @@ grpc::Status AuthGrpcService::ListAccounts(grpc::ServerContext* ctx,
                                            const v1::ListAccountsRequest* req,
                                            v1::ListAccountsResponse* resp) {
   return platform::Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kListAccounts);
     auto page = accounts_.List(req->page_size(), req->page_token());
     for (const auto& a : page.accounts) ToProto(a, resp->add_accounts());
     resp->set_next_page_token(page.next_page_token);
@@ -144,8 +132,7 @@ grpc::Status AuthGrpcService::ListAccounts(grpc::ServerContext* ctx,
 grpc::Status AuthGrpcService::ChangePassword(grpc::ServerContext* ctx,
                                              const v1::ChangePasswordRequest* req,
                                              v1::ChangePasswordResponse*) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kChangePassword);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     accounts_.ChangePassword(who.account_id, req->old_password(), req->new_password());
   });
 }

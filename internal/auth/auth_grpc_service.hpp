@@ -11,7 +11,9 @@ class AuthGrpcService final : public ates::auth::v1::AuthService::Service {
  public:
   static constexpr const char* kName = "ates.auth.v1.AuthService";
 
-  AuthGrpcService(AccountService& accounts, platform::Authorizer& authz);
+  explicit AuthGrpcService(AccountService& accounts);
+  // Who may call each method (the platform enforces it before the handler runs).
+  static platform::ServicePolicy Policy();
 
   grpc::Status Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
                      v1::LoginResponse* resp) override;
@@ -30,7 +32,6 @@ class AuthGrpcService final : public ates::auth::v1::AuthService::Service {
 
  private:
   AccountService& accounts_;
-  platform::Authorizer& authz_;
 };
 
 }  // namespace ates::auth
