@@ -38,7 +38,12 @@ int main(int argc, char** argv) {
         app.EnableRevocation(ates::platform::QueryAccountLoader(app.db(), kAccountStatesSince));
     accounts = std::make_unique<ates::auth::AccountService>(app.db(), s, [&app, &states] {
       app.relay().Notify();
-      states.Poke();  // an account change revokes older tokens here at once
+      // The change's own RPC returns only once older tokens are refused here.
+      try {
+        states.Refresh();
+      } catch (const std::exception&) {
+        states.Poke();  // the database just answered; the refresher retries
+      }
     });
     service = std::make_unique<ates::auth::AuthGrpcService>(*accounts);
     app.AddService(service.get(), ates::auth::AuthGrpcService::Policy());

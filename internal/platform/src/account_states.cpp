@@ -42,6 +42,7 @@ void AccountStates::Poke() {
 }
 
 void AccountStates::Refresh() {
+  std::lock_guard refreshing(refresh_mu_);
   double since = watermark_ > 0 ? watermark_ - kOverlapSeconds : 0;
   auto rows = loader_(since);
   std::lock_guard lock(mu_);

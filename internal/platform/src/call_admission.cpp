@@ -199,4 +199,13 @@ auth::Principal AdmittedPrincipal(const grpc::ServerContext& ctx) {
   return d->principal.value_or(auth::Principal{});
 }
 
+AdmitCallForTest::AdmitCallForTest(const grpc::ServerContext& ctx, auth::Principal who)
+    : call_(static_cast<const grpc::ServerContextBase*>(&ctx)) {
+  Decision d;
+  d.principal = std::move(who);
+  Decisions::Get().Put(call_, std::move(d));
+}
+
+AdmitCallForTest::~AdmitCallForTest() { Decisions::Get().Erase(call_); }
+
 }  // namespace ates::platform

@@ -42,6 +42,8 @@ class AccountStates final {
   // Asks for a refresh now (from a replica handler's AfterCommit).
   void Poke();
   // Loads what changed since the watermark; throws what the loader throws.
+  // Safe from any thread (ates-auth calls it right after an account change,
+  // so the change's own RPC returns only once older tokens are refused).
   void Refresh();
 
   // Throws UNAUTHENTICATED when the token's account is deactivated or at a
@@ -59,7 +61,8 @@ class AccountStates final {
   std::chrono::milliseconds interval_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, State> states_;  // guarded by mu_
-  double watermark_ = 0;                           // the refresher thread's
+  std::mutex refresh_mu_;                          // one Refresh at a time
+  double watermark_ = 0;                           // guarded by refresh_mu_
   std::condition_variable_any wake_;
   bool poked_ = false;  // guarded by mu_
   int failures_ = 0;    // the refresher thread's

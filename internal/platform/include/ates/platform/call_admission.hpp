@@ -36,4 +36,17 @@ class CallAdmission final {
 // CallAdmission on this server, or no decision for it).
 auth::Principal AdmittedPrincipal(const grpc::ServerContext& ctx);
 
+// Admits `ctx` as `who` for its lifetime, as the interceptor would: for unit
+// tests that call Handle() on a bare ServerContext, with no server.
+class AdmitCallForTest final {
+ public:
+  explicit AdmitCallForTest(const grpc::ServerContext& ctx, auth::Principal who = {});
+  ~AdmitCallForTest();
+  AdmitCallForTest(const AdmitCallForTest&) = delete;
+  AdmitCallForTest& operator=(const AdmitCallForTest&) = delete;
+
+ private:
+  const void* call_;
+};
+
 }  // namespace ates::platform
