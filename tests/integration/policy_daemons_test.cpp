@@ -250,5 +250,45 @@ TEST_F(PolicyDaemonsTest, DeactivatedAdminsOldTokenCannotReactivateTheAccount) {
             0);
 }
 
+TEST_F(PolicyDaemonsTest, AReplicaThatDidNotConsumeTheEventRefusesTheTokenToo) {
+  // A second ates-tasks on the same database and the same durable consumer:
+  // each account event reaches one of the two, and the other one learns it
+  // from the shared accounts_replica table (refreshed every second).
+  Daemon second(SystemDaemon("policy-tasks-2", "ates-tasks", ATES_TASKS_BIN, sut_->db["ates-tasks"],
+                             {{"ATES_AUTH_KEYS_URL", sut_->daemons["ates-auth"]->target()},
+                              {"ATES_CONSUMERS_ACCOUNTS_DURABLE", "policy_tasks_accounts"}},
+                             {}));
+  second.Start();
+  std::map<std::string, Daemon*> replicas = {{"first", sut_->daemons["ates-tasks"].get()},
+                                             {"second", &second}};
+  std::vector<std::pair<std::string, std::string>> accounts;
+  for (int i = 0; i < 4; ++i) {
+    accounts.push_back(NewAccount("shared-" + std::to_string(i), ::ates::common::v1::ROLE_WORKER));
+  }
+  for (const auto& [id, token] : accounts) {
+    ASSERT_TRUE(Eventually([&, id = id] { return ReplicatedEverywhere(id, 1); }, 20s));
+  }
+  for (const auto& [id, token] : accounts) {
+    authv1::UpdateAccountRequest req;
+    req.set_account_id(id);
+    req.set_active(false);
+    auto since = Clock::now();
+    Update(req);
+    for (const auto& [name, daemon] : replicas) {
+      bool refused = Eventually(
+          [&, token = token] {
+            return RawCall(*daemon->channel(), kProbe.at("ates-tasks"), "", token).error_code() ==
+                   grpc::StatusCode::UNAUTHENTICATED;
+          },
+          10s, 10ms);
+      double took = std::chrono::duration<double>(Clock::now() - since).count();
+      std::cout << "REVOCATION shared-consumer tasks replica " << name << " refused after " << took
+                << " s\n";
+      EXPECT_TRUE(refused) << name;
+      EXPECT_LT(took, 5.0) << name;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ates::test
