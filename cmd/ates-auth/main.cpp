@@ -59,6 +59,11 @@ ates::auth::SigningKeySettings KeySettingsFromConfig(ates::platform::Config& cfg
   return k;
 }
 
+// Token revocation in ates-auth reads its own accounts table (ADR 0017).
+constexpr std::string_view kAccountStatesSince =
+    "SELECT id::text, version, active, EXTRACT(EPOCH FROM updated_at)::float8"
+    " FROM accounts WHERE updated_at >= to_timestamp($1)";
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,11 +80,20 @@ int main(int argc, char** argv) {
     app.AddMigrations(AuthMigrations());
     keys = std::make_unique<ates::auth::SigningKeyStore>(app.db(), SealerFromConfig(cfg),
                                                          KeySettingsFromConfig(cfg));
-    accounts = std::make_unique<ates::auth::AccountService>(app.db(), settings, *keys,
-                                                            [&app] { app.relay().Notify(); });
-    service =
-        std::make_unique<ates::auth::AuthGrpcService>(*accounts, app.authorizer(), address_header);
-    app.AddService(service.get(), ates::auth::AuthGrpcService::kName);
+    auto& states =
+        app.EnableRevocation(ates::platform::QueryAccountLoader(app.db(), kAccountStatesSince));
+    accounts =
+        std::make_unique<ates::auth::AccountService>(app.db(), settings, *keys, [&app, &states] {
+          app.relay().Notify();
+          // The change's own RPC returns only once older tokens are refused here.
+          try {
+            states.Refresh();
+          } catch (const std::exception&) {
+            states.Poke();  // the database just answered; the refresher retries
+          }
+        });
+    service = std::make_unique<ates::auth::AuthGrpcService>(*accounts, address_header);
+    app.AddService(service.get(), ates::auth::AuthGrpcService::Policy());
     app.SetKeyLoader([&] { return keys->PublicKeys(); });
     ates::log::Info("login limits", {{"concurrency", std::to_string(settings.login_concurrency)}});
     app.OnReady([&, admin_login, admin_password] {

@@ -62,11 +62,11 @@ int main(int argc, char** argv) {
     rs.publish_grace = cfg.GetDuration("billing.reconcile.publish_grace");
     reconciler = std::make_unique<ates::billing::Reconciler>(rs, app.db(), app.nats(),
                                                              &app.metrics().registry());
-    service = std::make_unique<ates::billing::BillingGrpcService>(*queries, *reconciler,
-                                                                  app.authorizer());
-    app.AddService(service.get(), ates::billing::BillingGrpcService::kName);
+    service = std::make_unique<ates::billing::BillingGrpcService>(*queries, *reconciler);
+    app.AddService(service.get(), ates::billing::BillingGrpcService::Policy());
 
-    accounts = std::make_unique<ates::platform::AccountsReplicaHandler>();
+    auto& states = app.EnableRevocation(ates::platform::ReplicaAccountLoader(app.db()));
+    accounts = std::make_unique<ates::platform::AccountsReplicaHandler>([&] { states.Poke(); });
     app.AddConsumer(ConsumerFor(cfg, "accounts", "ACCOUNTS"), *accounts);
     app.AddConsumer(ConsumerFor(cfg, "tasks", "TASKS"), *ledger);
     app.AddConsumer(ConsumerFor(cfg, "schedule", "SCHEDULE"), *ledger);

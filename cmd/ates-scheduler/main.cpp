@@ -1,6 +1,7 @@
 // ates-scheduler: the business-day clock; closes each business day exactly once.
 #include <google/protobuf/util/time_util.h>
 
+#include "ates/platform/accounts_replica.hpp"
 #include "ates/platform/dates.hpp"
 #include "ates/platform/server.hpp"
 #include "day_closer.hpp"
@@ -28,12 +29,30 @@ ates::scheduler::Clock MakeClock(const std::string& now_override) {
   return [now] { return now; };
 }
 
+// The scheduler keeps an accounts replica only for token revocation (ADR 0017).
+std::unique_ptr<ates::platform::AccountsReplicaHandler> AddAccountsReplica(
+    ates::platform::App& app) {
+  auto& cfg = app.config();
+  app.AddMigrations(ates::platform::AccountsReplicaMigrations());
+  auto& states = app.EnableRevocation(ates::platform::ReplicaAccountLoader(app.db()));
+  auto handler =
+      std::make_unique<ates::platform::AccountsReplicaHandler>([&states] { states.Poke(); });
+  ates::platform::ConsumerOptions co;
+  co.name = cfg.GetString("consumers.accounts.durable");
+  co.stream = "ACCOUNTS";
+  co.batch_size = static_cast<int>(cfg.GetInt("consumers.accounts.batch_size"));
+  co.max_deliver = static_cast<int>(cfg.GetInt("consumers.accounts.max_deliver"));
+  app.AddConsumer(co, *handler);
+  return handler;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::unique_ptr<ates::scheduler::SchedulerService> scheduler;
   std::unique_ptr<ates::scheduler::SchedulerGrpcService> service;
   std::unique_ptr<ates::scheduler::DayCloser> closer;
+  std::unique_ptr<ates::platform::AccountsReplicaHandler> accounts;
   return ates::platform::RunDaemon("ates-scheduler", argc, argv, [&](ates::platform::App& app) {
     auto& cfg = app.config();
     ates::scheduler::SchedulerSettings s;
@@ -85,8 +104,9 @@ int main(int argc, char** argv) {
           skew_gauge->Set(static_cast<double>(clocks.skew.count()) / 1e6);
           if (refused) skew_refusals->Increment();
         });
-    service = std::make_unique<ates::scheduler::SchedulerGrpcService>(*scheduler, app.authorizer());
-    app.AddService(service.get(), ates::scheduler::SchedulerGrpcService::kName);
+    service = std::make_unique<ates::scheduler::SchedulerGrpcService>(*scheduler);
+    app.AddService(service.get(), ates::scheduler::SchedulerGrpcService::Policy());
+    accounts = AddAccountsReplica(app);
     closer = std::make_unique<ates::scheduler::DayCloser>(*scheduler, interval);
 
     app.OnReady([&, tz = s.time_zone] {

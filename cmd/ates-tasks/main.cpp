@@ -28,11 +28,14 @@ int main(int argc, char** argv) {
     limits.shuffle_cooldown = cfg.GetDuration("tasks.shuffle_cooldown");
     tasks = std::make_unique<ates::tasks::TaskService>(
         app.db(), *picker, [&app] { app.relay().Notify(); }, shuffle_seed, limits);
-    service = std::make_unique<ates::tasks::TaskGrpcService>(*tasks, app.authorizer());
-    app.AddService(service.get(), ates::tasks::TaskGrpcService::kName);
+    service = std::make_unique<ates::tasks::TaskGrpcService>(*tasks);
+    app.AddService(service.get(), ates::tasks::TaskGrpcService::Policy());
 
-    accounts = std::make_unique<ates::platform::AccountsReplicaHandler>(
-        [&] { tasks->candidates().Invalidate(); });
+    auto& states = app.EnableRevocation(ates::platform::ReplicaAccountLoader(app.db()));
+    accounts = std::make_unique<ates::platform::AccountsReplicaHandler>([&] {
+      tasks->candidates().Invalidate();
+      states.Poke();
+    });
     ates::platform::ConsumerOptions co;
     co.name = cfg.GetString("consumers.accounts.durable");
     co.stream = "ACCOUNTS";

@@ -3,26 +3,21 @@
 #include <google/protobuf/util/time_util.h>
 
 namespace ates::analytics {
-namespace {
+namespace {}  // namespace
 
-const std::string kSummary = "ates.analytics.v1.AnalyticsService/GetDailySummary";
-const std::string kMostExpensive = "ates.analytics.v1.AnalyticsService/GetMostExpensiveTask";
-const std::string kEarnings = "ates.analytics.v1.AnalyticsService/GetEarnings";
+AnalyticsGrpcService::AnalyticsGrpcService(AnalyticsQueries& queries) : queries_(queries) {}
 
-}  // namespace
-
-AnalyticsGrpcService::AnalyticsGrpcService(AnalyticsQueries& queries, platform::Authorizer& authz)
-    : queries_(queries), authz_(authz) {
-  authz_.Allow(kSummary, {auth::Role::kAdmin});
-  authz_.Allow(kMostExpensive, {auth::Role::kAdmin});
-  authz_.Allow(kEarnings, {auth::Role::kAdmin});
+platform::ServicePolicy AnalyticsGrpcService::Policy() {
+  return platform::ServicePolicy::For<v1::AnalyticsService>()
+      .Roles("GetDailySummary", {auth::Role::kAdmin})
+      .Roles("GetMostExpensiveTask", {auth::Role::kAdmin})
+      .Roles("GetEarnings", {auth::Role::kAdmin});
 }
 
 grpc::Status AnalyticsGrpcService::GetDailySummary(grpc::ServerContext* ctx,
                                                    const v1::GetDailySummaryRequest* req,
                                                    v1::GetDailySummaryResponse* resp) {
   return platform::Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kSummary);
     auto s = queries_.Summary(req->business_date());
     resp->set_business_date(s.business_date);
     resp->set_fees_charged_cents(s.fees_cents);
@@ -36,7 +31,6 @@ grpc::Status AnalyticsGrpcService::GetMostExpensiveTask(grpc::ServerContext* ctx
                                                         const v1::GetMostExpensiveTaskRequest* req,
                                                         v1::GetMostExpensiveTaskResponse* resp) {
   return platform::Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kMostExpensive);
     Period period;
     switch (req->period()) {
       case v1::PERIOD_DAY:
@@ -68,7 +62,6 @@ grpc::Status AnalyticsGrpcService::GetEarnings(grpc::ServerContext* ctx,
                                                const v1::GetEarningsRequest* req,
                                                v1::GetEarningsResponse* resp) {
   return platform::Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kEarnings);
     for (const auto& d : queries_.Earnings(req->from_date(), req->to_date())) {
       auto* out = resp->add_days();
       out->set_business_date(d.business_date);

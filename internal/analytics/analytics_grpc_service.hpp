@@ -11,7 +11,9 @@ class AnalyticsGrpcService final : public ates::analytics::v1::AnalyticsService:
  public:
   static constexpr const char* kName = "ates.analytics.v1.AnalyticsService";
 
-  AnalyticsGrpcService(AnalyticsQueries& queries, platform::Authorizer& authz);
+  explicit AnalyticsGrpcService(AnalyticsQueries& queries);
+  // Who may call each method (the platform enforces it before the handler runs).
+  static platform::ServicePolicy Policy();
 
   grpc::Status GetDailySummary(grpc::ServerContext* ctx, const v1::GetDailySummaryRequest* req,
                                v1::GetDailySummaryResponse* resp) override;
@@ -23,7 +25,6 @@ class AnalyticsGrpcService final : public ates::analytics::v1::AnalyticsService:
 
  private:
   AnalyticsQueries& queries_;
-  platform::Authorizer& authz_;
 };
 
 }  // namespace ates::analytics

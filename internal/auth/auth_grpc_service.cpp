@@ -10,16 +10,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-const std::string kLogin = "ates.auth.v1.AuthService/Login";
-const std::string kGetPublicKeys = "ates.auth.v1.AuthService/GetPublicKeys";
-const std::string kCreateAccount = "ates.auth.v1.AuthService/CreateAccount";
-const std::string kUpdateAccount = "ates.auth.v1.AuthService/UpdateAccount";
-const std::string kGetAccount = "ates.auth.v1.AuthService/GetAccount";
-const std::string kListAccounts = "ates.auth.v1.AuthService/ListAccounts";
-const std::string kChangePassword = "ates.auth.v1.AuthService/ChangePassword";
-const std::string kResetPassword = "ates.auth.v1.AuthService/ResetPassword";
-const std::string kRotateSigningKey = "ates.auth.v1.AuthService/RotateSigningKey";
-
 google::protobuf::Timestamp Ts(std::chrono::system_clock::time_point tp) {
   return TimeUtil::MicrosecondsToTimestamp(
       std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count());
@@ -54,18 +44,20 @@ Role FromProto(ates::common::v1::Role role) {
 
 }  // namespace
 
-AuthGrpcService::AuthGrpcService(AccountService& accounts, platform::Authorizer& authz,
-                                 std::string client_address_header)
-    : accounts_(accounts), authz_(authz), client_address_header_(std::move(client_address_header)) {
-  authz_.AllowPublic(kLogin);
-  authz_.AllowPublic(kGetPublicKeys);
-  authz_.Allow(kCreateAccount, {Role::kAdmin});
-  authz_.Allow(kUpdateAccount, {Role::kAdmin});
-  authz_.AllowAuthenticated(kGetAccount);  // self, or any account for an admin
-  authz_.Allow(kListAccounts, {Role::kAdmin});
-  authz_.AllowAuthenticated(kChangePassword);
-  authz_.Allow(kResetPassword, {Role::kAdmin});
-  authz_.Allow(kRotateSigningKey, {Role::kAdmin});
+AuthGrpcService::AuthGrpcService(AccountService& accounts, std::string client_address_header)
+    : accounts_(accounts), client_address_header_(std::move(client_address_header)) {}
+
+platform::ServicePolicy AuthGrpcService::Policy() {
+  return platform::ServicePolicy::For<v1::AuthService>()
+      .Public("Login")
+      .Public("GetPublicKeys")
+      .Roles("CreateAccount", {Role::kAdmin})
+      .Roles("UpdateAccount", {Role::kAdmin})
+      .Authenticated("GetAccount")  // self, or any account for an admin
+      .Roles("ListAccounts", {Role::kAdmin})
+      .Authenticated("ChangePassword")
+      .Roles("ResetPassword", {Role::kAdmin})
+      .Roles("RotateSigningKey", {Role::kAdmin});
 }
 
 std::string AuthGrpcService::ClientAddress(const grpc::ServerContext& ctx) const {
@@ -82,7 +74,6 @@ std::string AuthGrpcService::ClientAddress(const grpc::ServerContext& ctx) const
 grpc::Status AuthGrpcService::Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
                                     v1::LoginResponse* resp) {
   return platform::Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kLogin);
     auto result = accounts_.Login(req->login(), req->password(), ClientAddress(*ctx));
     resp->set_access_token(result.token);
     *resp->mutable_expires_at() = Ts(result.expires_at);
@@ -94,7 +85,6 @@ grpc::Status AuthGrpcService::GetPublicKeys(grpc::ServerContext* ctx,
                                             const v1::GetPublicKeysRequest*,
                                             v1::GetPublicKeysResponse* resp) {
   return platform::Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kGetPublicKeys);
     for (const auto& k : accounts_.keys().Published()) {
       auto* key = resp->add_keys();
       key->set_kid(k.kid);
@@ -111,7 +101,6 @@ grpc::Status AuthGrpcService::CreateAccount(grpc::ServerContext* ctx,
                                             const v1::CreateAccountRequest* req,
                                             v1::CreateAccountResponse* resp) {
   return platform::Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kCreateAccount);
     NewAccount a;
     a.login = req->login();
     a.full_name = req->full_name();
@@ -125,8 +114,7 @@ grpc::Status AuthGrpcService::CreateAccount(grpc::ServerContext* ctx,
 grpc::Status AuthGrpcService::UpdateAccount(grpc::ServerContext* ctx,
                                             const v1::UpdateAccountRequest* req,
                                             v1::UpdateAccountResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kUpdateAccount);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     AccountPatch p;
     p.account_id = req->account_id();
     if (req->has_role()) p.role = FromProto(req->role());
@@ -139,8 +127,7 @@ grpc::Status AuthGrpcService::UpdateAccount(grpc::ServerContext* ctx,
 
 grpc::Status AuthGrpcService::GetAccount(grpc::ServerContext* ctx, const v1::GetAccountRequest* req,
                                          v1::GetAccountResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kGetAccount);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     std::string id = req->account_id().empty() ? who.account_id : req->account_id();
     if (id != who.account_id && who.role != Role::kAdmin) {
       throw Error(ErrorCode::kPermissionDenied, "only an admin may read another account");
@@ -153,7 +140,6 @@ grpc::Status AuthGrpcService::ListAccounts(grpc::ServerContext* ctx,
                                            const v1::ListAccountsRequest* req,
                                            v1::ListAccountsResponse* resp) {
   return platform::Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kListAccounts);
     auto page = accounts_.List(req->page_size(), req->page_token());
     for (const auto& a : page.accounts) ToProto(a, resp->add_accounts());
     resp->set_next_page_token(page.next_page_token);
@@ -163,8 +149,7 @@ grpc::Status AuthGrpcService::ListAccounts(grpc::ServerContext* ctx,
 grpc::Status AuthGrpcService::ChangePassword(grpc::ServerContext* ctx,
                                              const v1::ChangePasswordRequest* req,
                                              v1::ChangePasswordResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kChangePassword);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     auto fresh = accounts_.ChangePassword(who.account_id, req->old_password(), req->new_password());
     resp->set_access_token(fresh.token);
     *resp->mutable_expires_at() = Ts(fresh.expires_at);
@@ -174,8 +159,7 @@ grpc::Status AuthGrpcService::ChangePassword(grpc::ServerContext* ctx,
 grpc::Status AuthGrpcService::ResetPassword(grpc::ServerContext* ctx,
                                             const v1::ResetPasswordRequest* req,
                                             v1::ResetPasswordResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kResetPassword);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     auto account = accounts_.ResetPassword(who.account_id, req->account_id(), req->login(),
                                            req->new_password());
     ToProto(account, resp->mutable_account());
@@ -185,8 +169,7 @@ grpc::Status AuthGrpcService::ResetPassword(grpc::ServerContext* ctx,
 grpc::Status AuthGrpcService::RotateSigningKey(grpc::ServerContext* ctx,
                                                const v1::RotateSigningKeyRequest*,
                                                v1::RotateSigningKeyResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kRotateSigningKey);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     auto rotation = accounts_.keys().Rotate();
     resp->set_kid(rotation.kid);
     *resp->mutable_created_at() = Ts(rotation.created_at);

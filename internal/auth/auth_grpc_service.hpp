@@ -13,8 +13,9 @@ class AuthGrpcService final : public ates::auth::v1::AuthService::Service {
 
   // `client_address_header`: metadata a trusted proxy sets to the client's
   // address (X-Forwarded-For style); empty: the connection's peer address.
-  AuthGrpcService(AccountService& accounts, platform::Authorizer& authz,
-                  std::string client_address_header = "");
+  explicit AuthGrpcService(AccountService& accounts, std::string client_address_header = "");
+  // Who may call each method (the platform enforces it before the handler runs).
+  static platform::ServicePolicy Policy();
 
   grpc::Status Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
                      v1::LoginResponse* resp) override;
@@ -39,7 +40,6 @@ class AuthGrpcService final : public ates::auth::v1::AuthService::Service {
   std::string ClientAddress(const grpc::ServerContext& ctx) const;
 
   AccountService& accounts_;
-  platform::Authorizer& authz_;
   std::string client_address_header_;
 };
 

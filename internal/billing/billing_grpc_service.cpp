@@ -8,11 +8,6 @@ namespace {
 using auth::Role;
 using google::protobuf::util::TimeUtil;
 
-const std::string kGetBalance = "ates.billing.v1.BillingService/GetBalance";
-const std::string kListTransactions = "ates.billing.v1.BillingService/ListTransactions";
-const std::string kGetEarnings = "ates.billing.v1.BillingService/GetManagementEarnings";
-const std::string kListPayouts = "ates.billing.v1.BillingService/ListPayouts";
-const std::string kReconcileDay = "ates.billing.v1.BillingService/ReconcileDay";
 // A response stays far below grpc.max_message_bytes; the counts are always whole.
 constexpr int kMaxDifferences = 1000;
 
@@ -100,22 +95,23 @@ void Fill(const DayEarnings& d, v1::DailyEarnings* out) {
 
 }  // namespace
 
-BillingGrpcService::BillingGrpcService(BillingQueries& queries, Reconciler& reconciler,
-                                       platform::Authorizer& authz)
-    : queries_(queries), reconciler_(reconciler), authz_(authz) {
+BillingGrpcService::BillingGrpcService(BillingQueries& queries, Reconciler& reconciler)
+    : queries_(queries), reconciler_(reconciler) {}
+
+platform::ServicePolicy BillingGrpcService::Policy() {
   // Own account for everyone; any account for admin/accountant (checked in BillingQueries).
-  authz_.AllowAuthenticated(kGetBalance);
-  authz_.AllowAuthenticated(kListTransactions);
-  authz_.AllowAuthenticated(kListPayouts);
-  authz_.Allow(kGetEarnings, {Role::kAdmin, Role::kAccountant});
-  authz_.Allow(kReconcileDay, {Role::kAdmin, Role::kAccountant});
+  return platform::ServicePolicy::For<v1::BillingService>()
+      .Authenticated("GetBalance")
+      .Authenticated("ListTransactions")
+      .Authenticated("ListPayouts")
+      .Roles("GetManagementEarnings", {Role::kAdmin, Role::kAccountant})
+      .Roles("ReconcileDay", {Role::kAdmin, Role::kAccountant});
 }
 
 grpc::Status BillingGrpcService::GetBalance(grpc::ServerContext* ctx,
                                             const v1::GetBalanceRequest* req,
                                             v1::GetBalanceResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kGetBalance);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     std::string account = req->account_id();
     resp->set_balance_cents(queries_.Balance(who, account));
     resp->set_account_id(account);
@@ -125,8 +121,7 @@ grpc::Status BillingGrpcService::GetBalance(grpc::ServerContext* ctx,
 grpc::Status BillingGrpcService::ListTransactions(grpc::ServerContext* ctx,
                                                   const v1::ListTransactionsRequest* req,
                                                   v1::ListTransactionsResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kListTransactions);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     auto page = queries_.Transactions(who, req->account_id(), {req->from_date(), req->to_date()},
                                       req->page_size(), req->page_token());
     for (const auto& t : page.items) {
@@ -148,8 +143,7 @@ grpc::Status BillingGrpcService::ListTransactions(grpc::ServerContext* ctx,
 grpc::Status BillingGrpcService::GetManagementEarnings(grpc::ServerContext* ctx,
                                                        const v1::GetManagementEarningsRequest* req,
                                                        v1::GetManagementEarningsResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kGetEarnings);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     DayEarnings today;
     for (const auto& d : queries_.Earnings(who, {req->from_date(), req->to_date()}, &today)) {
       Fill(d, resp->add_days());
@@ -161,8 +155,7 @@ grpc::Status BillingGrpcService::GetManagementEarnings(grpc::ServerContext* ctx,
 grpc::Status BillingGrpcService::ListPayouts(grpc::ServerContext* ctx,
                                              const v1::ListPayoutsRequest* req,
                                              v1::ListPayoutsResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kListPayouts);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     auto page = queries_.Payouts(who, req->account_id(), {req->from_date(), req->to_date()},
                                  req->page_size(), req->page_token());
     for (const auto& p : page.items) {
@@ -182,7 +175,6 @@ grpc::Status BillingGrpcService::ReconcileDay(grpc::ServerContext* ctx,
                                               const v1::ReconcileDayRequest* req,
                                               v1::ReconcileDayResponse* resp) {
   return platform::Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kReconcileDay);
     auto report =
         reconciler_.ReconcileDay(req->business_date(), [ctx] { return ctx->IsCancelled(); });
     Fill(report, resp);

@@ -12,7 +12,9 @@ class BillingGrpcService final : public ates::billing::v1::BillingService::Servi
  public:
   static constexpr const char* kName = "ates.billing.v1.BillingService";
 
-  BillingGrpcService(BillingQueries& queries, Reconciler& reconciler, platform::Authorizer& authz);
+  BillingGrpcService(BillingQueries& queries, Reconciler& reconciler);
+  // Who may call each method (the platform enforces it before the handler runs).
+  static platform::ServicePolicy Policy();
 
   grpc::Status GetBalance(grpc::ServerContext* ctx, const v1::GetBalanceRequest* req,
                           v1::GetBalanceResponse* resp) override;
@@ -29,7 +31,6 @@ class BillingGrpcService final : public ates::billing::v1::BillingService::Servi
  private:
   BillingQueries& queries_;
   Reconciler& reconciler_;
-  platform::Authorizer& authz_;
 };
 
 }  // namespace ates::billing

@@ -7,9 +7,6 @@ namespace {
 
 using auth::Role;
 
-const std::string kClose = "ates.scheduler.v1.SchedulerService/CloseBillingCycle";
-const std::string kList = "ates.scheduler.v1.SchedulerService/ListClosedCycles";
-
 void ToProto(const ClosedCycle& c, v1::ClosedCycle* out) {
   out->set_business_date(c.business_date);
   *out->mutable_closed_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
@@ -21,17 +18,18 @@ void ToProto(const ClosedCycle& c, v1::ClosedCycle* out) {
 
 }  // namespace
 
-SchedulerGrpcService::SchedulerGrpcService(SchedulerService& scheduler, platform::Authorizer& authz)
-    : scheduler_(scheduler), authz_(authz) {
-  authz_.Allow(kClose, {Role::kAdmin});
-  authz_.Allow(kList, {Role::kAdmin, Role::kAccountant});
+SchedulerGrpcService::SchedulerGrpcService(SchedulerService& scheduler) : scheduler_(scheduler) {}
+
+platform::ServicePolicy SchedulerGrpcService::Policy() {
+  return platform::ServicePolicy::For<v1::SchedulerService>()
+      .Roles("CloseBillingCycle", {Role::kAdmin})
+      .Roles("ListClosedCycles", {Role::kAdmin, Role::kAccountant});
 }
 
 grpc::Status SchedulerGrpcService::CloseBillingCycle(grpc::ServerContext* ctx,
                                                      const v1::CloseBillingCycleRequest* req,
                                                      v1::CloseBillingCycleResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kClose);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     auto result = scheduler_.Close(who, req->business_date());
     ToProto(result.cycle, resp->mutable_cycle());
     resp->set_newly_closed(result.newly_closed);
@@ -41,8 +39,7 @@ grpc::Status SchedulerGrpcService::CloseBillingCycle(grpc::ServerContext* ctx,
 grpc::Status SchedulerGrpcService::ListClosedCycles(grpc::ServerContext* ctx,
                                                     const v1::ListClosedCyclesRequest* req,
                                                     v1::ListClosedCyclesResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kList);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     auto page = scheduler_.List(who, req->page_size(), req->page_token());
     for (const auto& c : page.cycles) ToProto(c, resp->add_cycles());
     resp->set_next_page_token(page.next_page_token);

@@ -11,7 +11,9 @@ class SchedulerGrpcService final : public ates::scheduler::v1::SchedulerService:
  public:
   static constexpr const char* kName = "ates.scheduler.v1.SchedulerService";
 
-  SchedulerGrpcService(SchedulerService& scheduler, platform::Authorizer& authz);
+  explicit SchedulerGrpcService(SchedulerService& scheduler);
+  // Who may call each method (the platform enforces it before the handler runs).
+  static platform::ServicePolicy Policy();
 
   grpc::Status CloseBillingCycle(grpc::ServerContext* ctx, const v1::CloseBillingCycleRequest* req,
                                  v1::CloseBillingCycleResponse* resp) override;
@@ -20,7 +22,6 @@ class SchedulerGrpcService final : public ates::scheduler::v1::SchedulerService:
 
  private:
   SchedulerService& scheduler_;
-  platform::Authorizer& authz_;
 };
 
 }  // namespace ates::scheduler

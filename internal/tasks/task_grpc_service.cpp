@@ -7,12 +7,6 @@ namespace {
 
 using auth::Role;
 
-const std::string kCreate = "ates.tasks.v1.TaskService/CreateTask";
-const std::string kGet = "ates.tasks.v1.TaskService/GetTask";
-const std::string kList = "ates.tasks.v1.TaskService/ListTasks";
-const std::string kComplete = "ates.tasks.v1.TaskService/CompleteTask";
-const std::string kShuffle = "ates.tasks.v1.TaskService/ShuffleTasks";
-
 google::protobuf::Timestamp Ts(std::chrono::system_clock::time_point tp) {
   return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
       std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count());
@@ -33,19 +27,20 @@ void ToProto(const Task& t, v1::Task* out) {
 
 }  // namespace
 
-TaskGrpcService::TaskGrpcService(TaskService& tasks, platform::Authorizer& authz)
-    : tasks_(tasks), authz_(authz) {
-  authz_.AllowAuthenticated(kCreate);
-  authz_.AllowAuthenticated(kGet);       // workers: own tasks only (checked in the domain)
-  authz_.AllowAuthenticated(kList);      // same
-  authz_.AllowAuthenticated(kComplete);  // the assignee only (checked in the domain)
-  authz_.Allow(kShuffle, {Role::kAdmin, Role::kManager});
+TaskGrpcService::TaskGrpcService(TaskService& tasks) : tasks_(tasks) {}
+
+platform::ServicePolicy TaskGrpcService::Policy() {
+  return platform::ServicePolicy::For<v1::TaskService>()
+      .Authenticated("CreateTask")
+      .Authenticated("GetTask")       // workers: own tasks only (checked in the domain)
+      .Authenticated("ListTasks")     // same
+      .Authenticated("CompleteTask")  // the assignee only (checked in the domain)
+      .Roles("ShuffleTasks", {Role::kAdmin, Role::kManager});
 }
 
 grpc::Status TaskGrpcService::CreateTask(grpc::ServerContext* ctx, const v1::CreateTaskRequest* req,
                                          v1::CreateTaskResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kCreate);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     NewTask t{req->title(), req->jira_id(), req->description(), req->request_id()};
     ToProto(tasks_.Create(who, t), resp->mutable_task());
   });
@@ -53,16 +48,14 @@ grpc::Status TaskGrpcService::CreateTask(grpc::ServerContext* ctx, const v1::Cre
 
 grpc::Status TaskGrpcService::GetTask(grpc::ServerContext* ctx, const v1::GetTaskRequest* req,
                                       v1::GetTaskResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kGet);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     ToProto(tasks_.Get(who, req->task_id()), resp->mutable_task());
   });
 }
 
 grpc::Status TaskGrpcService::ListTasks(grpc::ServerContext* ctx, const v1::ListTasksRequest* req,
                                         v1::ListTasksResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kList);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     TaskFilter f;
     if (req->status() == v1::TASK_STATUS_OPEN) f.status = TaskStatus::kOpen;
     if (req->status() == v1::TASK_STATUS_COMPLETED) f.status = TaskStatus::kCompleted;
@@ -78,18 +71,15 @@ grpc::Status TaskGrpcService::ListTasks(grpc::ServerContext* ctx, const v1::List
 grpc::Status TaskGrpcService::CompleteTask(grpc::ServerContext* ctx,
                                            const v1::CompleteTaskRequest* req,
                                            v1::CompleteTaskResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kComplete);
+  return platform::Handle(*ctx, [&](const auth::Principal& who) {
     ToProto(tasks_.Complete(who, req->task_id()), resp->mutable_task());
   });
 }
 
 grpc::Status TaskGrpcService::ShuffleTasks(grpc::ServerContext* ctx, const v1::ShuffleTasksRequest*,
                                            v1::ShuffleTasksResponse* resp) {
-  return platform::Handle(*ctx, [&] {
-    auto who = authz_.Authorize(*ctx, kShuffle);
-    resp->set_reassigned_count(tasks_.Shuffle(who));
-  });
+  return platform::Handle(
+      *ctx, [&](const auth::Principal& who) { resp->set_reassigned_count(tasks_.Shuffle(who)); });
 }
 
 }  // namespace ates::tasks

@@ -11,7 +11,9 @@ class TaskGrpcService final : public ates::tasks::v1::TaskService::Service {
  public:
   static constexpr const char* kName = "ates.tasks.v1.TaskService";
 
-  TaskGrpcService(TaskService& tasks, platform::Authorizer& authz);
+  explicit TaskGrpcService(TaskService& tasks);
+  // Who may call each method (the platform enforces it before the handler runs).
+  static platform::ServicePolicy Policy();
 
   grpc::Status CreateTask(grpc::ServerContext* ctx, const v1::CreateTaskRequest* req,
                           v1::CreateTaskResponse* resp) override;
@@ -26,7 +28,6 @@ class TaskGrpcService final : public ates::tasks::v1::TaskService::Service {
 
  private:
   TaskService& tasks_;
-  platform::Authorizer& authz_;
 };
 
 }  // namespace ates::tasks

@@ -214,7 +214,9 @@ TEST_F(AuthApiTest, LoginReturnsTokenExpiryAndAccount) {
 TEST_F(AuthApiTest, BadTokensAreUnauthenticated) {
   auto real = RealKey();
   ASSERT_EQ(real.kid, KidOf(*admin_token_));
-  auto valid_claims = ClaimsJson("ates-auth", "ates", *admin_id_, "admin", Clock::now() + 1h);
+  // Claim "ver" at least the account's version: older tokens are revoked (ADR 0017).
+  constexpr int64_t kVer = 1000000;
+  auto valid_claims = ClaimsJson("ates-auth", "ates", *admin_id_, "admin", Clock::now() + 1h, kVer);
   // Control: a hand-made token with the real key and valid claims is accepted,
   // so each rejection below is caused by its one defect.
   auto control = MintToken(EdDsaHeader(real.kid), valid_claims, &real);
@@ -228,7 +230,8 @@ TEST_F(AuthApiTest, BadTokensAreUnauthenticated) {
       {"forged signature", MintToken(EdDsaHeader(real.kid), valid_claims, &forged_key)},
       {"expired",
        MintToken(EdDsaHeader(real.kid),
-                 ClaimsJson("ates-auth", "ates", *admin_id_, "admin", Clock::now() - 10s), &real)},
+                 ClaimsJson("ates-auth", "ates", *admin_id_, "admin", Clock::now() - 10s, kVer),
+                 &real)},
       {"alg none", MintToken(R"({"alg":"none","typ":"JWT","kid":")" + real.kid + R"("})",
                              valid_claims, nullptr)},
       {"alg none, signed",
@@ -236,10 +239,12 @@ TEST_F(AuthApiTest, BadTokensAreUnauthenticated) {
       {"unknown kid", MintToken(EdDsaHeader(unknown_key.kid), valid_claims, &unknown_key)},
       {"wrong audience",
        MintToken(EdDsaHeader(real.kid),
-                 ClaimsJson("ates-auth", "other", *admin_id_, "admin", Clock::now() + 1h), &real)},
+                 ClaimsJson("ates-auth", "other", *admin_id_, "admin", Clock::now() + 1h, kVer),
+                 &real)},
       {"wrong issuer",
        MintToken(EdDsaHeader(real.kid),
-                 ClaimsJson("someone", "ates", *admin_id_, "admin", Clock::now() + 1h), &real)},
+                 ClaimsJson("someone", "ates", *admin_id_, "admin", Clock::now() + 1h, kVer),
+                 &real)},
   };
   for (const auto& [what, token] : cases) {
     authv1::ListAccountsResponse resp;

@@ -21,15 +21,15 @@ std::string MintToken(const std::string& header_json, const std::string& payload
 
 std::string ClaimsJson(const std::string& issuer, const std::string& audience,
                        const std::string& subject, const std::string& role,
-                       std::chrono::system_clock::time_point expires_at) {
+                       std::chrono::system_clock::time_point expires_at, int64_t version) {
   auto exp =
       std::chrono::duration_cast<std::chrono::seconds>(expires_at.time_since_epoch()).count();
   auto iat = std::chrono::duration_cast<std::chrono::seconds>(
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
   return R"({"iss":")" + issuer + R"(","aud":")" + audience + R"(","sub":")" + subject +
-         R"(","role":")" + role + R"(","ver":0,"iat":)" + std::to_string(iat) + R"(,"exp":)" +
-         std::to_string(exp) + "}";
+         R"(","role":")" + role + R"(","ver":)" + std::to_string(version) + R"(,"iat":)" +
+         std::to_string(iat) + R"(,"exp":)" + std::to_string(exp) + "}";
 }
 
 std::string EdDsaHeader(const std::string& kid) {

@@ -15,9 +15,11 @@ namespace ates::test {
 std::string MintToken(const std::string& header_json, const std::string& payload_json,
                       const auth::SigningKey* key);
 
+// `version` is claim "ver": a token older than its account's version is
+// revoked, so a forged token for a real account needs at least its version.
 std::string ClaimsJson(const std::string& issuer, const std::string& audience,
                        const std::string& subject, const std::string& role,
-                       std::chrono::system_clock::time_point expires_at);
+                       std::chrono::system_clock::time_point expires_at, int64_t version = 0);
 
 std::string EdDsaHeader(const std::string& kid);
 

@@ -146,6 +146,7 @@ TEST(CallDeadline, NestedScopesNeverExtendTheOuterOneAndRestoreIt) {
 
 TEST(Handle, CallWithoutADeadlineSetsNone) {
   grpc::ServerContext ctx;
+  platform::AdmitCallForTest admitted(ctx);  // as CallAdmission would (ADR 0017)
   bool had_deadline = true;
   EXPECT_TRUE(
       platform::Handle(ctx, [&] { had_deadline = pg::CallDeadline::Current().has_value(); }).ok());

@@ -11,9 +11,6 @@ namespace {
 
 namespace v1 = ops::v1;
 
-const std::string kList = "ates.ops.v1.DeadLetterService/ListDeadLetters";
-const std::string kReplay = "ates.ops.v1.DeadLetterService/ReplayDeadLetters";
-
 constexpr int kDefaultPage = 100;
 constexpr int kMaxPage = 500;
 // Replay --all takes at most this many per call (an operator runs it again).
@@ -55,17 +52,19 @@ v1::ReplayOutcome ToProto(ReplayOutcome::Kind kind) {
 
 }  // namespace
 
-DeadLetterGrpcService::DeadLetterGrpcService(pg::Pool& db, Authorizer& authz, FindConsumer find)
-    : db_(db), authz_(authz), find_(std::move(find)) {
-  authz_.Allow(kList, {auth::Role::kAdmin});
-  authz_.Allow(kReplay, {auth::Role::kAdmin});
+DeadLetterGrpcService::DeadLetterGrpcService(pg::Pool& db, FindConsumer find)
+    : db_(db), find_(std::move(find)) {}
+
+ServicePolicy DeadLetterGrpcService::Policy() {
+  return ServicePolicy::For<ops::v1::DeadLetterService>()
+      .Roles("ListDeadLetters", {auth::Role::kAdmin})
+      .Roles("ReplayDeadLetters", {auth::Role::kAdmin});
 }
 
 grpc::Status DeadLetterGrpcService::ListDeadLetters(grpc::ServerContext* ctx,
                                                     const v1::ListDeadLettersRequest* req,
                                                     v1::ListDeadLettersResponse* resp) {
   return Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kList);
     Validator v;
     v.Check(req->page_size() >= 0 && req->page_size() <= kMaxPage, "page_size",
             "must be between 0 and " + std::to_string(kMaxPage));
@@ -98,7 +97,6 @@ grpc::Status DeadLetterGrpcService::ReplayDeadLetters(grpc::ServerContext* ctx,
                                                       const v1::ReplayDeadLettersRequest* req,
                                                       v1::ReplayDeadLettersResponse* resp) {
   return Handle(*ctx, [&] {
-    authz_.Authorize(*ctx, kReplay);
     Validator v;
     v.Check(req->all() != (req->ids_size() > 0), "ids", "give dead letter ids, or all, not both");
     v.ThrowIfInvalid();

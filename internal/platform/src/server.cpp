@@ -198,55 +198,6 @@ grpc::Status InternalStatus(const std::exception& error) {
   return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
 }
 
-auth::Principal Authorizer::Authorize(const grpc::ServerContext& ctx,
-                                      const std::string& method) const {
-  if (public_.count(method)) return {};
-  auto it = ctx.client_metadata().find("authorization");
-  if (it == ctx.client_metadata().end()) {
-    throw Error(ErrorCode::kUnauthenticated, "missing access token (authorization: Bearer ...)");
-  }
-  std::string_view value(it->second.data(), it->second.size());
-  constexpr std::string_view kBearer = "Bearer ";
-  if (value.size() <= kBearer.size() || value.substr(0, kBearer.size()) != kBearer) {
-    throw Error(ErrorCode::kUnauthenticated, "authorization must be 'Bearer <token>'");
-  }
-  auto token = value.substr(kBearer.size());
-  // Until the first keys arrive (ates-auth may start after this daemon) no
-  // token can be checked: that is our state, not the caller's fault, so it is
-  // UNAVAILABLE (retry) rather than UNAUTHENTICATED (log in again).
-  if (verifier_.KeyCount() == 0) {
-    throw Error(ErrorCode::kUnavailable,
-                "token verification keys not loaded yet (ates-auth not reached); retry later");
-  }
-  auth::Principal principal;
-  try {
-    std::string unknown_kid;
-    try {
-      principal = verifier_.Verify(token, std::chrono::system_clock::now(), &unknown_kid);
-    } catch (const Error&) {
-      if (unknown_kid.empty() || !refresh_) throw;
-      {
-        std::lock_guard lock(refresh_mu_);
-        auto now = std::chrono::steady_clock::now();
-        if (now - last_refresh_ < std::chrono::seconds(5)) throw;
-        last_refresh_ = now;
-      }
-      refresh_();
-      principal = verifier_.Verify(token);
-    }
-  } catch (const Error& e) {
-    throw;
-  }
-  if (any_role_.count(method)) return principal;
-  auto roles = roles_.find(method);
-  if (roles == roles_.end() || !roles->second.count(principal.role)) {
-    throw Error(
-        ErrorCode::kPermissionDenied,
-        "role '" + std::string(auth::RoleName(principal.role)) + "' may not call " + method);
-  }
-  return principal;
-}
-
 App::App(std::string service, Config config)
     : service_(std::move(service)), config_(std::move(config)) {
   grpc_listen_ = config_.GetString("grpc.listen");
@@ -288,7 +239,9 @@ App::App(std::string service, Config config)
   relay_ = std::make_unique<OutboxRelay>(ro, db_->conninfo(), *nats_, &metrics_);
   verifier_ = std::make_unique<auth::TokenVerifier>(config_.GetString("auth.issuer"),
                                                     config_.GetString("auth.audience"));
-  authorizer_ = std::make_unique<Authorizer>(*verifier_);
+  authenticator_ = std::make_unique<Authenticator>(*verifier_);
+  admission_ = std::make_unique<CallAdmission>(policies_, *authenticator_);
+  for (const auto& policy : PlatformServicePolicies()) policies_.Add(policy);
   keys_url_ = config_.GetString("auth.keys_url", "");
   key_refresh_ = config_.GetDuration("auth.keys_refresh", std::chrono::minutes(1));
   migrations_ = pg::PlatformMigrations();
@@ -315,7 +268,7 @@ App::App(std::string service, Config config)
       return keys;
     };
   }
-  authorizer_->SetKeyRefresh([this] { RefreshKeys(); });
+  authenticator_->SetKeyRefresh([this] { RefreshKeys(); });
 }
 
 App::~App() = default;
@@ -324,22 +277,34 @@ void App::AddMigrations(const std::vector<pg::Migration>& migrations) {
   migrations_.insert(migrations_.end(), migrations.begin(), migrations.end());
 }
 
-void App::AddService(grpc::Service* service, std::string name) {
-  services_.emplace_back(service, std::move(name));
+void App::AddService(grpc::Service* service, const ServicePolicy& policy) {
+  policies_.Add(policy);
+  services_.emplace_back(service, policy.service_name());
+}
+
+AccountStates& App::EnableRevocation(AccountStates::Loader loader) {
+  account_states_ = std::make_unique<AccountStates>(std::move(loader));
+  authenticator_->SetAccountStates(account_states_.get());
+  OnReady([this] {
+    account_states_->Refresh();  // loaded before the daemon reports ready
+    account_states_->Start();
+  });
+  OnStop([this] { account_states_->Stop(); });
+  return *account_states_;
 }
 
 void App::AddConsumer(ConsumerOptions options, EventHandler& handler) {
   options.inbox_retention = inbox_retention_;
   if (!dead_letters_) {
     // A daemon that consumes events shows its dead letters and replays them.
-    dead_letters_ = std::make_unique<DeadLetterGrpcService>(
-        *db_, *authorizer_, [this](const std::string& name) -> Consumer* {
+    dead_letters_ =
+        std::make_unique<DeadLetterGrpcService>(*db_, [this](const std::string& name) -> Consumer* {
           for (auto& c : consumers_) {
             if (c->name() == name) return c.get();
           }
           return nullptr;
         });
-    AddService(dead_letters_.get(), DeadLetterGrpcService::kName);
+    AddService(dead_letters_.get(), DeadLetterGrpcService::Policy());
   }
   consumers_.push_back(
       std::make_unique<Consumer>(std::move(options), *nats_, *db_, handler, &metrics_));
@@ -505,6 +470,8 @@ int App::Run() {
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 32);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  // Admission first: the metrics see the status it sets for unparsable requests.
+  interceptors.push_back(admission_->InterceptorFactory());
   interceptors.push_back(std::make_unique<MetricsInterceptorFactory>(metrics_));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   for (auto& [svc, name] : services_) builder.RegisterService(svc);

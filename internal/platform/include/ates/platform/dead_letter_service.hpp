@@ -6,10 +6,9 @@
 #include "ates/ops/v1/dead_letter_service.grpc.pb.h"
 #include "ates/platform/consumer.hpp"
 #include "ates/platform/pg.hpp"
+#include "ates/platform/policy.hpp"
 
 namespace ates::platform {
-
-class Authorizer;
 
 // ates.ops.v1.DeadLetterService for the consumers of one daemon (admin only):
 // lists the dead_letters table and replays rows through their consumer.
@@ -19,7 +18,9 @@ class DeadLetterGrpcService final : public ops::v1::DeadLetterService::Service {
   // `find` returns the daemon's consumer of that name, nullptr when none.
   using FindConsumer = std::function<Consumer*(const std::string& name)>;
 
-  DeadLetterGrpcService(pg::Pool& db, Authorizer& authz, FindConsumer find);
+  DeadLetterGrpcService(pg::Pool& db, FindConsumer find);
+  // Admins only.
+  static ServicePolicy Policy();
 
   grpc::Status ListDeadLetters(grpc::ServerContext* ctx, const ops::v1::ListDeadLettersRequest* req,
                                ops::v1::ListDeadLettersResponse* resp) override;
@@ -29,7 +30,6 @@ class DeadLetterGrpcService final : public ops::v1::DeadLetterService::Service {
 
  private:
   pg::Pool& db_;
-  Authorizer& authz_;
   FindConsumer find_;
 };
 

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "ates/platform/account_states.hpp"
+#include "ates/platform/authenticator.hpp"
+#include "ates/platform/call_admission.hpp"
 #include "ates/platform/config.hpp"
 #include "ates/platform/consumer.hpp"
 #include "ates/platform/error.hpp"
@@ -19,6 +22,7 @@
 #include "ates/platform/metrics.hpp"
 #include "ates/platform/outbox.hpp"
 #include "ates/platform/pg.hpp"
+#include "ates/platform/policy.hpp"
 #include "ates/platform/token.hpp"
 
 namespace ates::platform {
@@ -30,41 +34,15 @@ class DeadLetterGrpcService;
 grpc::Status ToStatus(const ates::Error& error);
 
 // Runs an RPC body and turns whatever it throws into a status. With the
-// call's context, its database work stops at the caller's deadline
-// (pg::CallDeadline): no connection wait or retry outlives the caller.
+// call's context, the body runs only when CallAdmission admitted the call
+// (policy table, token, input), and gets the caller's principal when it takes
+// one (`[&](const auth::Principal& who) {...}`); its database work stops at
+// the caller's deadline (pg::CallDeadline): no connection wait or retry
+// outlives the caller.
 template <class Fn>
 grpc::Status Handle(const grpc::ServerContext& ctx, Fn&& fn);
 template <class Fn>
 grpc::Status Handle(Fn&& fn);
-
-// Deny-by-default table of which roles may call which RPC, plus token checks.
-class Authorizer final {
- public:
-  using KeyRefresh = std::function<void()>;
-
-  explicit Authorizer(auth::TokenVerifier& verifier) : verifier_(verifier) {}
-
-  void AllowPublic(const std::string& method) { public_.insert(method); }
-  void AllowAuthenticated(const std::string& method) { any_role_.insert(method); }
-  void Allow(const std::string& method, std::initializer_list<auth::Role> roles) {
-    roles_[method].insert(roles.begin(), roles.end());
-  }
-  // Called (at most every few seconds) when a token names a key we do not have.
-  void SetKeyRefresh(KeyRefresh refresh) { refresh_ = std::move(refresh); }
-
-  // Throws UNAUTHENTICATED without a valid bearer token, PERMISSION_DENIED when
-  // the role may not call `method`. Public methods return an empty principal.
-  auth::Principal Authorize(const grpc::ServerContext& ctx, const std::string& method) const;
-
- private:
-  auth::TokenVerifier& verifier_;
-  std::set<std::string> public_;
-  std::set<std::string> any_role_;
-  std::map<std::string, std::set<auth::Role>> roles_;
-  KeyRefresh refresh_;
-  mutable std::mutex refresh_mu_;
-  mutable std::chrono::steady_clock::time_point last_refresh_{};
-};
 
 // Everything a daemon is made of, built from its config: database pool,
 // migrations, NATS, outbox relay, consumers, token verification, gRPC server
@@ -81,10 +59,16 @@ class App final {
   Metrics& metrics() { return metrics_; }
   OutboxRelay& relay() { return *relay_; }
   auth::TokenVerifier& verifier() { return *verifier_; }
-  Authorizer& authorizer() { return *authorizer_; }
+  Authenticator& authenticator() { return *authenticator_; }
 
   void AddMigrations(const std::vector<pg::Migration>& migrations);
-  void AddService(grpc::Service* service, std::string name);
+  // Serves `service` under `policy` (its generated descriptor's methods, each
+  // with who may call it). An incomplete policy is a ConfigError (exit 2).
+  void AddService(grpc::Service* service, const ServicePolicy& policy);
+  // Refuses tokens of deactivated or changed accounts, as `loader` reads them
+  // (accounts_replica by default: ReplicaAccountLoader). Returns the view, so a
+  // replica handler can Poke() it after a commit.
+  AccountStates& EnableRevocation(AccountStates::Loader loader);
   void AddConsumer(ConsumerOptions options, EventHandler& handler);
   // Runs once the database is migrated, before the daemon reports ready. A
   // step that throws is retried, except a ConfigError, which stops the daemon
@@ -117,7 +101,10 @@ class App final {
   std::unique_ptr<JetStream> nats_;
   std::unique_ptr<OutboxRelay> relay_;
   std::unique_ptr<auth::TokenVerifier> verifier_;
-  std::unique_ptr<Authorizer> authorizer_;
+  std::unique_ptr<Authenticator> authenticator_;
+  PolicyTable policies_;
+  std::unique_ptr<CallAdmission> admission_;
+  std::unique_ptr<AccountStates> account_states_;
   std::vector<pg::Migration> migrations_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
@@ -161,7 +148,14 @@ std::optional<std::chrono::steady_clock::time_point> DeadlineOf(const grpc::Serv
 template <class Fn>
 grpc::Status Handle(const grpc::ServerContext& ctx, Fn&& fn) {
   pg::CallDeadline deadline(DeadlineOf(ctx));
-  return Handle(std::forward<Fn>(fn));
+  return Handle([&] {
+    auth::Principal who = AdmittedPrincipal(ctx);
+    if constexpr (std::is_invocable_v<Fn, const auth::Principal&>) {
+      fn(who);
+    } else {
+      fn();
+    }
+  });
 }
 
 template <class Fn>

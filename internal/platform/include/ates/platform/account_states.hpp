@@ -1,0 +1,79 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "ates/platform/pg.hpp"
+#include "ates/platform/token.hpp"
+
+namespace ates::platform {
+
+// One account as token revocation needs it.
+struct AccountStateRow {
+  std::string id;
+  int64_t version = 0;
+  bool active = true;
+  double updated_at = 0;  // seconds since the epoch
+};
+
+// In memory, for every RPC: which accounts are deactivated and which version
+// each is at, so a token issued for an older version (claim "ver") or for a
+// deactivated account is refused without a database query per call. Refreshed
+// about every second by an updated_at watermark, and at once on Poke() (after
+// this daemon's replica applied account events).
+class AccountStates final {
+ public:
+  // Rows whose updated_at is at or after `since` (seconds since the epoch).
+  using Loader = std::function<std::vector<AccountStateRow>(double since)>;
+
+  explicit AccountStates(Loader loader,
+                         std::chrono::milliseconds interval = std::chrono::seconds(1));
+  ~AccountStates();
+
+  void Start();
+  void Stop();
+  // Asks for a refresh now (from a replica handler's AfterCommit).
+  void Poke();
+  // Loads what changed since the watermark; throws what the loader throws.
+  // Safe from any thread (ates-auth calls it right after an account change,
+  // so the change's own RPC returns only once older tokens are refused).
+  void Refresh();
+
+  // Throws UNAUTHENTICATED when the token's account is deactivated or at a
+  // newer version than the token. An account not known yet is let through.
+  void CheckNotRevoked(const auth::Principal& who) const;
+
+ private:
+  struct State {
+    int64_t version;
+    bool active;
+  };
+  void Run(std::stop_token stop);
+
+  Loader loader_;
+  std::chrono::milliseconds interval_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, State> states_;  // guarded by mu_
+  std::mutex refresh_mu_;                          // one Refresh at a time
+  double watermark_ = 0;                           // guarded by refresh_mu_
+  std::condition_variable_any wake_;
+  bool poked_ = false;  // guarded by mu_
+  int failures_ = 0;    // the refresher thread's
+  std::jthread thread_;
+};
+
+// Loader over a table with (id uuid, version bigint, active boolean,
+// updated_at timestamptz): accounts_replica in every daemon but ates-auth.
+AccountStates::Loader ReplicaAccountLoader(pg::Pool& db);
+// The same over a query with those four columns and the watermark as $1
+// (seconds since the epoch), e.g. ates-auth's own accounts table.
+AccountStates::Loader QueryAccountLoader(pg::Pool& db, std::string_view query);
+
+}  // namespace ates::platform
