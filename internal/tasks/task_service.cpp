@@ -432,11 +432,12 @@ int64_t TaskService::Shuffle(const auth::Principal& caller) {
                                 pg::Bytes(assigned_at_field), pg::Text(correlation)});
     count = r.Int(0, 0);
     candidates = r.IsNull(0, 1) ? 0 : r.Int(0, 1);
+    // Thrown inside the transaction: a refused shuffle starts no cool-down.
+    if (candidates == 0) {
+      throw Error(ErrorCode::kFailedPrecondition,
+                  "no account can take a task: there is no active worker or accountant");
+    }
   });
-  if (candidates == 0) {
-    throw Error(ErrorCode::kFailedPrecondition,
-                "no account can take a task: there is no active worker or accountant");
-  }
   if (count > 0) on_commit_();
   log::Info("tasks shuffled", {{"count", std::to_string(count)}, {"correlation_id", correlation}});
   return count;
