@@ -7,8 +7,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nats/nats.h>
+#include <signal.h>
 
 #include <atomic>
+#include <filesystem>
+#include <thread>
 
 #include "ates/platform/event_envelope.hpp"
 #include "ates/platform/jetstream.hpp"
@@ -202,6 +205,55 @@ TEST_F(NatsSecurityTest, TheConsumerCountsRejectedEnvelopesAndNeverHandsThemToIt
   EXPECT_EQ(outcome.kind, platform::ReplayOutcome::Kind::kFailed);
   EXPECT_THAT(outcome.reason, HasSubstr("envelope rejected"));
   EXPECT_EQ(effects(forged), 0);
+}
+
+// The prod overlay's NATS: TLS, the server verified against nats.tls_ca_file.
+// A second nats-server with the stack's users and a certificate made here.
+TEST_F(NatsSecurityTest, ADaemonsNatsClientConnectsOverTlsOnlyToAServerItsCaVouchesFor) {
+  auto& stack = TestStack::Get();
+  const std::string dir = stack.dir() + "/nats-tls";
+  std::filesystem::create_directories(dir);
+  auto make_cert = [&](const std::string& name) {
+    SpawnOptions o;
+    o.argv = {"openssl",  "req",
+              "-x509",    "-newkey",
+              "rsa:2048", "-nodes",
+              "-days",    "1",
+              "-subj",    "/CN=" + name,
+              "-addext",  "subjectAltName=DNS:localhost,IP:127.0.0.1",
+              "-keyout",  dir + "/" + name + ".key",
+              "-out",     dir + "/" + name + ".crt"};
+    o.output_path = dir + "/openssl-" + name + ".log";
+    ASSERT_EQ(RunCommand(o, 30s), 0) << ReadFile(o.output_path);
+  };
+  make_cert("server");
+  make_cert("stranger");  // a CA that never signed the server's certificate
+  if (HasFatalFailure()) return;
+  const int port = FreePort();
+  SpawnOptions o;
+  o.argv = {"nats-server",       "-c",       stack.WriteNatsAuth(dir), "-a",
+            "127.0.0.1",         "-p",       std::to_string(port),     "--tlscert",
+            dir + "/server.crt", "--tlskey", dir + "/server.key"};
+  o.output_path = dir + "/nats.log";
+  auto server = Process::Spawn(o);
+  ASSERT_TRUE(Eventually(
+      [&] { return ReadFile(o.output_path).find("Server is ready") != std::string::npos; }, 20s))
+      << ReadFile(o.output_path);
+  const std::string url = "tls://127.0.0.1:" + std::to_string(port);
+  platform::NatsCredentials creds{"ates-tasks", stack.NatsPassword("ates-tasks"),
+                                  dir + "/server.crt"};
+  platform::JetStream trusted(url, "tls-test", creds);
+  EXPECT_TRUE(Eventually([&] { return trusted.Connected(); }, 10s))
+      << "no TLS connection with the right CA";
+  creds.tls_ca_file = dir + "/stranger.crt";
+  platform::JetStream fooled(url, "tls-test-wrong-ca", creds);
+  std::this_thread::sleep_for(2s);
+  EXPECT_FALSE(fooled.Connected()) << "connected to a server its CA does not vouch for";
+  creds.tls_ca_file = "";
+  platform::JetStream plain("nats://127.0.0.1:" + std::to_string(port), "plain", creds);
+  std::this_thread::sleep_for(2s);
+  EXPECT_FALSE(plain.Connected()) << "the TLS server took a plaintext client";
+  server->Stop(SIGTERM, 10s);
 }
 
 TEST_F(NatsSecurityTest, ADaemonWhoseCredentialsTheServerRefusesExitsAndSaysWhy) {

@@ -96,6 +96,9 @@ JetStream::JetStream(const std::string& url, const std::string& client_name,
   // at once, and retrying them for ever would only hide it. A server that is
   // not there yet is retried in the background.
   natsStatus s = natsConnection_Connect(&conn_, opts);
+  // Why the first attempt failed (refused, TLS handshake, ...), for the log.
+  const char* last = s == NATS_OK ? nullptr : nats_GetLastError(nullptr);
+  const std::string first_error = NatsStatusText(s) + (last ? std::string(": ") + last : "");
   if (s != NATS_OK && !IsAuthFailure(s)) {
     if (conn_) natsConnection_Destroy(conn_);
     conn_ = nullptr;
@@ -111,7 +114,9 @@ JetStream::JetStream(const std::string& url, const std::string& client_name,
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
     throw NatsError("nats connect " + url + ": " + NatsStatusText(s));
   }
-  if (s == NATS_NOT_YET_CONNECTED) log::Warn("nats not reachable yet, retrying", {{"url", url}});
+  if (s == NATS_NOT_YET_CONNECTED) {
+    log::Warn("nats not reachable yet, retrying", {{"url", url}, {"error", first_error}});
+  }
   log::Info("nats client", {{"url", url}, {"as", who}});
   jsOptions jo;
   jsOptions_Init(&jo);
