@@ -401,6 +401,7 @@ done
   echo "================================ aTES is running ================================"
   printf '  PostgreSQL   127.0.0.1:%s  (user postgres, no password; data %s)\n' "$PG_PORT" "$PG_DATA"
   printf '  NATS         nats://127.0.0.1:%s  (JetStream, data %s/nats)\n' "$NATS_PORT" "$RUN_DIR"
+  printf '               one user per daemon (ADR 15), passwords in %s/\n' "$NATS_PASSWORD_DIR"
   for svc in "${SERVICES[@]}"; do
     state="running"
     [[ -n ${DAEMON_PID[$svc]:-} ]] || state="not built"
