@@ -465,6 +465,7 @@ class System {
   Daemon& Start(const std::string& name, const std::string& binary,
                 std::map<std::string, std::string> env) {
     env.emplace("ATES_NATS_URL", s_.nats_url);
+    env.emplace("ATES_NATS_USER", "");  // the bench's nats-server has no users
     env.emplace("ATES_GRPC_SHUTDOWN_GRACE", "2s");
     env.emplace("ATES_LOG_LEVEL", "info");
     if (auth_) env.emplace("ATES_AUTH_KEYS_URL", auth_->target());

@@ -288,8 +288,34 @@ done
 
 # --- NATS JetStream ------------------------------------------------------------
 mkdir -p "$RUN_DIR/nats"
+# Each daemon connects as its own NATS user (ADR 15): passwords are generated
+# once into $RUN_DIR/nats-passwords/ (0600), the permissions come from the
+# table shared with Kubernetes and the tests.
+readonly NATS_PASSWORD_DIR=$RUN_DIR/nats-passwords
+(umask 077 && mkdir -p "$NATS_PASSWORD_DIR")
+nats_users=""
+for svc in "${SERVICES[@]}"; do
+  pw_file=$NATS_PASSWORD_DIR/ates-$svc
+  if [[ ! -s $pw_file ]]; then
+    pw=""
+    while ((${#pw} < 32)); do pw+=$(LC_ALL=C tr -dc 'A-Za-z0-9' < <(head -c 256 /dev/urandom)); done
+    (umask 077 && printf '%s\n' "${pw:0:32}" >"$pw_file")
+  fi
+  chmod 600 "$pw_file"
+  nats_users+="    {user: \"ates-$svc\", password: \"$(head -n 1 "$pw_file")\", permissions: \$ATES_${svc^^}_PERMISSIONS}"$'\n'
+done
+cp "$ROOT/deploy/k8s/base/nats/ates-permissions.conf" "$RUN_DIR/ates-permissions.conf"
+(umask 077 && cat >"$RUN_DIR/nats.conf" <<NATSCONF
+# Written by scripts/run.sh at every start; passwords: $NATS_PASSWORD_DIR/.
+include ./ates-permissions.conf
+authorization {
+  users = [
+$nats_users  ]
+}
+NATSCONF
+)
 say "starting nats-server (JetStream) on 127.0.0.1:$NATS_PORT"
-nats_args=(-js -sd "$RUN_DIR/nats" -a 127.0.0.1 -p "$NATS_PORT")
+nats_args=(-c "$RUN_DIR/nats.conf" -js -sd "$RUN_DIR/nats" -a 127.0.0.1 -p "$NATS_PORT")
 [[ -z $NATS_MONITOR_PORT ]] || nats_args+=(-m "$NATS_MONITOR_PORT")
 # setsid: a Ctrl-C in the terminal must reach only this script, which then
 # stops the daemons before the broker they drain into.
@@ -356,6 +382,7 @@ for svc in "${SERVICES[@]}"; do
   svc_env=(
     "ATES_DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/ates_$svc"
     "ATES_NATS_URL=nats://127.0.0.1:$NATS_PORT"
+    "ATES_NATS_PASSWORD_FILE=$NATS_PASSWORD_DIR/ates-$svc"
     "ATES_GRPC_LISTEN=$BIND:${GRPC_PORT[$svc]}"
     "ATES_ADMIN_LISTEN=$BIND:${METRICS_PORT[$svc]}"
   )
@@ -385,6 +412,7 @@ done
   echo "================================ aTES is running ================================"
   printf '  PostgreSQL   127.0.0.1:%s  (user postgres, no password; data %s)\n' "$PG_PORT" "$PG_DATA"
   printf '  NATS         nats://127.0.0.1:%s  (JetStream, data %s/nats)\n' "$NATS_PORT" "$RUN_DIR"
+  printf '               one user per daemon (ADR 15), passwords in %s/\n' "$NATS_PASSWORD_DIR"
   for svc in "${SERVICES[@]}"; do
     state="running"
     [[ -n ${DAEMON_PID[$svc]:-} ]] || state="not built"
@@ -411,6 +439,7 @@ done
       echo "  No daemon binary found in ${BUILD_DIR#"$ROOT"/}/bin or ${BUILD_DIR#"$ROOT"/}/cmd (run 'make build')."
       echo "  PostgreSQL and NATS stay up for daemons you start yourself, e.g.:"
       printf '    ATES_DATABASE_URL=postgresql://postgres@127.0.0.1:%s/ates_auth ATES_NATS_URL=nats://127.0.0.1:%s \\\n' "$PG_PORT" "$NATS_PORT"
+      printf '    ATES_NATS_PASSWORD_FILE=%s/ates-auth \\\n' "$NATS_PASSWORD_DIR"
       printf '    ATES_BOOTSTRAP_ADMIN_LOGIN=%s ATES_BOOTSTRAP_ADMIN_PASSWORD=... BIN --config config/ates-auth.yaml\n' "$ADMIN_LOGIN"
     else
       echo "  Not built (skipped): ${missing[*]}"

@@ -7,6 +7,7 @@
 
 #include "ates/events/tasks/v1/task_events.pb.h"
 #include "ates/platform/error.hpp"
+#include "ates/platform/event_envelope.hpp"
 #include "ates/platform/events.hpp"
 #include "ates/platform/jetstream.hpp"
 #include "ates/platform/log.hpp"
@@ -70,9 +71,13 @@ Error Unavailable(const std::string& what, natsStatus s) {
 }  // namespace
 
 std::optional<TaskEvent> DecodeTaskEvent(std::string_view subject, std::string_view event_id,
-                                         std::string_view name, std::string_view version,
-                                         std::string_view payload, uint64_t stream_seq) {
-  if (!events::IsUuid(event_id) || name != subject || version != "1") return std::nullopt;
+                                         std::string_view name, std::string_view producer,
+                                         std::string_view version, std::string_view payload,
+                                         uint64_t stream_seq) {
+  if (!events::IsUuid(event_id) || !events::EnvelopeMismatch(subject, name, producer).empty() ||
+      version != "1") {
+    return std::nullopt;
+  }
   TaskEvent e;
   e.id = std::string(event_id);
   e.stream_seq = stream_seq;
@@ -184,7 +189,8 @@ void TaskStreamReader::Read(const std::string& subject, int64_t start_ns, int64_
       out.last_published_ns = meta.published_ns;
       auto event = DecodeTaskEvent(
           natsMsg_GetSubject(msg), Header(msg, events::kHeaderMsgId),
-          Header(msg, events::kHeaderName), Header(msg, events::kHeaderVersion),
+          Header(msg, events::kHeaderName), Header(msg, events::kHeaderProducer),
+          Header(msg, events::kHeaderVersion),
           std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))),
           meta.seq);
       if (!event) {

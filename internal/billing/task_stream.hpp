@@ -17,11 +17,13 @@ class JetStream;
 namespace ates::billing {
 
 // One TASKS message as billing's ledger would take it: a v1 assigned or
-// completed event with a UUID id, task and assignee, whose name header agrees
-// with its subject; nullopt for anything the ledger would not post.
+// completed event with a UUID id, task and assignee, whose envelope (subject,
+// name, producer) is believable (ADR 15); nullopt for anything the ledger
+// would not post.
 std::optional<TaskEvent> DecodeTaskEvent(std::string_view subject, std::string_view event_id,
-                                         std::string_view name, std::string_view version,
-                                         std::string_view payload, uint64_t stream_seq);
+                                         std::string_view name, std::string_view producer,
+                                         std::string_view version, std::string_view payload,
+                                         uint64_t stream_seq);
 
 // Whether a stream in this state still holds every message published since
 // `start_ns`: nothing was ever removed, or what was removed is older.

@@ -12,7 +12,11 @@
 // daemon has a Service that selects its pods and exposes the gRPC port;
 // ConfigMaps and Secrets referenced by pods exist (Secrets: in dev); in prod
 // no Secret with data and no credentials in ConfigMaps, and each daemon runs
-// as several replicas. Prints every violation and exits 1 if there is one.
+// as several replicas. NATS (ADR 15): one user per daemon with its permission
+// block (holding the durables of CONFIG_DIR/<daemon>.yaml) and its password
+// from the Secret the daemon gets too, no monitoring Service, TLS and route
+// credentials in prod; NetworkPolicies: default deny, and the daemons' gRPC
+// and NATS' client port opened. Prints every violation and exits 1 if there is one.
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -389,11 +393,179 @@ void CheckSecretsAndConfig(const Rendered& r, const std::string& overlay) {
   }
 }
 
+// ---- NATS users and NetworkPolicies (issue 10, ADR 15) ----------------------
+
+// The generated ConfigMap whose name starts with `prefix` (kustomize adds a hash).
+YAML::Node FindGenerated(const Rendered& r, const std::string& kind, const std::string& prefix) {
+  for (const auto& doc : r.docs) {
+    if (Str(At(doc, {"kind"})) == kind && Str(At(doc, {"metadata", "name"})).rfind(prefix, 0) == 0)
+      return doc;
+  }
+  return YAML::Node();
+}
+
+// "secret/key" of an env variable taken from a Secret, "" when it is not.
+std::string SecretEnv(const YAML::Node& c, const std::string& name) {
+  if (!Present(At(c, {"env"}))) return "";
+  for (const auto& e : At(c, {"env"})) {
+    if (Str(At(e, {"name"})) != name) continue;
+    auto ref = At(e, {"valueFrom", "secretKeyRef"});
+    if (Present(ref)) return Str(At(ref, {"name"})) + "/" + Str(At(ref, {"key"}));
+  }
+  return "";
+}
+
+// Whether a label selector (matchLabels, matchExpressions with In) selects `labels`.
+bool Selects(const YAML::Node& selector, std::map<std::string, std::string> labels) {
+  for (auto& [k, v] : Map(At(selector, {"matchLabels"}))) {
+    if (labels[k] != v) return false;
+  }
+  if (Present(At(selector, {"matchExpressions"}))) {
+    for (const auto& e : At(selector, {"matchExpressions"})) {
+      if (Str(At(e, {"operator"})) != "In") return false;
+      bool any = false;
+      for (const auto& v : At(e, {"values"})) any |= labels[Str(At(e, {"key"}))] == Str(v);
+      if (!any) return false;
+    }
+  }
+  return true;
+}
+
+std::string Upper(std::string s) {
+  for (auto& ch : s) ch = ch == '-' ? '_' : static_cast<char>(std::toupper(ch));
+  return s;
+}
+
+// The durable names in config/<daemon>.yaml (consumers.*.durable).
+std::vector<std::string> Durables(const std::string& config_dir, const std::string& daemon) {
+  std::vector<std::string> out;
+  YAML::Node config = YAML::LoadFile(config_dir + "/" + daemon + ".yaml");
+  if (config["consumers"]) {
+    for (const auto& kv : config["consumers"])
+      out.push_back(kv.second["durable"].as<std::string>());
+  }
+  return out;
+}
+
+// The NATS config defines one user per daemon with its permission block and
+// its password from Secret ates-<daemon>-nats, which the daemon gets too; each
+// consumer durable of the daemon's config is in its block; nobody connects
+// without credentials.
+void CheckNatsUsers(const Rendered& r, const std::string& config_dir) {
+  auto cm = FindGenerated(r, "ConfigMap", "nats-config");
+  auto nats = r.Find("StatefulSet", "nats");
+  if (!Present(cm) || !Present(nats))
+    return Fail("nats", "no nats-config ConfigMap or StatefulSet");
+  const std::string conf = Str(At(cm, {"data", "nats.conf"}));
+  const std::string perms = Str(At(cm, {"data", "ates-permissions.conf"}));
+  if (conf.find("include ./ates-permissions.conf") == std::string::npos || perms.empty())
+    Fail(Id(cm), "nats.conf does not include the permission table ates-permissions.conf");
+  if (conf.find("no_auth_user") != std::string::npos)
+    Fail(Id(cm), "no_auth_user: clients without credentials would be let in");
+  const auto nats_c = At(nats, {"spec", "template", "spec", "containers"})[0];
+  for (const auto& daemon : kDaemons) {
+    const std::string up = Upper(daemon);
+    const std::regex user("\\{ *user: *" + daemon + ", *password: *\\$" + up +
+                          "_NATS_PASSWORD, *permissions: *\\$" + up + "_PERMISSIONS *\\}");
+    if (!std::regex_search(conf, user))
+      Fail(Id(cm), "no NATS user " + daemon + " with its permissions");
+    auto from = perms.find(up + "_PERMISSIONS = {");
+    if (from == std::string::npos) {
+      Fail(Id(cm), "no permission block " + up + "_PERMISSIONS");
+      continue;
+    }
+    const std::string block = perms.substr(from, perms.find("\n}", from) - from);
+    for (const auto& durable : Durables(config_dir, daemon)) {
+      // Its own durable by name, or any consumer of the stream ("*").
+      const std::regex next("CONSUMER\\.MSG\\.NEXT\\.[A-Z]+\\.(" + durable + "|\\*)\"");
+      if (!std::regex_search(block, next))
+        Fail(Id(cm), daemon + " may not fetch from its durable " + durable);
+    }
+    // Generated Secrets (dev) carry a hash suffix.
+    const std::regex secret(daemon + "-nats(-[a-z0-9]+)?/password");
+    const std::string want = "Secret " + daemon + "-nats (key password)";
+    if (!std::regex_match(SecretEnv(nats_c, up + "_NATS_PASSWORD"), secret))
+      Fail(Id(nats), up + "_NATS_PASSWORD is not from " + want);
+    auto d = r.Find("Deployment", daemon);
+    if (Present(d) &&
+        !std::regex_match(
+            SecretEnv(At(d, {"spec", "template", "spec", "containers"})[0], "ATES_NATS_PASSWORD"),
+            secret))
+      Fail(Id(d), "ATES_NATS_PASSWORD is not from " + want);
+  }
+}
+// Default deny for every pod, and a policy per kind of pod that opens only
+// its ports: daemons' gRPC, NATS' client port to the daemons alone.
+void CheckNetworkPolicies(const Rendered& r) {
+  bool default_deny = false;
+  std::vector<YAML::Node> policies;
+  for (const auto& doc : r.docs) {
+    if (Str(At(doc, {"kind"})) != "NetworkPolicy") continue;
+    policies.push_back(doc);
+    auto sel = At(doc, {"spec", "podSelector"});
+    auto types = At(doc, {"spec", "policyTypes"});
+    if (sel.IsMap() && sel.size() == 0 && types.IsSequence() && types.size() == 2 &&
+        !Present(At(doc, {"spec", "ingress"})) && !Present(At(doc, {"spec", "egress"})))
+      default_deny = true;
+  }
+  if (!default_deny)
+    Fail("NetworkPolicy", "no default deny (empty podSelector, Ingress and Egress, no rules)");
+  auto opened = [&](const std::map<std::string, std::string>& labels, int port) {
+    for (const auto& p : policies) {
+      auto sel = At(p, {"spec", "podSelector"});
+      if (sel.size() == 0 || !Selects(sel, labels) || !Present(At(p, {"spec", "ingress"})))
+        continue;
+      for (const auto& rule : At(p, {"spec", "ingress"})) {
+        for (const auto& pt : At(rule, {"ports"})) {
+          if (At(pt, {"port"}).as<int>() == port) return true;
+        }
+      }
+    }
+    return false;
+  };
+  for (const auto& daemon : kDaemons) {
+    auto d = r.Find("Deployment", daemon);
+    if (!Present(d)) continue;
+    auto labels = Map(At(d, {"spec", "template", "metadata", "labels"}));
+    if (!opened(labels, 50051)) Fail(Id(d), "no NetworkPolicy lets clients reach gRPC 50051");
+  }
+  auto nats = r.Find("StatefulSet", "nats");
+  if (Present(nats) && !opened(Map(At(nats, {"spec", "template", "metadata", "labels"})), 4222))
+    Fail(Id(nats), "no NetworkPolicy lets the daemons reach NATS 4222");
+}
+
+// No Service exposes NATS monitoring (8222): it lists connections and subjects.
+void CheckNatsMonitoringHidden(const Rendered& r) {
+  for (const auto& doc : r.docs) {
+    if (Str(At(doc, {"kind"})) != "Service" || !Present(At(doc, {"spec", "ports"}))) continue;
+    for (const auto& p : At(doc, {"spec", "ports"})) {
+      if (Str(At(p, {"port"})) == "8222" || Str(At(p, {"targetPort"})) == "monitor")
+        Fail(Id(doc), "exposes the NATS monitoring port");
+    }
+  }
+}
+
+// Prod: TLS for NATS clients and routes, a route password, daemons verify.
+void CheckNatsTls(const Rendered& r) {
+  auto cm = FindGenerated(r, "ConfigMap", "nats-config");
+  const std::string conf = Str(At(cm, {"data", "nats.conf"}));
+  for (const char* need : {"tls {", "verify: true", "password: $NATS_ROUTE_PASSWORD"}) {
+    if (conf.find(need) == std::string::npos)
+      Fail(Id(cm), std::string("prod nats.conf lacks ") + need);
+  }
+  for (const auto& daemon : kDaemons) {
+    auto d = r.Find("Deployment", daemon);
+    if (Present(d) && EnvOf(r, At(d, {"spec", "template", "spec", "containers"})[0])
+                              .count("ATES_NATS_TLS_CA_FILE") == 0)
+      Fail(Id(d), "does not verify NATS' certificate (ATES_NATS_TLS_CA_FILE)");
+  }
+}
+
 }  // namespace
 
 int Check(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: deploy_manifest_check dev|prod|base RENDERED.yaml\n";
+  if (argc != 3 && argc != 4) {
+    std::cerr << "usage: deploy_manifest_check dev|prod|base RENDERED.yaml [CONFIG_DIR]\n";
     return 2;
   }
   const std::string overlay = argv[1];
@@ -443,6 +615,10 @@ int Check(int argc, char** argv) {
   }
   for (const auto& daemon : kDaemons) CheckService(r, daemon);
   CheckSecretsAndConfig(r, overlay);
+  if (argc == 4) CheckNatsUsers(r, argv[3]);
+  CheckNetworkPolicies(r);
+  CheckNatsMonitoringHidden(r);
+  if (overlay == "prod") CheckNatsTls(r);
 
   for (const auto& e : g_errors) std::cerr << overlay << ": " << e << "\n";
   std::cout << overlay << ": " << r.docs.size() << " documents, " << deployments << " Deployments, "

@@ -47,7 +47,8 @@ for target in base overlays/dev overlays/prod; do
     failed=1
     continue
   fi
-  if ! "$checker" "$name" "$out"; then
+  # The daemons' config (consumer durables vs the NATS permission table).
+  if ! "$checker" "$name" "$out" "$k8s/../../config"; then
     failed=1
   fi
   if [[ -n $validator ]]; then

@@ -37,13 +37,14 @@ class BillingDeadLetterTest : public BillingTest {
     return e2e::RunCli(argv, stdin_text, {{"HOME", dir_}, {"NO_COLOR", "1"}});
   }
 
-  // A dead letter as an older version of billing could have parked it.
+  // A dead letter as an older version of billing could have parked it, with
+  // the producer's header as the consumer stores it (replay checks it, ADR 15).
   int64_t Park(const Ev& e, const std::string& reason) {
     return Query(w().billing_db,
                  "INSERT INTO dead_letters (consumer, event_id, subject, event_type, event_version,"
                  " stream_seq, deliveries, reason, headers, payload)"
                  " VALUES ('billing_tasks', $1, $2, $2, '1', nextval('dead_letters_id_seq') + "
-                 "1000000, 5, $3, '', $4) RETURNING id",
+                 "1000000, 5, $3, 'Ates-Producer: ates-tasks', $4) RETURNING id",
                  {pg::Text(e.id), pg::Text(e.subject), pg::Text(reason), pg::Bytes(e.payload)})
         .Int(0, 0);
   }

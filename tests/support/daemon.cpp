@@ -33,9 +33,13 @@ DaemonOptions SystemDaemon(const std::string& name, const std::string& service,
   o.binary = binary;
   o.config = SourcePath("config/" + service + ".yaml");
   o.env = {
-      {"ATES_DATABASE_URL", database_url},    {"ATES_NATS_URL", TestStack::Get().nats_url()},
-      {"ATES_OUTBOX_POLL_INTERVAL", "100ms"}, {"ATES_GRPC_SHUTDOWN_GRACE", "3s"},
+      {"ATES_DATABASE_URL", database_url},
+      {"ATES_NATS_URL", TestStack::Get().nats_url()},
+      {"ATES_OUTBOX_POLL_INTERVAL", "100ms"},
+      {"ATES_GRPC_SHUTDOWN_GRACE", "3s"},
       {"ATES_DATABASE_POOL_SIZE", "4"},
+      // The service's own NATS user (config/<service>.yaml names it).
+      {"ATES_NATS_PASSWORD", TestStack::Get().NatsPassword(service)},
   };
   if (service == "ates-auth") {
     o.env["ATES_AUTH_KEY_ENCRYPTION_KEY"] = kTestKeyEncryptionKey;

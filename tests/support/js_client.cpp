@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "ates/platform/event_envelope.hpp"
 #include "ates/platform/events.hpp"
 #include "support/wait.hpp"
 
@@ -266,7 +267,11 @@ PublishResult PublishEvent(JsClient& js, const std::string& subject, const std::
   std::map<std::string, std::string> headers{
       {events::kHeaderName, name},
       {events::kHeaderVersion, std::to_string(version)},
-      {events::kHeaderProducer, "ates-tests"},
+      // The domain's owner, as its relay would write it (the test user may
+      // publish anywhere); "ates-tests" on private test streams.
+      {events::kHeaderProducer, events::OwnerOf(subject)
+                                    ? std::string(events::OwnerOf(subject)->producer)
+                                    : std::string("ates-tests")},
       {events::kHeaderOccurredAt, events::FormatTimestamp(std::chrono::system_clock::now())},
   };
   if (!event_id.empty()) headers[events::kHeaderMsgId] = event_id;

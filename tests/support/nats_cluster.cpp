@@ -55,7 +55,10 @@ void NatsCluster::Spawn(Node& n) {
               std::to_string(o.cluster_port);
   }
   SpawnOptions o;
+  // The stack's users and permissions (ADR 15), so daemons connect as themselves.
   o.argv = {"nats-server",
+            "-c",
+            TestStack::Get().WriteNatsAuth(n.store),
             "-js",
             "-sd",
             n.store,

@@ -48,6 +48,7 @@ int main() {
   o.ack_wait = std::chrono::milliseconds(1000);
   o.max_deliver = 5;
   o.backoff = {std::chrono::milliseconds(100)};
+  o.verify_envelope = false;  // the consumer machinery on a private test stream
   if (kill_after_commit) {
     o.after_commit = [] {
       ates::log::Info("batch committed, killing myself before the ack");

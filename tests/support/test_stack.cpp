@@ -10,13 +10,20 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <random>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include "ates/platform/pg.hpp"
 #include "support/wait.hpp"
+
+#ifndef ATES_SOURCE_DIR
+#error "ATES_SOURCE_DIR must be defined by the build"
+#endif
 
 namespace ates::test {
 namespace {
@@ -59,6 +66,37 @@ std::string Sanitize(const std::string& prefix) {
                                                               : '_');
   }
   return out.empty() ? "db" : out.substr(0, 40);
+}
+
+// The daemons' NATS users (ADR 15) and their permission variables in
+// deploy/k8s/base/nats/ates-permissions.conf.
+constexpr const char* kNatsServiceUsers[] = {"ates-auth", "ates-tasks", "ates-billing",
+                                             "ates-scheduler", "ates-analytics"};
+
+std::string PermissionsVariable(const std::string& user) {
+  std::string v;
+  for (char c : user) v.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
+  return v + "_PERMISSIONS";
+}
+
+std::string RandomPassword() {
+  std::random_device rd;
+  std::string out;
+  for (int i = 0; i < 24; ++i) out.push_back("0123456789abcdef"[rd() % 16]);
+  return out;
+}
+
+// The production table with one widening: tests give daemons durable names of
+// their own (one per test on the shared server), so the durable token of the
+// consumer verbs becomes "*". Domains, streams and verbs stay as in production.
+std::string TestPermissions() {
+  std::string table =
+      ReadFile(std::string(ATES_SOURCE_DIR) + "/deploy/k8s/base/nats/ates-permissions.conf");
+  if (table.empty())
+    throw std::runtime_error("cannot read deploy/k8s/base/nats/ates-permissions.conf");
+  static const std::regex durable(
+      R"((\$JS\.(?:API\.CONSUMER\.(?:DURABLE\.CREATE|INFO|MSG\.NEXT)|ACK)\.[A-Z]+)\.[a-z][a-z_]*)");
+  return std::regex_replace(table, durable, "$1.*");
 }
 
 bool NatsReady(const std::string& url) {
@@ -118,6 +156,8 @@ TestStack::TestStack() {
     InitPostgres();
     StartPostgres();
     fs::create_directories(dir_ + "/nats");
+    for (const char* user : kNatsServiceUsers) nats_passwords_[user] = RandomPassword();
+    nats_passwords_["test"] = RandomPassword();
     for (int attempt = 1;; ++attempt) {
       nats_port_ = FreePort();
       nats_url_ = "nats://127.0.0.1:" + std::to_string(nats_port_);
@@ -326,11 +366,35 @@ void TestStack::KillNats() {
   nats_.reset();
 }
 
+std::string TestStack::NatsPassword(const std::string& user) const {
+  auto it = nats_passwords_.find(user);
+  if (it == nats_passwords_.end()) throw std::logic_error("no NATS user '" + user + "'");
+  return it->second;
+}
+
+std::string TestStack::WriteNatsAuth(const std::string& dir) const {
+  fs::create_directories(dir);
+  std::ofstream(dir + "/ates-permissions.conf") << TestPermissions();
+  std::string conf =
+      "include ./ates-permissions.conf\n"
+      "authorization {\n  users = [\n";
+  for (const char* user : kNatsServiceUsers) {
+    conf += std::string("    {user: \"") + user + "\", password: \"" + NatsPassword(user) +
+            "\", permissions: $" + PermissionsVariable(user) + "}\n";
+  }
+  conf += "    {user: \"test\", password: \"" + NatsPassword("test") + "\"}\n  ]\n}\n";
+  // Clients without credentials are the suites' own tooling (see the header).
+  conf += "no_auth_user: test\n";
+  std::string path = dir + "/nats-auth.conf";
+  std::ofstream(path) << conf;
+  return path;
+}
+
 void TestStack::StartNats() {
   if (nats_) return;
   SpawnOptions o;
-  o.argv = {"nats-server", "-js",       "-sd", dir_ + "/nats",
-            "-a",          "127.0.0.1", "-p",  std::to_string(nats_port_)};
+  o.argv = {"nats-server",  "-c", WriteNatsAuth(dir_), "-js", "-sd",
+            dir_ + "/nats", "-a", "127.0.0.1",         "-p",  std::to_string(nats_port_)};
   o.output_path = dir_ + "/nats.log";
   // The port was ours a moment ago; after a restart it may still be in
   // TIME_WAIT briefly, so allow a few attempts.

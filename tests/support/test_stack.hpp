@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -21,7 +22,15 @@ class TestStack final {
   // its URL (postgresql://postgres@127.0.0.1:PORT/NAME).
   std::string CreateDatabase(const std::string& prefix);
   std::string DatabaseUrl(const std::string& name) const;
+  // Clients that give no credentials are the "test" user, which may do
+  // anything (no_auth_user): the suites' own tooling reads and writes every
+  // stream. The daemons connect as their own users (ADR 15) with these passwords.
   const std::string& nats_url() const { return nats_url_; }
+  // The password of NATS user `user` ("ates-tasks", ..., "test").
+  std::string NatsPassword(const std::string& user) const;
+  // Writes `dir`/nats-auth.conf: the permission table of deploy/ and the users
+  // with this stack's passwords; returns its path (for nats-server -c).
+  std::string WriteNatsAuth(const std::string& dir) const;
   int pg_port() const { return pg_port_; }
 
   // Stops nats-server (SIGINT, it flushes its store) and starts it again on
@@ -64,6 +73,7 @@ class TestStack final {
   int pg_port_ = 0;
   int nats_port_ = 0;
   std::string nats_url_;
+  std::map<std::string, std::string> nats_passwords_;
   std::unique_ptr<Process> pg_;
   std::unique_ptr<Process> nats_;
   int db_counter_ = 0;

@@ -296,8 +296,10 @@ std::string AssignedBody(const std::string& task, const std::string& assignee, i
   return a.SerializeAsString();
 }
 
+constexpr const char* kProducer = "ates-tasks";
+
 TEST(DecodeTaskEvent, ReadsAnAssignedEventWithItsTimeInMicroseconds) {
-  auto e = DecodeTaskEvent("tasks.task.assigned", Id(1), "tasks.task.assigned", "1",
+  auto e = DecodeTaskEvent("tasks.task.assigned", Id(1), "tasks.task.assigned", kProducer, "1",
                            AssignedBody(kTask1, kAlice, 1767614400, 123'456'600), 42);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->id, Id(1));
@@ -313,7 +315,7 @@ TEST(DecodeTaskEvent, ReadsACompletedEvent) {
   c.set_task_id(kTask2);
   c.set_assignee_id(kBob);
   c.mutable_completed_at()->set_seconds(1767614400);
-  auto e = DecodeTaskEvent("tasks.task.completed", Id(2), "tasks.task.completed", "1",
+  auto e = DecodeTaskEvent("tasks.task.completed", Id(2), "tasks.task.completed", kProducer, "1",
                            c.SerializeAsString(), 7);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->kind, TaskEvent::Kind::kCompleted);
@@ -324,16 +326,23 @@ TEST(DecodeTaskEvent, ReadsACompletedEvent) {
 TEST(DecodeTaskEvent, SkipsWhatTheLedgerWouldNotPost) {
   const std::string body = AssignedBody(kTask1, kAlice, 1767614400, 0);
   const char* subject = "tasks.task.assigned";
-  EXPECT_TRUE(DecodeTaskEvent(subject, Id(1), subject, "1", body, 1).has_value());
-  EXPECT_FALSE(DecodeTaskEvent(subject, "not-a-uuid", subject, "1", body, 1).has_value());
-  EXPECT_FALSE(DecodeTaskEvent(subject, Id(1), "tasks.task.completed", "1", body, 1).has_value());
-  EXPECT_FALSE(DecodeTaskEvent(subject, Id(1), subject, "2", body, 1).has_value());
-  EXPECT_FALSE(DecodeTaskEvent(subject, Id(1), subject, "1", "\xff\xff garbage", 1).has_value());
-  EXPECT_FALSE(DecodeTaskEvent(subject, Id(1), subject, "1",
+  EXPECT_TRUE(DecodeTaskEvent(subject, Id(1), subject, kProducer, "1", body, 1).has_value());
+  EXPECT_FALSE(
+      DecodeTaskEvent(subject, "not-a-uuid", subject, kProducer, "1", body, 1).has_value());
+  EXPECT_FALSE(
+      DecodeTaskEvent(subject, Id(1), "tasks.task.completed", kProducer, "1", body, 1).has_value());
+  EXPECT_FALSE(DecodeTaskEvent(subject, Id(1), subject, kProducer, "2", body, 1).has_value());
+  EXPECT_FALSE(
+      DecodeTaskEvent(subject, Id(1), subject, kProducer, "1", "\xff\xff garbage", 1).has_value());
+  EXPECT_FALSE(DecodeTaskEvent(subject, Id(1), subject, kProducer, "1",
                                AssignedBody("not-a-task", kAlice, 1767614400, 0), 1)
                    .has_value());
+  // A forged envelope (ADR 15): not ates-tasks' event, so nothing the ledger posts.
+  EXPECT_FALSE(DecodeTaskEvent(subject, Id(1), subject, "ates-billing", "1", body, 1).has_value());
+  EXPECT_FALSE(DecodeTaskEvent(subject, Id(1), subject, "", "1", body, 1).has_value());
   EXPECT_FALSE(
-      DecodeTaskEvent("tasks.task.created", Id(1), "tasks.task.created", "1", body, 1).has_value());
+      DecodeTaskEvent("tasks.task.created", Id(1), "tasks.task.created", kProducer, "1", body, 1)
+          .has_value());
 }
 
 }  // namespace

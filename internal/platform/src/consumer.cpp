@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 
+#include "ates/platform/event_envelope.hpp"
 #include "ates/platform/events.hpp"
 #include "ates/platform/jetstream.hpp"
 #include "ates/platform/log.hpp"
@@ -247,8 +248,13 @@ std::vector<Consumer::Delivery*> Consumer::Decode(std::vector<Delivery>& batch) 
     auto version_text = Header(d.msg, events::kHeaderVersion);
     std::from_chars(version_text.data(), version_text.data() + version_text.size(), ev.version);
     ev.subject = natsMsg_GetSubject(d.msg);
+    ev.producer = Header(d.msg, events::kHeaderProducer);
     ev.occurred_at = Header(d.msg, events::kHeaderOccurredAt);
     ev.correlation_id = Header(d.msg, events::kHeaderCorrelationId);
+    if (RejectEnvelope(d)) {
+      to_commit.push_back(&d);
+      continue;
+    }
     if (!events::IsUuid(ev.id)) {
       d.reason = "missing or malformed Nats-Msg-Id '" + ev.id + "'";
     } else if (!accepted.count({ev.name, ev.version})) {
@@ -263,6 +269,23 @@ std::vector<Consumer::Delivery*> Consumer::Decode(std::vector<Delivery>& batch) 
     if (d.reason.empty() || CountPoison(d)) to_commit.push_back(&d);
   }
   return to_commit;
+}
+
+bool Consumer::RejectEnvelope(Delivery& d) {
+  if (!options_.verify_envelope) return false;
+  std::string why = events::EnvelopeMismatch(d.event.subject, d.event.name, d.event.producer);
+  if (why.empty()) return false;
+  // Never true on a later attempt: dead-lettered at once, never applied.
+  d.reason = "envelope rejected: " + why;
+  d.dead_letter = true;
+  d.attempts = 1;
+  if (metrics_) metrics_->EventsEnvelopeRejected(options_.name).Increment();
+  log::Error("event envelope rejected", {{"consumer", options_.name},
+                                         {"event_id", d.event.id},
+                                         {"subject", d.event.subject},
+                                         {"producer", d.event.producer},
+                                         {"reason", why}});
+  return true;
 }
 
 bool Consumer::CountPoison(Delivery& d) {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "ates/platform/consumer.hpp"
+#include "ates/platform/event_envelope.hpp"
 #include "ates/platform/events.hpp"
 #include "ates/platform/log.hpp"
 
@@ -37,6 +38,20 @@ std::map<std::string, std::string> ParseHeaders(const std::string& text) {
 
 }  // namespace
 
+std::string Consumer::ReplayRefusal(const InboundEvent& ev) const {
+  // A forged envelope stays forged: an operator's replay cannot launder it.
+  if (options_.verify_envelope) {
+    std::string why = events::EnvelopeMismatch(ev.subject, ev.name, ev.producer);
+    if (!why.empty()) return "envelope rejected: " + why;
+  }
+  if (!events::IsUuid(ev.id)) return "missing or malformed event id '" + ev.id + "'";
+  for (const auto& [name, v] : handler_.Accepts()) {
+    if (name == ev.name && v == ev.version) return "";
+  }
+  return "unknown event " + ev.name + " v" + std::to_string(ev.version) + " for consumer " +
+         options_.name;
+}
+
 ReplayOutcome Consumer::Replay(int64_t id) {
   ReplayOutcome outcome;
   std::lock_guard apply_lock(apply_mu_);
@@ -54,22 +69,13 @@ ReplayOutcome Consumer::Replay(int64_t id) {
       auto version = row.Text(0, 3);
       std::from_chars(version.data(), version.data() + version.size(), ev.version);
       auto headers = ParseHeaders(row.String(0, 4));
+      ev.producer = headers[events::kHeaderProducer];
       ev.occurred_at = headers[events::kHeaderOccurredAt];
       ev.correlation_id = headers[events::kHeaderCorrelationId];
       outcome.event_id = ev.id;
       outcome.kind = ReplayOutcome::Kind::kFailed;
-      bool accepted = false;
-      for (const auto& [name, v] : handler_.Accepts())
-        accepted |= name == ev.name && v == ev.version;
-      if (!events::IsUuid(ev.id)) {
-        outcome.reason = "missing or malformed event id '" + ev.id + "'";
-        return;
-      }
-      if (!accepted) {
-        outcome.reason = "unknown event " + ev.name + " v" + std::string(version) +
-                         " for consumer " + options_.name;
-        return;
-      }
+      outcome.reason = ReplayRefusal(ev);
+      if (!outcome.reason.empty()) return;
       std::string payload = row.Bytes(0, 5);
       ev.body = events::Registry::Global().Decode(ev.name, ev.version, payload, &outcome.reason);
       if (!outcome.reason.empty()) return;

@@ -2,6 +2,7 @@
 
 #include <nats/nats.h>
 
+#include "ates/platform/event_envelope.hpp"
 #include "ates/platform/log.hpp"
 
 namespace ates::platform {
@@ -12,11 +13,10 @@ std::string NatsStatusText(int status) {
 
 std::vector<StreamSpec> SystemStreams(const StreamSpec& base) {
   std::vector<StreamSpec> streams;
-  for (const char* domain : {"accounts", "tasks", "billing", "schedule"}) {
+  for (const auto& owner : events::DomainOwners()) {
     StreamSpec s = base;
-    s.name = domain;
-    for (auto& c : s.name) c = static_cast<char>(std::toupper(c));
-    s.subjects = {std::string(domain) + ".>"};
+    s.name = owner.stream;
+    s.subjects = {std::string(owner.domain) + ".>"};
     streams.push_back(std::move(s));
   }
   return streams;
@@ -41,18 +41,38 @@ namespace {
 void OnDisconnected(natsConnection*, void*) { log::Warn("nats disconnected"); }
 void OnReconnected(natsConnection*, void*) { log::Info("nats reconnected"); }
 void OnConnected(natsConnection*, void*) { log::Info("nats connected"); }
-}  // namespace
+// A publish or subscription the server refused (its permissions, ADR 15).
+void OnAsyncError(natsConnection* nc, natsSubscription*, natsStatus status, void*) {
+  const char* text = nullptr;
+  natsConnection_GetLastError(nc, &text);
+  log::Error("nats refused an operation",
+             {{"status", NatsStatusText(status)}, {"error", text ? text : ""}});
+}
 
-JetStream::JetStream(const std::string& url, const std::string& client_name) {
+bool IsAuthFailure(natsStatus s) {
+  return s == NATS_CONNECTION_AUTH_FAILED || s == NATS_NOT_PERMITTED;
+}
+
+// Options shared by the first attempt and the retrying one.
+natsOptions* ConnectOptions(const std::vector<std::string>& servers, const std::string& name,
+                            const NatsCredentials& credentials) {
   natsOptions* opts = nullptr;
   natsOptions_Create(&opts);
-  // libnats 3.4.1 accepts "nats://a:4222,nats://b:4222" in SetURL but then
-  // never connects: a cluster's seed list goes in as a server list.
-  std::vector<std::string> servers = SplitServers(url);
   std::vector<const char*> server_ptrs;
   for (const auto& s : servers) server_ptrs.push_back(s.c_str());
   natsOptions_SetServers(opts, server_ptrs.data(), static_cast<int>(server_ptrs.size()));
-  natsOptions_SetName(opts, client_name.c_str());
+  natsOptions_SetName(opts, name.c_str());
+  if (!credentials.user.empty()) {
+    natsOptions_SetUserInfo(opts, credentials.user.c_str(), credentials.password.c_str());
+  }
+  if (!credentials.tls_ca_file.empty()) {
+    natsOptions_SetSecure(opts, true);
+    natsStatus s = natsOptions_LoadCATrustedCertificates(opts, credentials.tls_ca_file.c_str());
+    if (s != NATS_OK) {
+      natsOptions_Destroy(opts);
+      throw NatsError("nats.tls_ca_file '" + credentials.tls_ca_file + "': " + NatsStatusText(s));
+    }
+  }
   natsOptions_SetAllowReconnect(opts, true);
   natsOptions_SetMaxReconnect(opts, -1);
   natsOptions_SetReconnectWait(opts, 250);
@@ -61,13 +81,43 @@ JetStream::JetStream(const std::string& url, const std::string& client_name) {
   natsOptions_SetTimeout(opts, 2000);
   natsOptions_SetDisconnectedCB(opts, OnDisconnected, nullptr);
   natsOptions_SetReconnectedCB(opts, OnReconnected, nullptr);
-  natsOptions_SetRetryOnFailedConnect(opts, true, OnConnected, nullptr);
+  natsOptions_SetErrorHandler(opts, OnAsyncError, nullptr);
+  return opts;
+}
+
+}  // namespace
+
+JetStream::JetStream(const std::string& url, const std::string& client_name,
+                     const NatsCredentials& credentials) {
+  // libnats 3.4.1 accepts "nats://a:4222,nats://b:4222" in SetURL but then
+  // never connects: a cluster's seed list goes in as a server list.
+  natsOptions* opts = ConnectOptions(SplitServers(url), client_name, credentials);
+  // One plain attempt first: a server that refuses the credentials answers
+  // at once, and retrying them for ever would only hide it. A server that is
+  // not there yet is retried in the background.
   natsStatus s = natsConnection_Connect(&conn_, opts);
+  // Why the first attempt failed (refused, TLS handshake, ...), for the log.
+  const char* last = s == NATS_OK ? nullptr : nats_GetLastError(nullptr);
+  const std::string first_error = NatsStatusText(s) + (last ? std::string(": ") + last : "");
+  if (s != NATS_OK && !IsAuthFailure(s)) {
+    if (conn_) natsConnection_Destroy(conn_);
+    conn_ = nullptr;
+    natsOptions_SetRetryOnFailedConnect(opts, true, OnConnected, nullptr);
+    s = natsConnection_Connect(&conn_, opts);
+  }
   natsOptions_Destroy(opts);
+  const std::string who = credentials.user.empty() ? "no credentials" : "user " + credentials.user;
+  if (IsAuthFailure(s)) {
+    throw NatsError("nats " + url + " refused " + who + " (" + NatsStatusText(s) +
+                    "): check nats.user and nats.password / nats.password_file");
+  }
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
     throw NatsError("nats connect " + url + ": " + NatsStatusText(s));
   }
-  if (s == NATS_NOT_YET_CONNECTED) log::Warn("nats not reachable yet, retrying", {{"url", url}});
+  if (s == NATS_NOT_YET_CONNECTED) {
+    log::Warn("nats not reachable yet, retrying", {{"url", url}, {"error", first_error}});
+  }
+  log::Info("nats client", {{"url", url}, {"as", who}});
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = 5000;

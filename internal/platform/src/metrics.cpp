@@ -29,6 +29,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Name("ates_events_dead_lettered_total")
                         .Help("Events parked in the dead-letter table.")
                         .Register(*registry_);
+  envelope_rejected_ = &prometheus::BuildCounter()
+                            .Name("ates_events_envelope_rejected_total")
+                            .Help(
+                                "Events dead-lettered unapplied because their subject,"
+                                " Ates-Event-Name and Ates-Producer disagreed.")
+                            .Register(*registry_);
   consumer_waiting_ =
       &prometheus::BuildGauge()
            .Name("ates_consumer_waiting_for_database")
@@ -87,6 +93,9 @@ prometheus::Counter& Metrics::EventsDuplicate(const std::string& consumer) {
 }
 prometheus::Counter& Metrics::EventsDeadLettered(const std::string& consumer) {
   return dead_lettered_->Add({{"consumer", consumer}});
+}
+prometheus::Counter& Metrics::EventsEnvelopeRejected(const std::string& consumer) {
+  return envelope_rejected_->Add({{"consumer", consumer}});
 }
 prometheus::Gauge& Metrics::ConsumerWaitingForDatabase(const std::string& consumer) {
   return consumer_waiting_->Add({{"consumer", consumer}});

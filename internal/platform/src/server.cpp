@@ -217,7 +217,8 @@ App::App(std::string service, Config config)
   po.connection.tcp_user_timeout = config_.GetDuration("database.tcp_user_timeout");
   db_ = std::make_unique<pg::Pool>(config_.GetString("database.url"),
                                    static_cast<int>(config_.GetInt("database.pool_size")), po);
-  nats_ = std::make_unique<JetStream>(config_.GetString("nats.url"), service_);
+  nats_ = std::make_unique<JetStream>(config_.GetString("nats.url"), service_,
+                                      ReadNatsCredentials(config_));
   StreamSpec stream;
   stream.duplicate_window = config_.GetDuration("nats.duplicate_window");
   stream.replicas = static_cast<int>(config_.GetInt("nats.stream_replicas"));

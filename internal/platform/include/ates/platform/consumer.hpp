@@ -28,6 +28,7 @@ struct InboundEvent {
   std::string name;
   int version = 0;
   std::string subject;
+  std::string producer;     // Ates-Producer
   std::string occurred_at;  // RFC 3339 from Ates-Occurred-At
   std::string correlation_id;
   uint64_t stream_seq = 0;
@@ -76,6 +77,10 @@ struct ConsumerOptions {
   std::chrono::milliseconds inbox_retention{0};
   // How often the consumer checks its retention headroom and prunes its inbox.
   std::chrono::milliseconds housekeeping_interval{std::chrono::seconds(30)};
+  // Dead-letter at once, never apply, a message whose subject, Ates-Event-Name
+  // and Ates-Producer disagree (event_envelope.hpp). Off only for tests of the
+  // consumer machinery on private streams outside the four domains.
+  bool verify_envelope = true;
   // Test hook: runs after a batch committed and before it is acked.
   std::function<void()> after_commit;
 };
@@ -111,6 +116,8 @@ class Consumer final {
   ReplayOutcome Replay(int64_t id);
 
  private:
+  // Why a stored dead letter cannot be applied ("" when it can).
+  std::string ReplayRefusal(const InboundEvent& ev) const;
   struct Delivery;
   void Run();
   void EnsureSubscription();
@@ -123,6 +130,9 @@ class Consumer final {
   // Commits `items` together, or, when that fails for a reason that is not
   // transient, one by one to find the poison ones. Transient errors propagate.
   void ApplyOrIsolate(const std::vector<Delivery*>& items);
+  // Marks `d` for the dead-letter table when its envelope cannot be believed;
+  // true when it did.
+  bool RejectEnvelope(Delivery& d);
   // Counts a poison attempt: dead-letters at max_deliver, else offers it again later.
   // Returns true when `d` is to be dead-lettered (the caller commits that).
   bool CountPoison(Delivery& d);

@@ -17,6 +17,25 @@ class NatsError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+class Config;
+
+// The NATS user a daemon connects as (ADR 15): each service has its own, which
+// may publish only that service's subjects. Empty user: no credentials.
+struct NatsCredentials {
+  std::string user;
+  std::string password;
+  // PEM CA bundle: when set, the connection is TLS and the server's
+  // certificate must chain to it (the prod overlay's NATS).
+  std::string tls_ca_file;
+};
+
+// From `nats.user` and the password in `nats.password` (meant for
+// ATES_NATS_PASSWORD) or the file `nats.password_file` (a mounted Secret),
+// and `nats.tls_ca_file`.
+// Throws ConfigError for a user without a password, both password keys set, or
+// an unreadable password file.
+NatsCredentials ReadNatsCredentials(Config& config);
+
 struct StreamSpec {
   std::string name;
   std::vector<std::string> subjects;
@@ -32,10 +51,12 @@ struct StreamSpec {
 std::vector<StreamSpec> SystemStreams(const StreamSpec& base);
 
 // One NATS connection that keeps reconnecting for ever, so a daemon starts and
-// serves while NATS is down and catches up when it is back.
+// serves while NATS is down and catches up when it is back. Credentials the
+// server refuses are not retried: the constructor throws NatsError.
 class JetStream final {
  public:
-  JetStream(const std::string& url, const std::string& client_name);
+  JetStream(const std::string& url, const std::string& client_name,
+            const NatsCredentials& credentials = {});
   ~JetStream();
   JetStream(const JetStream&) = delete;
   JetStream& operator=(const JetStream&) = delete;

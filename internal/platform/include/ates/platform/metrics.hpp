@@ -33,6 +33,8 @@ class Metrics final {
   prometheus::Counter& EventsConsumed(const std::string& consumer);
   prometheus::Counter& EventsDuplicate(const std::string& consumer);
   prometheus::Counter& EventsDeadLettered(const std::string& consumer);
+  // Dead-lettered because subject, event name and producer disagreed (ADR 15).
+  prometheus::Counter& EventsEnvelopeRejected(const std::string& consumer);
   // 1 while the consumer holds a batch because the database is unavailable.
   prometheus::Gauge& ConsumerWaitingForDatabase(const std::string& consumer);
   prometheus::Counter& ConsumerTransientFailures(const std::string& consumer);
@@ -51,6 +53,7 @@ class Metrics final {
   prometheus::Family<prometheus::Counter>* consumed_;
   prometheus::Family<prometheus::Counter>* duplicates_;
   prometheus::Family<prometheus::Counter>* dead_lettered_;
+  prometheus::Family<prometheus::Counter>* envelope_rejected_;
   prometheus::Family<prometheus::Gauge>* consumer_waiting_;
   prometheus::Family<prometheus::Counter>* consumer_transient_;
   prometheus::Family<prometheus::Gauge>* consumer_headroom_;
