@@ -17,8 +17,9 @@ add_executable(integration_tls_test integration/tls_test.cpp e2e/e2e_support.cpp
 target_link_libraries(integration_tls_test PRIVATE ates_test_main)
 target_compile_definitions(integration_tls_test PRIVATE
   ATES_AUTH_BIN="$<TARGET_FILE:ates-auth>"
-  ATES_TASKS_BIN="$<TARGET_FILE:ates-tasks>")
-add_dependencies(integration_tls_test ates-auth ates-tasks)
+  ATES_TASKS_BIN="$<TARGET_FILE:ates-tasks>"
+  ATESCTL_BIN="$<TARGET_FILE:atesctl>")
+add_dependencies(integration_tls_test ates-auth ates-tasks atesctl)
 ates_add_test(integration_tls_test integration 240)
 
 # --- deploy: the prod overlay's TLS and the cert-manager overlay --------------

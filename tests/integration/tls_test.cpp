@@ -81,10 +81,17 @@ class TlsTest : public ::testing::Test {
     return options;
   }
   static std::string Path(const std::string& name) { return dir_ + "/" + name; }
-  static ClientTls TrustCa() { return ClientTls{Path("ca.pem")}; }
-  static ClientTls TrustOtherCa() { return ClientTls{Path("other-ca.pem")}; }
-  static ClientTls WithCert(const std::string& name) {
-    return ClientTls{Path("ca.pem"), Path(name + ".pem"), Path(name + ".key")};
+  static ClientTls TrustCa() { return WithCert("", "ca"); }
+  static ClientTls TrustOtherCa() { return WithCert("", "other-ca"); }
+  // Trusts `ca` and presents the certificate `name` (none when empty).
+  static ClientTls WithCert(const std::string& name, const std::string& ca = "ca") {
+    ClientTls tls;
+    tls.ca = Path(ca + ".pem");
+    if (!name.empty()) {
+      tls.cert = Path(name + ".pem");
+      tls.key = Path(name + ".key");
+    }
+    return tls;
   }
 
   // A login of the bootstrap admin over TLS.
@@ -140,9 +147,9 @@ TEST_F(TlsTest, WithClientCaOnlyClientsWithACertificateOfThatCaAreServed) {
 }
 
 TEST_F(TlsTest, UnreadableCertificateExitsTwoNamingTheKey) {
-  Daemon auth(AuthDaemon("ates-auth-bad-cert", TestStack::Get().CreateDatabase("tls_bad_cert"),
-                         {{"ATES_GRPC_TLS_CERT", Path("missing.pem")},
-                          {"ATES_GRPC_TLS_KEY", Path("server.key")}}));
+  Daemon auth(AuthDaemon(
+      "ates-auth-bad-cert", TestStack::Get().CreateDatabase("tls_bad_cert"),
+      {{"ATES_GRPC_TLS_CERT", Path("missing.pem")}, {"ATES_GRPC_TLS_KEY", Path("server.key")}}));
   auth.Spawn();
   EXPECT_EQ(auth.WaitExit(std::chrono::seconds(20)), 2);
   EXPECT_THAT(auth.Log(), HasSubstr("config key 'grpc.tls.cert': cannot read TLS file"));
@@ -172,6 +179,39 @@ TEST_F(TlsTest, DaemonThatTrustsAnotherCaGetsNoKeysFromAuth) {
   EXPECT_TRUE(tasks.Running());
   EXPECT_NE(tasks.HealthStatus("readiness"),
             static_cast<int>(grpc::health::v1::HealthCheckResponse::SERVING));
+}
+
+// atesctl with `flags` against the suite's TLS ates-auth; TLS from the
+// environment when `env` says so (RunCli drops the test's own ATES_*).
+e2e::CliResult Atesctl(const std::string& auth_target, std::vector<std::string> flags,
+                       const std::string& stdin_text = "",
+                       std::map<std::string, std::string> env = {}) {
+  std::string home = TestStack::Get().dir() + "/atesctl-tls";
+  fs::create_directories(home);
+  std::vector<std::string> argv = {ATESCTL_BIN, "--auth", auth_target, "--token-file",
+                                   home + "/token"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  env["HOME"] = home;
+  return e2e::RunCli(argv, stdin_text, env);
+}
+
+TEST_F(TlsTest, AtesctlLogsInOverTlsAndRefusesAServerItDoesNotTrust) {
+  auto login =
+      Atesctl(auth_->target(),
+              {"--tls-ca", Path("ca.pem"), "login", "--user", kAdminLogin, "--password-stdin"},
+              std::string(kAdminPassword) + "\n");
+  EXPECT_EQ(login.exit_code, 0) << login.out << login.err;
+  auto health = Atesctl(auth_->target(), {"health", "auth"}, "", {{"ATES_TLS_CA", Path("ca.pem")}});
+  EXPECT_EQ(health.exit_code, 0) << health.out << health.err;
+  EXPECT_EQ(health.out, "SERVING\n");
+
+  auto untrusted = Atesctl(auth_->target(), {"--tls-ca", Path("other-ca.pem"), "health", "auth"});
+  EXPECT_EQ(untrusted.exit_code, 6) << untrusted.out << untrusted.err;
+  auto plaintext = Atesctl(auth_->target(), {"health", "auth"});
+  EXPECT_EQ(plaintext.exit_code, 6) << plaintext.out << plaintext.err;
+  auto no_key = Atesctl(auth_->target(), {"--tls-ca", Path("ca.pem"), "--tls-cert",
+                                          Path("client.pem"), "health", "auth"});
+  EXPECT_EQ(no_key.exit_code, 2) << no_key.out << no_key.err;
 }
 
 // The live certificate is a symlinked folder swapped in one rename, as a
