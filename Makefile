@@ -10,7 +10,7 @@ APT_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev \
   libnats-dev nats-server libpq-dev postgresql libspdlog-dev libyaml-cpp-dev \
   libgtest-dev libgmock-dev libsodium-dev libssl-dev prometheus-cpp-dev \
-  libcurl4-openssl-dev clang-format
+  libcurl4-openssl-dev clang-format openssl
 
 .PHONY: all deps build run test unit integration test-faults bench lint format buf-lint buf-breaking clean distclean
 

@@ -14,7 +14,9 @@
 #   ATES_RUN_<SVC>_PORT and ATES_RUN_<SVC>_METRICS_PORT for SVC in AUTH TASKS
 #   BILLING ANALYTICS SCHEDULER (50051..50055 and 9151..9155),
 #   ATES_RUN_STOP_TIMEOUT (seconds a daemon gets to drain, 30),
-#   ATES_RUN_CONFIG_DIR (config; the daemons get --config DIR/ates-<svc>.yaml).
+#   ATES_RUN_CONFIG_DIR (config; the daemons get --config DIR/ates-<svc>.yaml),
+#   ATES_RUN_TLS (0: plaintext; 1: gRPC over TLS with a local CA made by openssl
+#   in .run/tls, and ates-auth requiring client certificates (mTLS); ADR 0014).
 # Every other ATES_* variable reaches the daemons unchanged, so any config key
 # can be overridden for a run, e.g. ATES_LOG_LEVEL=debug make run.
 set -euo pipefail
@@ -38,6 +40,9 @@ readonly NATS_PORT=${ATES_RUN_NATS_PORT:-4222}
 readonly NATS_MONITOR_PORT=${ATES_RUN_NATS_MONITOR_PORT:-}
 readonly STOP_TIMEOUT=${ATES_RUN_STOP_TIMEOUT:-30}
 readonly ADMIN_LOGIN=${ATES_ADMIN_LOGIN:-admin}
+readonly RUN_TLS=${ATES_RUN_TLS:-0}
+readonly TLS_DIR=$RUN_DIR/tls
+[[ $RUN_TLS == 0 || $RUN_TLS == 1 ]] || { printf '[run] error: ATES_RUN_TLS must be 0 or 1\n' >&2; exit 1; }
 
 readonly SERVICES=(auth tasks billing analytics scheduler)
 declare -A GRPC_PORT=([auth]=50051 [tasks]=50052 [billing]=50053 [analytics]=50054 [scheduler]=50055)
@@ -140,6 +145,7 @@ find_bin() {
   die "PostgreSQL 15 server tools not found in $PG_BIN (run 'make deps', or set ATES_RUN_PG_BIN)"
 command -v nats-server >/dev/null || die "nats-server not found (run 'make deps')"
 command -v psql >/dev/null || die "psql not found (run 'make deps')"
+[[ $RUN_TLS == 0 ]] || command -v openssl >/dev/null || die "openssl not found (run 'make deps'); needed by ATES_RUN_TLS=1"
 if ((IS_ROOT)); then
   getent passwd postgres >/dev/null || die "running as root needs the 'postgres' system user (installed with the postgresql package)"
 fi
@@ -366,6 +372,28 @@ else
   KEY_ENCRYPTION_KEY=$(head -n 1 "$RUN_DIR/auth-key-encryption-key")
 fi
 
+# --- TLS (ATES_RUN_TLS=1) ----------------------------------------------------------
+# A local CA, a server certificate per daemon (127.0.0.1, localhost and the bind
+# address) and client certificates for the daemons' calls to ates-auth and for
+# atesctl. Kept across runs; remade when missing or expiring within a day.
+tls_valid() { [[ -s $TLS_DIR/$1.pem ]] && openssl x509 -checkend 86400 -noout -in "$TLS_DIR/$1.pem" >/dev/null 2>&1; }
+make_tls() {
+  local certs=scripts/tls-certs.sh svc sans="IP:127.0.0.1 DNS:localhost"
+  [[ $BIND == 127.0.0.1 || $BIND == 0.0.0.0 ]] || sans+=" IP:$BIND"
+  if ! tls_valid ca; then
+    say "making a local CA in $TLS_DIR"
+    rm -rf "$TLS_DIR"
+    "$certs" "$TLS_DIR" ca ca
+  fi
+  for svc in "${SERVICES[@]}"; do
+    tls_valid "ates-$svc" || "$certs" "$TLS_DIR" server "ates-$svc" ca $sans
+    tls_valid "ates-$svc-client" || "$certs" "$TLS_DIR" client "ates-$svc-client" ca
+  done
+  tls_valid atesctl || "$certs" "$TLS_DIR" client atesctl ca
+  chmod 700 "$TLS_DIR"
+}
+[[ $RUN_TLS == 0 ]] || make_tls
+
 # --- daemons ---------------------------------------------------------------------
 # Variables that are run.sh's own must not reach the daemons, whose config
 # loader maps ATES_* to config keys.
@@ -393,6 +421,15 @@ for svc in "${SERVICES[@]}"; do
     # Where the other daemons fetch the token-verification keys.
     svc_env+=("ATES_AUTH_KEYS_URL=127.0.0.1:${GRPC_PORT[auth]}")
   fi
+  if [[ $RUN_TLS == 1 ]]; then
+    svc_env+=("ATES_GRPC_TLS_CERT=$TLS_DIR/ates-$svc.pem" "ATES_GRPC_TLS_KEY=$TLS_DIR/ates-$svc.key")
+    if [[ $svc == auth ]]; then
+      svc_env+=("ATES_GRPC_TLS_CLIENT_CA=$TLS_DIR/ca.pem")
+    else
+      svc_env+=("ATES_AUTH_TLS_CA=$TLS_DIR/ca.pem" "ATES_AUTH_TLS_CERT=$TLS_DIR/ates-$svc-client.pem"
+        "ATES_AUTH_TLS_KEY=$TLS_DIR/ates-$svc-client.key")
+    fi
+  fi
   log=$LOG_DIR/$svc.log
   printf '\n' >>"$log"
   # The daemon writes JSON lines; the log file keeps them as they are, the
@@ -413,6 +450,11 @@ done
   printf '  PostgreSQL   127.0.0.1:%s  (user postgres, no password; data %s)\n' "$PG_PORT" "$PG_DATA"
   printf '  NATS         nats://127.0.0.1:%s  (JetStream, data %s/nats)\n' "$NATS_PORT" "$RUN_DIR"
   printf '               one user per daemon (ADR 15), passwords in %s/\n' "$NATS_PASSWORD_DIR"
+  if [[ $RUN_TLS == 1 ]]; then
+    printf '  gRPC TLS     CA %s/ca.pem; ates-auth requires client certificates (mTLS)\n' "$TLS_DIR"
+  else
+    printf '  gRPC         plaintext (ATES_RUN_TLS=1 for TLS)\n'
+  fi
   for svc in "${SERVICES[@]}"; do
     state="running"
     [[ -n ${DAEMON_PID[$svc]:-} ]] || state="not built"
@@ -427,11 +469,24 @@ done
     echo
     echo "  Log in:"
     atesctl=$(find_bin atesctl)
-    if [[ -n $atesctl ]]; then
-      printf '    %s login --user %s\n' "${atesctl#"$ROOT"/}" "$ADMIN_LOGIN"
+    login_body=$(printf '{"login":"%s","password":"%s"}' "$ADMIN_LOGIN" "$ADMIN_PASSWORD")
+    if [[ $RUN_TLS == 1 ]]; then
+      tls=${TLS_DIR#"$ROOT"/}
+      if [[ -n $atesctl ]]; then
+        printf '    export ATES_TLS_CA=%s/ca.pem ATES_TLS_CERT=%s/atesctl.pem ATES_TLS_KEY=%s/atesctl.key\n' "$tls" "$tls" "$tls"
+        printf '    %s login --user %s   (or the flags --tls-ca/--tls-cert/--tls-key)\n' "${atesctl#"$ROOT"/}" "$ADMIN_LOGIN"
+      fi
+      printf "    node_modules/.bin/buf curl --protocol grpc --cacert %s/ca.pem --cert %s/atesctl.pem --key %s/atesctl.key -d '%s' https://127.0.0.1:%s/ates.auth.v1.AuthService/Login\n" \
+        "$tls" "$tls" "$tls" "$login_body" "${GRPC_PORT[auth]}"
+      printf "    grpcurl -cacert %s/ca.pem -cert %s/atesctl.pem -key %s/atesctl.key -d '%s' 127.0.0.1:%s ates.auth.v1.AuthService/Login\n" \
+        "$tls" "$tls" "$tls" "$login_body" "${GRPC_PORT[auth]}"
+    else
+      if [[ -n $atesctl ]]; then
+        printf '    %s login --user %s\n' "${atesctl#"$ROOT"/}" "$ADMIN_LOGIN"
+      fi
+      printf "    node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge -d '%s' http://127.0.0.1:%s/ates.auth.v1.AuthService/Login\n" \
+        "$login_body" "${GRPC_PORT[auth]}"
     fi
-    printf "    node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge -d '{\"login\":\"%s\",\"password\":\"%s\"}' http://127.0.0.1:%s/ates.auth.v1.AuthService/Login\n" \
-      "$ADMIN_LOGIN" "$ADMIN_PASSWORD" "${GRPC_PORT[auth]}"
   fi
   if ((${#missing[@]})); then
     echo

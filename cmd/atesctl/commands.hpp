@@ -29,6 +29,8 @@ std::vector<Command> ReportCommands();
 std::vector<Command> OpsCommands();
 // audit reconcile (BillingService.ReconcileDay).
 std::vector<Command> AuditCommands();
+// health SERVICE (grpc.health.v1).
+std::vector<Command> HealthCommands();
 
 // Shared flag specs.
 FlagSpec LimitFlag();

@@ -37,7 +37,7 @@ namespace {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {AuthCommands(), TaskCommands(), BillingCommands(), ReportCommands(),
-                     OpsCommands(), AuditCommands()}) {
+                     OpsCommands(), AuditCommands(), HealthCommands()}) {
     for (auto& c : group) all.push_back(std::move(c));
   }
   return all;

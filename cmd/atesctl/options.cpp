@@ -7,6 +7,24 @@ namespace {
 
 std::string NonEmpty(const std::optional<std::string>& value) { return value.value_or(""); }
 
+struct TlsFlag {
+  const char* flag;
+  const char* env;
+  const char* help;
+  std::string Options::*field;
+};
+
+const TlsFlag kTlsFlags[] = {
+    {"tls-ca", "ATES_TLS_CA", "CA file (PEM): use TLS and verify every server against it",
+     &Options::tls_ca},
+    {"tls-cert", "ATES_TLS_CERT", "client certificate file (PEM) for servers that require mTLS",
+     &Options::tls_cert},
+    {"tls-key", "ATES_TLS_KEY", "private key file (PEM) of --tls-cert", &Options::tls_key},
+    {"tls-server-name", "ATES_TLS_SERVER_NAME",
+     "name to expect in the server certificates instead of the address's host",
+     &Options::tls_server_name},
+};
+
 }  // namespace
 
 const ServiceInfo& InfoOf(Service service) { return kServices[static_cast<std::size_t>(service)]; }
@@ -25,6 +43,9 @@ std::vector<FlagSpec> GlobalFlags() {
                    "~/.config/ates/token)"});
   flags.push_back(
       {"timeout", '\0', "DURATION", "deadline of every call, e.g. 10s, 500ms (default 10s)"});
+  for (const auto& tls : kTlsFlags) {
+    flags.push_back({tls.flag, '\0', "PATH", std::string(tls.help) + " (env " + tls.env + ")"});
+  }
   flags.push_back({"help", 'h', "", "show help"});
   return flags;
 }
@@ -51,6 +72,13 @@ Options ResolveOptions(const ParsedArgs& args, const EnvLookup& env) {
     options.addresses[i] = addr.empty() ? s.default_addr : addr;
   }
   if (auto timeout = args.Find("timeout")) options.timeout = ParseDuration("--timeout", *timeout);
+  for (const auto& tls : kTlsFlags) options.*tls.field = args.Get(tls.flag, NonEmpty(env(tls.env)));
+  if (options.tls_ca.empty() && !options.tls_cert.empty()) {
+    throw UsageError("--tls-cert needs --tls-ca (the CA that verifies the servers)");
+  }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    throw UsageError("--tls-cert and --tls-key go together");
+  }
   options.token_file = args.Get("token-file");
   if (options.token_file.empty()) {
     options.token_file = DefaultTokenFile(env);

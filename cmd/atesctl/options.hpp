@@ -41,6 +41,12 @@ struct Options {
   std::string token_file;
   bool default_token_file = false;  // Its folder is atesctl's own (kept at 0700).
   std::chrono::milliseconds timeout{10'000};
+  // TLS (PEM paths): plaintext while tls_ca is empty; the server must present
+  // a certificate signed by tls_ca; tls_cert/tls_key for servers requiring mTLS.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_server_name;  // name expected in the certificate instead of the address's host
 
   const std::string& Address(Service service) const {
     return addresses[static_cast<std::size_t>(service)];
@@ -50,7 +56,7 @@ struct Options {
 // Reads an environment variable; std::nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 
-// Flags shared by every command (-o, --auth..., --token-file, --timeout, -h).
+// Flags shared by every command (-o, --auth..., --token-file, --timeout, --tls-*, -h).
 std::vector<FlagSpec> GlobalFlags();
 
 // Flag > ATES_* variable > default. Throws UsageError on malformed values.

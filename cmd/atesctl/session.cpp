@@ -5,6 +5,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "ates/platform/tls_channel.hpp"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -46,7 +47,13 @@ void ThrowStatus(const grpc::Status& status, const std::string& target, bool use
 }
 
 std::shared_ptr<grpc::Channel> Session::Channel(Service service) {
-  return grpc::CreateChannel(options_.Address(service), grpc::InsecureChannelCredentials());
+  platform::ClientTls tls{options_.tls_ca, options_.tls_cert, options_.tls_key,
+                          options_.tls_server_name};
+  try {
+    return platform::CreateClientChannel(options_.Address(service), tls);
+  } catch (const std::runtime_error& e) {
+    throw CliError(kExitUsage, e.what());
+  }
 }
 
 void Session::Call(Service service, const std::function<grpc::Status(grpc::ClientContext*)>& rpc,

@@ -3,9 +3,9 @@
 //   deploy_manifest_check OVERLAY RENDERED.yaml
 //
 // OVERLAY is dev, prod or base. Every document must parse and name its kind;
-// every Deployment has gRPC liveness/readiness probes on a numeric port that
-// the daemon really listens on (ATES_GRPC_LISTEN of its ConfigMap), resource
-// requests and limits for every container, the recommended
+// every Deployment has gRPC (or, with TLS, `atesctl health`) liveness/readiness
+// probes on a numeric port that the daemon really listens on (ATES_GRPC_LISTEN
+// of its ConfigMap), resource requests and limits for every container, the recommended
 // app.kubernetes.io/{name,instance,component,part-of} labels, a non-root
 // read-only root file system and a termination grace period; every workload
 // container has resources and a non-root read-only securityContext; every
@@ -134,22 +134,50 @@ void CheckContainer(const std::string& where, const YAML::Node& c, const YAML::N
   }
 }
 
+// The port a probe checks: grpc.port, or for the TLS probe (kubelet's gRPC
+// probe has no TLS, ADR 0014) an exec of `atesctl ... --<svc> 127.0.0.1:PORT
+// ... health <svc>`. -1 with `why` set when it is neither.
+int ProbePort(const YAML::Node& probe, std::string* why) {
+  const auto& grpc = At(probe, {"grpc"});
+  if (Present(grpc) && grpc.IsMap()) {
+    if (IsInt(At(grpc, {"port"}))) return std::stoi(Str(At(grpc, {"port"})));
+    *why = ".grpc.port is not a number: '" + Str(At(grpc, {"port"})) + "'";
+    return -1;
+  }
+  const auto& command = At(probe, {"exec", "command"});
+  if (!Present(command) || !command.IsSequence() || command.size() == 0 ||
+      Str(command[0]).find("atesctl") == std::string::npos) {
+    *why = " is neither a grpc probe nor an atesctl health probe";
+    return -1;
+  }
+  static const std::regex kLoopback(R"(127\.0\.0\.1:(\d+))");
+  bool health = false;
+  int port = -1;
+  for (const auto& arg : command) {
+    std::smatch m;
+    std::string text = Str(arg);
+    if (text == "health") health = true;
+    if (std::regex_match(text, m, kLoopback)) port = std::stoi(m[1]);
+  }
+  if (!health || port < 0) {
+    *why = " runs atesctl without 'health' and a 127.0.0.1:PORT address";
+    return -1;
+  }
+  return port;
+}
+
 void CheckProbe(const std::string& where, const std::string& which, const YAML::Node& probe,
                 const std::set<int>& container_ports, int grpc_listen_port) {
   if (!Present(probe)) {
     Fail(where, "no " + which);
     return;
   }
-  const auto& grpc = At(probe, {"grpc"});
-  if (!Present(grpc) || !grpc.IsMap()) {
-    Fail(where, which + " is not a grpc probe");
+  std::string why;
+  int port = ProbePort(probe, &why);
+  if (port < 0) {
+    Fail(where, which + why);
     return;
   }
-  if (!IsInt(At(grpc, {"port"}))) {
-    Fail(where, which + ".grpc.port is not a number: '" + Str(At(grpc, {"port"})) + "'");
-    return;
-  }
-  int port = std::stoi(Str(At(grpc, {"port"})));
   if (!container_ports.count(port)) {
     Fail(where, which + " port " + std::to_string(port) + " is not a containerPort");
   }
@@ -342,9 +370,8 @@ void CheckService(const Rendered& r, const std::string& daemon) {
         if (Present(At(p, {"name"}))) named[Str(At(p, {"name"}))] = n;
       }
     }
-    if (IsInt(At(c, {"readinessProbe", "grpc", "port"}))) {
-      probe_port = std::stoi(Str(At(c, {"readinessProbe", "grpc", "port"})));
-    }
+    std::string why;
+    if (Present(At(c, {"readinessProbe"}))) probe_port = ProbePort(At(c, {"readinessProbe"}), &why);
   }
   bool grpc_exposed = false;
   if (!Present(At(s, {"spec", "ports"})) || At(s, {"spec", "ports"}).size() == 0)

@@ -176,7 +176,7 @@ std::shared_ptr<grpc::Channel> Daemon::channel() {
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
-    channel_ = grpc::CreateCustomChannel(target_, grpc::InsecureChannelCredentials(), args);
+    channel_ = platform::CreateClientChannel(target_, options_.tls, args);
   }
   return channel_;
 }

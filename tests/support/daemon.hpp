@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "ates/platform/tls_channel.hpp"
 #include "support/process.hpp"
 
 namespace ates::test {
@@ -19,6 +20,9 @@ struct DaemonOptions {
   // ATES_ADMIN_LISTEN to "" (no metrics endpoint) unless given here.
   std::map<std::string, std::string> env;
   std::chrono::milliseconds ready_timeout{std::chrono::seconds(30)};
+  // How the test itself calls the daemon (channel(), readiness checks):
+  // plaintext unless tls.ca is set (a daemon serving TLS, ADR 0014).
+  platform::ClientTls tls;
 };
 
 // One daemon process of the system under test, started with env overrides on

@@ -13,8 +13,10 @@
 #include <thread>
 
 #include "ates/auth/v1/auth_service.grpc.pb.h"
+#include "ates/platform/auth_keys.hpp"
 #include "ates/platform/dead_letter_service.hpp"
 #include "ates/platform/log.hpp"
+#include "ates/platform/tls.hpp"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.pb.h"
@@ -246,29 +248,10 @@ App::App(std::string service, Config config)
   keys_url_ = config_.GetString("auth.keys_url", "");
   key_refresh_ = config_.GetDuration("auth.keys_refresh", std::chrono::minutes(1));
   migrations_ = pg::PlatformMigrations();
-  if (!keys_url_.empty()) {
-    std::string target = GrpcTarget(keys_url_);
-    key_loader_ = [target] {
-      auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-      auto stub = ates::auth::v1::AuthService::NewStub(channel);
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-      ates::auth::v1::GetPublicKeysRequest req;
-      ates::auth::v1::GetPublicKeysResponse resp;
-      auto status = stub->GetPublicKeys(&ctx, req, &resp);
-      if (!status.ok()) {
-        throw std::runtime_error("GetPublicKeys from " + target + ": " + status.error_message());
-      }
-      std::map<std::string, std::array<unsigned char, 32>> keys;
-      for (const auto& k : resp.keys()) {
-        if (k.public_key().size() != 32) continue;
-        std::array<unsigned char, 32> raw;
-        std::memcpy(raw.data(), k.public_key().data(), 32);
-        keys[k.kid()] = raw;
-      }
-      return keys;
-    };
-  }
+  verifier_->SetRetiredKeyGrace(
+      config_.GetDuration("auth.retired_key_grace", std::chrono::minutes(10)));
+  auto keys_tls = ReadClientTls(config_, "auth.tls");
+  if (!keys_url_.empty()) key_loader_ = RemoteKeyLoader(GrpcTarget(keys_url_), std::move(keys_tls));
   authenticator_->SetKeyRefresh([this] { RefreshKeys(); });
 }
 
@@ -322,7 +305,9 @@ void App::RefreshKeys() {
   try {
     auto keys = key_loader_();
     if (keys.empty()) throw std::runtime_error("no keys returned");
-    verifier_->SetKeys(std::move(keys));
+    for (const auto& kid : verifier_->MergeKeys(std::move(keys))) {
+      log::Info("verification key dropped after its grace period", {{"kid", kid}});
+    }
     if (key_failures_ > 0) {
       log::Info("verification keys loaded", {{"keys", std::to_string(verifier_->KeyCount())},
                                              {"failed_attempts", std::to_string(key_failures_)}});
@@ -454,6 +439,7 @@ void App::Initialize() {
 void App::RequestStop() { kill(getpid(), SIGTERM); }
 
 int App::Run() {
+  auto credentials = ServerCredentials(ReadServerTls(config_));
   config_.CheckNoUnknownKeys();
   metrics_.Serve(admin_listen_);
 
@@ -464,7 +450,7 @@ int App::Run() {
 
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(grpc_listen_, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(grpc_listen_, credentials, &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(max_message_bytes_));
   builder.SetMaxSendMessageSize(static_cast<int>(max_message_bytes_));
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);

@@ -140,9 +140,38 @@ TokenVerifier::TokenVerifier(std::string issuer, std::string audience)
   if (sodium_init() < 0) throw std::runtime_error("libsodium init failed");
 }
 
-void TokenVerifier::SetKeys(std::map<std::string, std::array<unsigned char, 32>> keys) {
+void TokenVerifier::SetKeys(PublicKeys keys) {
   std::lock_guard lock(mu_);
   keys_ = std::move(keys);
+  last_seen_.clear();
+  auto now = Clock::now();
+  for (const auto& [kid, key] : keys_) last_seen_[kid] = now;
+}
+
+std::vector<std::string> TokenVerifier::MergeKeys(PublicKeys keys, Clock::time_point now) {
+  std::lock_guard lock(mu_);
+  for (auto& [kid, key] : keys) {
+    keys_[kid] = key;
+    last_seen_[kid] = now;
+  }
+  std::vector<std::string> dropped;
+  for (auto it = keys_.begin(); it != keys_.end();) {
+    auto seen = last_seen_.find(it->first);
+    bool expired = seen == last_seen_.end() || now - seen->second >= retired_key_grace_;
+    if (keys.count(it->first) || !expired) {
+      ++it;
+      continue;
+    }
+    dropped.push_back(it->first);
+    if (seen != last_seen_.end()) last_seen_.erase(seen);
+    it = keys_.erase(it);
+  }
+  return dropped;
+}
+
+void TokenVerifier::SetRetiredKeyGrace(std::chrono::milliseconds grace) {
+  std::lock_guard lock(mu_);
+  retired_key_grace_ = grace;
 }
 
 bool TokenVerifier::HasKey(const std::string& kid) const {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ates::auth {
 
@@ -56,7 +57,17 @@ class TokenVerifier final {
  public:
   TokenVerifier(std::string issuer, std::string audience);
 
-  void SetKeys(std::map<std::string, std::array<unsigned char, 32>> keys);
+  using PublicKeys = std::map<std::string, std::array<unsigned char, 32>>;
+
+  // Replaces the whole key set (keys held locally, tests).
+  void SetKeys(PublicKeys keys);
+  // Adds or updates `keys` (a fresh answer of the key server) and keeps a key
+  // missing from it until it has been missing for the retired-key grace, so
+  // one odd answer cannot take away the keys that verify live tokens. Returns
+  // the kids dropped now.
+  std::vector<std::string> MergeKeys(PublicKeys keys, std::chrono::system_clock::time_point now =
+                                                          std::chrono::system_clock::now());
+  void SetRetiredKeyGrace(std::chrono::milliseconds grace);
   bool HasKey(const std::string& kid) const;
   size_t KeyCount() const;
 
@@ -72,7 +83,10 @@ class TokenVerifier final {
   std::string issuer_;
   std::string audience_;
   mutable std::mutex mu_;
-  std::map<std::string, std::array<unsigned char, 32>> keys_;
+  PublicKeys keys_;
+  // When each key was last in an answer of the key server (MergeKeys).
+  std::map<std::string, std::chrono::system_clock::time_point> last_seen_;
+  std::chrono::milliseconds retired_key_grace_{std::chrono::minutes(10)};
 
   // Tokens that verified, by their exact text: a client sends the same token
   // with every call, and the signature check plus two JSON parses were about
