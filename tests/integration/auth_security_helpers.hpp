@@ -6,20 +6,14 @@
 #include <string>
 
 #include "ates/platform/token.hpp"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
+#include "support/error_fields.hpp"
 
 namespace ates::test {
 
 // The google.rpc.RetryInfo delay of a status in whole seconds, -1 without one.
 inline int64_t RetryDelaySeconds(const grpc::Status& status) {
-  google::rpc::Status rich;
-  if (!rich.ParseFromString(status.error_details())) return -1;
-  for (const auto& any : rich.details()) {
-    google::rpc::RetryInfo info;
-    if (any.UnpackTo(&info)) return info.retry_delay().seconds();
-  }
-  return -1;
+  auto delay = RetryDelay(status);
+  return delay.count() < 0 ? -1 : delay.count() / 1000;
 }
 
 // One field of a token's header or payload ("kid", "ver", ...) as raw JSON text.

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ates/billing/v1/billing_service.grpc.pb.h"
@@ -22,6 +23,7 @@
 #include "ates/platform/dates.hpp"
 #include "ates/platform/events.hpp"
 #include "integration/auth_helpers.hpp"
+#include "support/error_fields.hpp"
 #include "support/test_handler.hpp"
 #include "support/wait.hpp"
 
@@ -220,16 +222,27 @@ class LedgerModel {
 
 // --- gRPC helpers ----------------------------------------------------------
 
+// Logs in as a well-behaved client does: when ates-auth is at its bound of
+// password checks (RESOURCE_EXHAUSTED with a google.rpc.RetryInfo), it waits
+// the delay it was given and tries again, for 30 s at the most.
 inline std::string Login(authv1::AuthService::Stub& auth, const std::string& login,
                          const std::string& password) {
-  Call c;
   authv1::LoginRequest req;
   req.set_login(login);
   req.set_password(password);
-  authv1::LoginResponse resp;
-  auto s = auth.Login(&c.ctx, req, &resp);
-  if (!s.ok()) throw std::runtime_error("login " + login + ": " + Describe(s));
-  return resp.access_token();
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    Call c;
+    authv1::LoginResponse resp;
+    auto s = auth.Login(&c.ctx, req, &resp);
+    if (s.ok()) return resp.access_token();
+    auto delay = RetryDelay(s);
+    if (s.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED || delay.count() < 0 ||
+        std::chrono::steady_clock::now() + delay > give_up) {
+      throw std::runtime_error("login " + login + ": " + Describe(s));
+    }
+    std::this_thread::sleep_for(delay);
+  }
 }
 
 struct Person {
