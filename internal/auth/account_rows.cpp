@@ -5,22 +5,13 @@
 #include "ates/events/accounts/v1/account_events.pb.h"
 #include "ates/platform/events.hpp"
 #include "ates/platform/outbox.hpp"
+#include "ates/platform/timestamps.hpp"
 
 namespace ates::auth::rows {
 namespace {
 
 using Clock = std::chrono::system_clock;
 namespace ev = ::ates::events::accounts::v1;
-
-Clock::time_point FromEpoch(std::string_view text) {
-  double secs = std::stod(std::string(text));
-  return Clock::time_point(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
-}
-
-google::protobuf::Timestamp ToProto(Clock::time_point tp) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-      std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count());
-}
 
 void FillState(const Account& a, ev::AccountState* s) {
   s->set_account_id(a.id);
@@ -30,7 +21,7 @@ void FillState(const Account& a, ev::AccountState* s) {
   s->set_role(static_cast<ates::common::v1::Role>(a.role));
   s->set_active(a.active);
   s->set_version(a.version);
-  *s->mutable_updated_at() = ToProto(a.updated_at);
+  *s->mutable_updated_at() = platform::ToTimestamp(a.updated_at);
 }
 
 }  // namespace
@@ -44,8 +35,8 @@ Account ReadAccount(const pg::Result& r, int row) {
   a.role = ParseRole(r.Text(row, 4)).value_or(Role::kUnspecified);
   a.active = r.Bool(row, 5);
   a.version = r.Int(row, 6);
-  a.created_at = FromEpoch(r.Text(row, 7));
-  a.updated_at = FromEpoch(r.Text(row, 8));
+  a.created_at = platform::FromEpochText(r.Text(row, 7));
+  a.updated_at = platform::FromEpochText(r.Text(row, 8));
   return a;
 }
 

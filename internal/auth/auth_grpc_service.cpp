@@ -3,17 +3,11 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "ates/platform/log.hpp"
+#include "ates/platform/timestamps.hpp"
 #include "client_address.hpp"
 
 namespace ates::auth {
 namespace {
-
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp Ts(std::chrono::system_clock::time_point tp) {
-  return TimeUtil::MicrosecondsToTimestamp(
-      std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count());
-}
 
 void ToProto(const Account& a, v1::Account* out) {
   out->set_id(a.id);
@@ -23,8 +17,8 @@ void ToProto(const Account& a, v1::Account* out) {
   out->set_role(static_cast<ates::common::v1::Role>(a.role));
   out->set_active(a.active);
   out->set_version(a.version);
-  *out->mutable_created_at() = Ts(a.created_at);
-  *out->mutable_updated_at() = Ts(a.updated_at);
+  *out->mutable_created_at() = platform::ToTimestamp(a.created_at);
+  *out->mutable_updated_at() = platform::ToTimestamp(a.updated_at);
 }
 
 Role FromProto(ates::common::v1::Role role) {
@@ -76,7 +70,7 @@ grpc::Status AuthGrpcService::Login(grpc::ServerContext* ctx, const v1::LoginReq
   return platform::Handle(*ctx, [&] {
     auto result = accounts_.Login(req->login(), req->password(), ClientAddress(*ctx));
     resp->set_access_token(result.token);
-    *resp->mutable_expires_at() = Ts(result.expires_at);
+    *resp->mutable_expires_at() = platform::ToTimestamp(result.expires_at);
     ToProto(result.account, resp->mutable_account());
   });
 }
@@ -90,7 +84,7 @@ grpc::Status AuthGrpcService::GetPublicKeys(grpc::ServerContext* ctx,
       key->set_kid(k.kid);
       key->set_algorithm("EdDSA");
       key->set_public_key(k.public_key);
-      *key->mutable_created_at() = Ts(k.created_at);
+      *key->mutable_created_at() = platform::ToTimestamp(k.created_at);
     }
     resp->set_issuer(accounts_.settings().issuer);
     resp->set_audience(accounts_.settings().audience);
@@ -152,7 +146,7 @@ grpc::Status AuthGrpcService::ChangePassword(grpc::ServerContext* ctx,
   return platform::Handle(*ctx, [&](const auth::Principal& who) {
     auto fresh = accounts_.ChangePassword(who.account_id, req->old_password(), req->new_password());
     resp->set_access_token(fresh.token);
-    *resp->mutable_expires_at() = Ts(fresh.expires_at);
+    *resp->mutable_expires_at() = platform::ToTimestamp(fresh.expires_at);
   });
 }
 
@@ -172,9 +166,9 @@ grpc::Status AuthGrpcService::RotateSigningKey(grpc::ServerContext* ctx,
   return platform::Handle(*ctx, [&](const auth::Principal& who) {
     auto rotation = accounts_.keys().Rotate();
     resp->set_kid(rotation.kid);
-    *resp->mutable_created_at() = Ts(rotation.created_at);
+    *resp->mutable_created_at() = platform::ToTimestamp(rotation.created_at);
     for (const auto& kid : rotation.retired_kids) resp->add_retired_kids(kid);
-    *resp->mutable_retired_until() = Ts(rotation.retired_until);
+    *resp->mutable_retired_until() = platform::ToTimestamp(rotation.retired_until);
     log::Info("signing key rotated by an admin",
               {{"kid", rotation.kid}, {"admin_id", who.account_id}});
   });

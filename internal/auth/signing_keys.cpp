@@ -9,6 +9,7 @@
 #include "ates/platform/error.hpp"
 #include "ates/platform/events.hpp"
 #include "ates/platform/log.hpp"
+#include "ates/platform/timestamps.hpp"
 
 namespace ates::auth {
 namespace {
@@ -35,11 +36,6 @@ constexpr std::string_view kPublicKeys =
     "SELECT kid, public_key, EXTRACT(EPOCH FROM created_at)::float8 FROM signing_keys"
     " WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => $1)"
     " ORDER BY created_at";
-
-Clock::time_point FromEpoch(std::string_view text) {
-  double secs = std::stod(std::string(text));
-  return Clock::time_point(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
-}
 
 std::string_view View(const auto& bytes) {
   return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -130,7 +126,8 @@ KeyRotation SigningKeyStore::Rotate() {
     auto retired = tx.Exec(kRetireOthers, {pg::Text(key.kid)});
     rotation.retired_kids.clear();
     for (int i = 0; i < retired.Rows(); ++i) rotation.retired_kids.push_back(retired.String(i, 0));
-    rotation.created_at = FromEpoch(tx.Exec(kCreatedAt, {pg::Text(key.kid)}).Text(0, 0));
+    rotation.created_at =
+        platform::FromEpochText(tx.Exec(kCreatedAt, {pg::Text(key.kid)}).Text(0, 0));
   });
   rotation.retired_until = Clock::now() + overlap();
   {
@@ -148,7 +145,7 @@ std::vector<PublicKeyInfo> SigningKeyStore::Published() {
       [&](pg::Connection& c) { return c.Exec(kPublicKeys, {pg::Int(overlap().count())}); });
   std::vector<PublicKeyInfo> keys;
   for (int i = 0; i < r.Rows(); ++i) {
-    keys.push_back({r.String(i, 0), r.Bytes(i, 1), FromEpoch(r.Text(i, 2))});
+    keys.push_back({r.String(i, 0), r.Bytes(i, 1), platform::FromEpochText(r.Text(i, 2))});
   }
   return keys;
 }

@@ -2,15 +2,12 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "ates/platform/timestamps.hpp"
+
 namespace ates::tasks {
 namespace {
 
 using auth::Role;
-
-google::protobuf::Timestamp Ts(std::chrono::system_clock::time_point tp) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-      std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count());
-}
 
 void ToProto(const Task& t, v1::Task* out) {
   out->set_id(t.id);
@@ -20,8 +17,8 @@ void ToProto(const Task& t, v1::Task* out) {
   out->set_status(t.status == TaskStatus::kOpen ? v1::TASK_STATUS_OPEN : v1::TASK_STATUS_COMPLETED);
   out->set_assignee_id(t.assignee_id);
   out->set_created_by(t.created_by);
-  *out->mutable_created_at() = Ts(t.created_at);
-  if (t.completed_at) *out->mutable_completed_at() = Ts(*t.completed_at);
+  *out->mutable_created_at() = platform::ToTimestamp(t.created_at);
+  if (t.completed_at) *out->mutable_completed_at() = platform::ToTimestamp(*t.completed_at);
   out->set_version(t.version);
 }
 

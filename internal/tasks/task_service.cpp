@@ -10,6 +10,7 @@
 #include "ates/platform/events.hpp"
 #include "ates/platform/log.hpp"
 #include "ates/platform/outbox.hpp"
+#include "ates/platform/timestamps.hpp"
 
 namespace ates::tasks {
 namespace {
@@ -112,16 +113,6 @@ Clock::time_point Now() {
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()));
 }
 
-Clock::time_point FromEpoch(std::string_view text) {
-  double secs = std::stod(std::string(text));
-  return Clock::time_point(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
-}
-
-google::protobuf::Timestamp Ts(Clock::time_point tp) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-      std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count());
-}
-
 Task ReadTask(const pg::Result& r, int row) {
   Task t;
   t.id = r.String(row, 0);
@@ -132,8 +123,8 @@ Task ReadTask(const pg::Result& r, int row) {
   t.assignee_id = r.String(row, 5);
   t.created_by = r.String(row, 6);
   t.version = r.Int(row, 7);
-  t.created_at = FromEpoch(r.Text(row, 8));
-  if (!r.IsNull(row, 9)) t.completed_at = FromEpoch(r.Text(row, 9));
+  t.created_at = platform::FromEpochText(r.Text(row, 8));
+  if (!r.IsNull(row, 9)) t.completed_at = platform::FromEpochText(r.Text(row, 9));
   return t;
 }
 
@@ -292,11 +283,11 @@ Task TaskService::Create(const auth::Principal& caller, const NewTask& request) 
     created.set_created_by(t.created_by);
     created.set_assignee_id(t.assignee_id);
     created.set_version(1);
-    *created.mutable_created_at() = Ts(t.created_at);
+    *created.mutable_created_at() = platform::ToTimestamp(t.created_at);
     t1::TaskAssigned assigned;
     assigned.set_task_id(t.id);
     assigned.set_assignee_id(t.assignee_id);
-    *assigned.mutable_assigned_at() = Ts(t.created_at);
+    *assigned.mutable_assigned_at() = platform::ToTimestamp(t.created_at);
     std::vector<events::OutgoingEvent> evs;
     evs.push_back(events::Make("tasks.task.created", 2, created, "task", t.id));
     evs.push_back(events::Make("tasks.task.assigned", 1, assigned, "task", t.id));
@@ -386,7 +377,7 @@ Task TaskService::Complete(const auth::Principal& caller, const std::string& tas
     t1::TaskCompleted completed;
     completed.set_task_id(task.id);
     completed.set_assignee_id(task.assignee_id);
-    *completed.mutable_completed_at() = Ts(now);
+    *completed.mutable_completed_at() = platform::ToTimestamp(now);
     auto e = events::Make("tasks.task.completed", 1, completed, "task", task.id);
     e.occurred_at = now;
     tx.Exec(platform::OutboxInsert(e));
@@ -419,7 +410,7 @@ int64_t TaskService::Shuffle(const auth::Principal& caller) {
   }
   auto now = Now();
   t1::TaskAssigned stamp;
-  *stamp.mutable_assigned_at() = Ts(now);
+  *stamp.mutable_assigned_at() = platform::ToTimestamp(now);
   std::string assigned_at_field = stamp.SerializeAsString();
   std::string correlation = events::NewUuid();
   int64_t count = 0;
