@@ -39,6 +39,20 @@ TEST_F(PgTest, TextArrayRoundTripsTrickyStrings) {
   }
 }
 
+TEST_F(PgTest, RowReadsColumnsByNameAndNamesAMissingOne) {
+  Connection c(*url_);
+  Row row = c.Exec("SELECT NULL::text AS gone, 42::bigint AS answer, 'popug' AS who, true AS ok")
+                .At(0);  // the Row keeps the result alive
+  EXPECT_EQ(row.Int("answer"), 42);
+  EXPECT_EQ(row.String("who"), "popug");
+  EXPECT_TRUE(row.Bool("ok"));
+  EXPECT_TRUE(row.IsNull("gone"));
+  EXPECT_EQ(row.OptionalString("gone"), std::nullopt);
+  EXPECT_EQ(row.OptionalString("who"), std::optional<std::string>("popug"));
+  EXPECT_THAT([&] { row.Int("Answer"); },
+              ::testing::ThrowsMessage<std::logic_error>(::testing::HasSubstr("'Answer'")));
+}
+
 TEST_F(PgTest, BytesArrayRoundTripsEveryByte) {
   std::string all;
   for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));

@@ -162,6 +162,17 @@ std::string Result::Bytes(int row, int col) const {
   PQfreemem(raw);
   return out;
 }
+int Result::Column(std::string_view name) const {
+  int index = res_ ? PQfnumber(res_.get(), ("\"" + std::string(name) + "\"").c_str()) : -1;
+  if (index < 0) throw std::logic_error("query result has no column '" + std::string(name) + "'");
+  return index;
+}
+Row Result::At(int row) const { return Row(*this, row); }
+std::optional<std::string> Row::OptionalString(std::string_view column) const {
+  int col = Col(column);
+  if (result_.IsNull(row_, col)) return std::nullopt;
+  return result_.String(row_, col);
+}
 int64_t Result::Affected() const {
   const char* n = PQcmdTuples(res_.get());
   return (n && *n) ? std::stoll(n) : 0;

@@ -138,11 +138,19 @@ struct Query {
   Params params;
 };
 
+class Row;
+
 class Result final {
  public:
   Result() = default;
   explicit Result(pg_result* res);
   int Rows() const;
+  // Index of the column named `name` (a query's column alias); throws
+  // std::logic_error when the result has no such column (a query and its
+  // reader disagree: a programming error, found by the first test that runs it).
+  int Column(std::string_view name) const;
+  // Row `row`, read by column name.
+  Row At(int row) const;
   bool IsNull(int row, int col) const;
   std::string_view Text(int row, int col) const;
   std::string String(int row, int col) const { return std::string(Text(row, col)); }
@@ -153,6 +161,26 @@ class Result final {
 
  private:
   std::shared_ptr<pg_result> res_;
+};
+
+// One row of a Result, read by column name, so that a typed row reader
+// (`static TaskRow From(const pg::Row&)`) does not depend on column order.
+class Row final {
+ public:
+  Row(Result result, int row) : result_(std::move(result)), row_(row) {}
+  bool IsNull(std::string_view column) const { return result_.IsNull(row_, Col(column)); }
+  std::string_view Text(std::string_view column) const { return result_.Text(row_, Col(column)); }
+  std::string String(std::string_view column) const { return result_.String(row_, Col(column)); }
+  int64_t Int(std::string_view column) const { return result_.Int(row_, Col(column)); }
+  bool Bool(std::string_view column) const { return result_.Bool(row_, Col(column)); }
+  std::string Bytes(std::string_view column) const { return result_.Bytes(row_, Col(column)); }
+  // The text, or nullopt for NULL.
+  std::optional<std::string> OptionalString(std::string_view column) const;
+
+ private:
+  int Col(std::string_view column) const { return result_.Column(column); }
+  Result result_;  // shares the libpq result: a Row may outlive the Result it came from
+  int row_;
 };
 
 class Connection final {
