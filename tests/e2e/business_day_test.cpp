@@ -28,10 +28,10 @@
 #include <thread>
 
 #include "ates/scheduler/v1/scheduler_service.grpc.pb.h"
-#include "e2e/analytics_daemon.hpp"
-#include "e2e/e2e_support.hpp"
-#include "integration/billing_helpers.hpp"
-#include "integration/tasks_helpers.hpp"
+#include "support/analytics_daemon.hpp"
+#include "support/billing_helpers.hpp"
+#include "support/e2e_support.hpp"
+#include "support/tasks_helpers.hpp"
 
 #ifndef ATES_SCHEDULER_BIN
 #error "ATES_SCHEDULER_BIN must be defined by the build"

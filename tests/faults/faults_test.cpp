@@ -22,7 +22,7 @@
 #include "ates/events/tasks/v2/task_events.pb.h"
 #include "ates/platform/events.hpp"
 #include "faults/fault_day.hpp"
-#include "integration/billing_helpers.hpp"
+#include "support/billing_helpers.hpp"
 #include "support/nats_cluster.hpp"
 #include "support/pg_proxy.hpp"
 #include "support/wait.hpp"
