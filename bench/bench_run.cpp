@@ -12,7 +12,7 @@
 // ATES_BENCH_PG_OPTS="-c shared_preload_libraries=pg_stat_statements" adds
 // server options (for profiling; figures are meant with the defaults).
 
-#include <sys/utsname.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -61,17 +61,12 @@ std::string DatabaseOf(const std::string& program) {
 
 // PostgreSQL with its normal durability (fsync, full_page_writes and
 // synchronous commit on); only sizes are raised so that checkpoints do not
-// dominate the run. --no-sync only skips flushing initdb's own files.
+// dominate the run. initdb's --no-sync only skips flushing its own files.
 devstack::PostgresOptions BenchPostgres(const std::string& work) {
-  devstack::PostgresOptions pg;
+  auto pg = devstack::ScratchPostgres(work + "/pg",
+                                      {"fsync=on", "synchronous_commit=on", "shared_buffers=256MB",
+                                       "max_wal_size=4GB", "checkpoint_timeout=15min"});
   pg.bin_dir = Env("ATES_BENCH_PG_BIN", pg.bin_dir);
-  pg.data_dir = work + "/pg/data";
-  pg.socket_dir = work + "/pg/sock";
-  pg.log_path = work + "/pg/postgres.log";
-  pg.initdb_log = work + "/initdb.log";
-  pg.initdb_args = {"--no-locale", "--no-sync"};
-  pg.settings = {"listen_addresses=127.0.0.1", "fsync=on",         "synchronous_commit=on",
-                 "shared_buffers=256MB",       "max_wal_size=4GB", "checkpoint_timeout=15min"};
   auto extra = Words(Env("ATES_BENCH_PG_OPTS", ""));
   for (size_t i = 0; i < extra.size(); ++i) {
     if (extra[i] == "-c" && i + 1 < extra.size()) pg.settings.push_back(extra[++i]);
@@ -164,9 +159,27 @@ int Run(const std::string& work, const std::string& bin_dir) {
   return 1;
 }
 
+// Ctrl-C or SIGTERM: the scratch folder goes (unless kept) and the program ends;
+// the servers and programs, its children, get SIGKILL as it exits.
+void RemoveOnSignal(const std::string& work) {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);  // before any other thread starts
+  std::thread([stop, work] {
+    int sig = 0;
+    sigwait(&stop, &sig);
+    std::fprintf(stderr, "\n[bench] interrupted\n");
+    std::error_code ec;
+    if (Env("ATES_BENCH_KEEP", "0") != "1") fs::remove_all(work, ec);
+    _exit(128 + sig);
+  }).detach();
+}
+
 }  // namespace
 
-int main(int argc, char** argv) {
+int main() {
   std::string bin_dir = fs::path(fs::canonical("/proc/self/exe")).parent_path().string();
   std::string templ = "/tmp/ates-bench.XXXXXX";
   if (mkdtemp(templ.data()) == nullptr) {
@@ -175,6 +188,7 @@ int main(int argc, char** argv) {
   }
   fs::permissions(templ, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                              fs::perms::others_read | fs::perms::others_exec);
+  RemoveOnSignal(templ);
   int rc = 1;
   try {
     rc = Run(templ, bin_dir);

@@ -108,14 +108,9 @@ TestStack::TestStack() {
   std::string templ = "/tmp/" + std::string(kDirPrefix) + std::to_string(getpid()) + "-XXXXXX";
   if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = templ;
-  devstack::PostgresOptions pg;
-  pg.data_dir = dir_ + "/pg";
-  pg.socket_dir = dir_ + "/sock";
-  pg.log_path = dir_ + "/postgres.log";
-  pg.initdb_log = dir_ + "/initdb.log";
-  pg.initdb_args = {"--no-sync", "--no-locale"};
-  pg.settings = {"listen_addresses=127.0.0.1", "fsync=off",           "synchronous_commit=off",
-                 "full_page_writes=off",       "max_connections=200", "shared_buffers=32MB"};
+  auto pg = devstack::ScratchPostgres(
+      dir_, {"fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200",
+             "shared_buffers=32MB"});
   postgres_ = std::make_unique<devstack::Postgres>(pg);
   nats_ = std::make_unique<devstack::NatsServer>(devstack::NatsServerOptions{
       .config_path = dir_ + "/nats-auth.conf",

@@ -74,9 +74,19 @@ bool Daemon::WaitReady() {
   bool listening = PollUntil([&] { return !process_->Running() || Accepts(target_); },
                              options_.ready_timeout, milliseconds(20));
   constexpr int kServing = static_cast<int>(grpc::health::v1::HealthCheckResponse::SERVING);
+  // A channel whose first handshake failed (a TLS server still loading its
+  // certificate) can stay failed: a fresh one every 2 s of not being ready.
+  auto fresh_at = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  auto serving = [&] {
+    if (std::chrono::steady_clock::now() >= fresh_at) {
+      channel_.reset();
+      fresh_at = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    }
+    return HealthStatus("readiness") == kServing;
+  };
   return listening &&
          PollUntil(
-             [&] { return !process_->Running() || HealthStatus("readiness") == kServing; },
+             [&] { return !process_->Running() || serving(); },
              std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now()),
              milliseconds(20)) &&
          process_->Running();

@@ -41,6 +41,18 @@ void ChownToPostgres(const std::optional<PgAccount>& account, const std::string&
   }
 }
 
+PostgresOptions ScratchPostgres(const std::string& folder, std::vector<std::string> settings) {
+  PostgresOptions o;
+  o.data_dir = folder + "/pg";
+  o.socket_dir = folder + "/sock";
+  o.log_path = folder + "/postgres.log";
+  o.initdb_log = folder + "/initdb.log";
+  o.initdb_args = {"--no-sync", "--no-locale"};
+  o.settings = {"listen_addresses=127.0.0.1"};
+  o.settings.insert(o.settings.end(), settings.begin(), settings.end());
+  return o;
+}
+
 Postgres::Postgres(PostgresOptions options)
     : options_(std::move(options)), account_(PostgresAccount()), port_(options_.port) {}
 

@@ -32,6 +32,10 @@ struct PostgresOptions {
   std::vector<std::string> settings;     // "name=value", each passed as -c
 };
 
+// A throw-away cluster in `folder` (pg/, sock/, postgres.log, initdb.log) on
+// a free port, loopback only, with `settings` on top; initdb skips its fsyncs.
+PostgresOptions ScratchPostgres(const std::string& folder, std::vector<std::string> settings);
+
 // One PostgreSQL 15 cluster run in the foreground (not via pg_ctl), so the
 // postmaster is a child (Process) that dies with its parent. Stop and Start
 // keep the port and the data folder.
