@@ -159,7 +159,8 @@ void Relay(const ates::bench::Settings& s, pg::Pool& pool, platform::JetStream& 
            std::string_view label, const ates::bench::Goal& goal = {}) {
   uint64_t before = StreamMsgs(js);
   platform::RelayOptions ro;
-  ro.producer = "ates-bench";
+  // The events are accounts.* ones, which consumers take only from ates-auth (ADR 15).
+  ro.producer = "ates-auth";
   ro.batch_size = 2000;
   ro.retention = retention;
   platform::OutboxRelay relay(ro, pool.conninfo(), js, &metrics);
