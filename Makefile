@@ -26,10 +26,11 @@ $(BUILD_DIR)/build.ninja: CMakeLists.txt
 build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# The embedded default: PostgreSQL + nats-server under .run/, every daemon, first admin.
+# The embedded default: PostgreSQL + nats-server under .run/, every daemon, first admin
+# (cmd/ates-devstack; `$(BUILD_DIR)/bin/ates-devstack --help` lists its ATES_RUN_* knobs).
 run: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target ates_programs
-	@scripts/run.sh $(BUILD_DIR)
+	@$(BUILD_DIR)/bin/ates-devstack $(BUILD_DIR)
 
 # Unit, integration and end-to-end tests, plus proto lint and breaking-change check.
 # The fault suite's counts (one FAULT-RESULT line per case) are printed at the end.
@@ -51,8 +52,9 @@ test-faults: build
 	cd $(BUILD_DIR) && ctest -L faults --output-on-failure -V; status=$$?; \
 	  echo; cat fault-results.txt 2>/dev/null; exit $$status
 
+# Private PostgreSQL + nats-server, every benchmark, then the figures against their goals.
 bench: build
-	@scripts/bench.sh $(BUILD_DIR)
+	@$(BUILD_DIR)/bench/bench_run
 
 lint: deps buf-lint buf-breaking
 	@scripts/check-format.sh

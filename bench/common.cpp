@@ -67,17 +67,60 @@ std::string Grouped(int64_t value) {
   return value < 0 ? "-" + out : out;
 }
 
+Goal Goal::MinRate(double per_second, std::string_view unit, std::vector<std::string> versus) {
+  return {Kind::kMinRate, per_second,
+          ">= " + Grouped(static_cast<int64_t>(per_second)) + " " + std::string(unit) + "/s",
+          std::move(versus)};
+}
+
+Goal Goal::MaxSeconds(double seconds, std::vector<std::string> versus) {
+  char text[32];
+  std::snprintf(text, sizeof text, "<= %g s", seconds);
+  return {Kind::kMaxSeconds, seconds, text, std::move(versus)};
+}
+
+Goal Goal::Versus(std::vector<std::string> versus) {
+  return {Kind::kNone, 0, "", std::move(versus)};
+}
+
+bool Goal::Met(double rate, double seconds) const {
+  switch (kind) {
+    case Kind::kMinRate:
+      return rate >= value;
+    case Kind::kMaxSeconds:
+      return seconds <= value;
+    case Kind::kNone:
+      break;
+  }
+  return true;
+}
+
+namespace {
+
+std::string Joined(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : ",") + k;
+  return out;
+}
+
+}  // namespace
+
 void Report(const Settings& s, std::string_view key, std::string_view label, int64_t count,
-            std::string_view unit, double seconds) {
+            std::string_view unit, double seconds, const Goal& goal) {
   auto rate = static_cast<int64_t>(seconds > 0 ? static_cast<double>(count) / seconds : 0);
   std::printf("%.*s: %s %.*s in %.2f s = %s %.*s/s\n", static_cast<int>(label.size()), label.data(),
               Grouped(count).c_str(), static_cast<int>(unit.size()), unit.data(), seconds,
               Grouped(rate).c_str(), static_cast<int>(unit.size()), unit.data());
+  if (goal.kind != Goal::Kind::kNone) {
+    std::printf("  goal %s: %s\n", goal.text.c_str(),
+                goal.Met(static_cast<double>(rate), seconds) ? "met" : "MISSED");
+  }
   std::fflush(stdout);
   if (!s.results.empty()) {
     std::ofstream out(s.results, std::ios::app);
     out << key << '\t' << label << '\t' << count << '\t' << seconds << '\t' << rate << '\t' << unit
-        << "/s\n";
+        << "/s\t" << static_cast<int>(goal.kind) << '\t' << goal.value << '\t' << goal.text << '\t'
+        << Joined(goal.versus) << "\n";
   }
 }
 

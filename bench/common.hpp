@@ -1,12 +1,14 @@
 #pragma once
 
 // Shared helpers of the benchmark programs: settings from the environment,
-// wall-clock timing and the figure lines that scripts/bench.sh collects.
+// wall-clock timing and the figure lines (each with its goal) that bench_run
+// collects and prints as a table (report.hpp).
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 typedef struct __natsConnection natsConnection;
 typedef struct __jsCtx jsCtx;
@@ -36,10 +38,26 @@ class Stopwatch {
 // "48,700"
 std::string Grouped(int64_t value);
 
-// Prints `label: N unit in S s = R unit/s` and appends a row to the results file.
-// `key` orders and names the row in the final table.
+// What a figure is held to, declared where the figure is measured. A goal
+// without a kind only shows the figure as a share of its `versus` figures.
+struct Goal {
+  enum class Kind { kNone, kMinRate, kMaxSeconds };
+  Kind kind = Kind::kNone;
+  double value = 0;                 // per second (kMinRate) or seconds (kMaxSeconds)
+  std::string text;                 // how the goal reads, e.g. ">= 30,000 events/s"
+  std::vector<std::string> versus;  // keys of the figures this one is set against
+
+  static Goal MinRate(double per_second, std::string_view unit,
+                      std::vector<std::string> versus = {});
+  static Goal MaxSeconds(double seconds, std::vector<std::string> versus = {});
+  static Goal Versus(std::vector<std::string> versus);
+  bool Met(double rate, double seconds) const;
+};
+
+// Prints `label: N unit in S s = R unit/s` (and the goal) and appends a row to
+// the results file. `key` orders and names the row in the final table.
 void Report(const Settings& s, std::string_view key, std::string_view label, int64_t count,
-            std::string_view unit, double seconds);
+            std::string_view unit, double seconds, const Goal& goal = {});
 
 // Prints an informational line (not a figure), prefixed with the program name.
 void Note(std::string_view text);

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "ates/devstack/readiness.hpp"
 #include "ates/platform/pg.hpp"
 #include "support/wait.hpp"
 
@@ -30,7 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kPgBin = "/usr/lib/postgresql/15/bin";
 constexpr const char* kDirPrefix = "ates-test-";
 
 std::unique_ptr<TestStack>& Instance() {
@@ -73,12 +73,6 @@ std::string Sanitize(const std::string& prefix) {
 constexpr const char* kNatsServiceUsers[] = {"ates-auth", "ates-tasks", "ates-billing",
                                              "ates-scheduler", "ates-analytics"};
 
-std::string PermissionsVariable(const std::string& user) {
-  std::string v;
-  for (char c : user) v.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
-  return v + "_PERMISSIONS";
-}
-
 std::string RandomPassword() {
   std::random_device rd;
   std::string out;
@@ -99,35 +93,6 @@ std::string TestPermissions() {
   return std::regex_replace(table, durable, "$1.*");
 }
 
-bool NatsReady(const std::string& url) {
-  natsConnection* nc = nullptr;
-  natsOptions* opts = nullptr;
-  natsOptions_Create(&opts);
-  natsOptions_SetURL(opts, url.c_str());
-  natsOptions_SetTimeout(opts, 500);
-  natsOptions_SetAllowReconnect(opts, false);
-  natsStatus s = natsConnection_Connect(&nc, opts);
-  natsOptions_Destroy(opts);
-  bool ok = false;
-  if (s == NATS_OK) {
-    jsCtx* js = nullptr;
-    if (natsConnection_JetStream(&js, nc, nullptr) == NATS_OK) {
-      jsAccountInfo* info = nullptr;
-      jsOptions jo;
-      jsOptions_Init(&jo);
-      jo.Wait = 1000;
-      ok = js_GetAccountInfo(&info, js, &jo, nullptr) == NATS_OK;
-      if (info) jsAccountInfo_Destroy(info);
-      jsCtx_Destroy(js);
-    }
-  }
-  if (nc) {
-    natsConnection_Close(nc);
-    natsConnection_Destroy(nc);
-  }
-  return ok;
-}
-
 }  // namespace
 
 TestStack& TestStack::Get() {
@@ -143,24 +108,27 @@ TestStack::TestStack() {
   std::string templ = "/tmp/" + std::string(kDirPrefix) + std::to_string(getpid()) + "-XXXXXX";
   if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = templ;
-  if (geteuid() == 0) {
-    // initdb and postgres refuse to run as root.
-    passwd* pw = getpwnam("postgres");
-    if (pw == nullptr) throw std::runtime_error("running as root but there is no 'postgres' user");
-    run_as_postgres_ = true;
-    pg_uid_ = pw->pw_uid;
-    pg_gid_ = pw->pw_gid;
-    if (chown(dir_.c_str(), pg_uid_, pg_gid_) != 0) throw std::runtime_error("chown failed");
-  }
+  auto pg = devstack::ScratchPostgres(
+      dir_, {"fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200",
+             "shared_buffers=32MB"});
+  postgres_ = std::make_unique<devstack::Postgres>(pg);
+  nats_ = std::make_unique<devstack::NatsServer>(devstack::NatsServerOptions{
+      .config_path = dir_ + "/nats-auth.conf",
+      .store_dir = dir_ + "/nats",
+      .log_path = dir_ + "/nats.log",
+      .ready = [this] { return devstack::JetStreamAnswers(nats_url_); }});
+  // initdb and postgres refuse to run as root: they run as `postgres`, which
+  // needs to reach the folder.
+  devstack::ChownToPostgres(postgres_->account(), dir_);
   try {
-    InitPostgres();
+    postgres_->Init();
     StartPostgres();
     fs::create_directories(dir_ + "/nats");
     for (const char* user : kNatsServiceUsers) nats_passwords_[user] = RandomPassword();
     nats_passwords_["test"] = RandomPassword();
     for (int attempt = 1;; ++attempt) {
-      nats_port_ = FreePort();
-      nats_url_ = "nats://127.0.0.1:" + std::to_string(nats_port_);
+      nats_->set_port(FreePort());
+      nats_url_ = nats_->url();
       try {
         StartNats();
         break;
@@ -177,12 +145,9 @@ TestStack::TestStack() {
 TestStack::~TestStack() { Shutdown(); }
 
 void TestStack::Shutdown() {
-  if (nats_) {
-    nats_->Stop(SIGINT, std::chrono::seconds(10));
-    nats_.reset();
-  }
+  if (nats_) nats_->Stop(SIGINT, std::chrono::seconds(10));
   if (pg_frozen_) ThawPostgres();
-  StopPostgres();
+  if (postgres_) StopPostgres();
   if (!dir_.empty()) {
     std::error_code ec;
     fs::remove_all(dir_, ec);
@@ -194,95 +159,14 @@ std::string TestStack::LogPath(const std::string& name) {
   return dir_ + "/" + std::to_string(++log_counter_) + "-" + Sanitize(name) + ".log";
 }
 
-void TestStack::InitPostgres() {
-  std::string data = dir_ + "/pg";
-  std::string sock = dir_ + "/sock";
-  fs::create_directories(sock);
-  if (run_as_postgres_ && chown(sock.c_str(), pg_uid_, pg_gid_) != 0) {
-    throw std::runtime_error("chown failed");
-  }
-  SpawnOptions init;
-  init.argv = {std::string(kPgBin) + "/initdb",
-               "-D",
-               data,
-               "-U",
-               "postgres",
-               "--auth=trust",
-               "--no-sync",
-               "--no-locale",
-               "-E",
-               "UTF8"};
-  init.output_path = dir_ + "/initdb.log";
-  if (run_as_postgres_) {
-    init.uid = pg_uid_;
-    init.gid = pg_gid_;
-  }
-  int rc = RunCommand(init, std::chrono::seconds(90));
-  if (rc != 0) {
-    throw std::runtime_error("initdb failed (" + std::to_string(rc) + "):\n" +
-                             Tail(ReadFile(init.output_path), 4000));
-  }
-}
-
-void TestStack::StartPostgres() {
-  if (pg_) return;
-  std::string data = dir_ + "/pg";
-  std::string sock = dir_ + "/sock";
-  std::string conninfo;
-  // A free port can be taken before postgres binds it: then try another. A
-  // restart keeps its port (the daemons' database URLs name it).
-  const bool restart = pg_port_ != 0;
-  for (int attempt = 1;; ++attempt) {
-    if (!restart) pg_port_ = FreePort();
-    SpawnOptions run;
-    // In the foreground (not via pg_ctl), so the postmaster is our child and
-    // dies with the test binary even when that is killed.
-    run.argv = {std::string(kPgBin) + "/postgres",
-                "-D",
-                data,
-                "-p",
-                std::to_string(pg_port_),
-                "-k",
-                sock,
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "max_connections=200",
-                "-c",
-                "shared_buffers=32MB"};
-    run.output_path = dir_ + "/postgres.log";
-    if (run_as_postgres_) {
-      run.uid = pg_uid_;
-      run.gid = pg_gid_;
-    }
-    pg_ = Process::Spawn(run);
-    conninfo = "host=127.0.0.1 port=" + std::to_string(pg_port_) +
-               " user=postgres dbname=postgres connect_timeout=2";
-    bool ready = Eventually(
-        [&] { return !pg_->Running() || PQping(conninfo.c_str()) == PQPING_OK; }, 60s, 50ms);
-    if (ready && pg_->Running()) return;
-    pg_->Stop(SIGKILL, std::chrono::seconds(5));
-    pg_.reset();
-    if (attempt >= 3) {
-      throw std::runtime_error("postgres did not start:\n" + Tail(ReadFile(run.output_path), 4000));
-    }
-    if (restart) std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
-}
+void TestStack::StartPostgres() { postgres_->Start(); }
 
 void TestStack::StopPostgres(PgStopMode mode) {
-  if (!pg_) return;
+  if (!postgres_->running()) return;
   if (pg_frozen_) ThawPostgres();
   // Crash recovery after an immediate stop can take a while; a fast stop
   // writes a checkpoint first.
-  pg_->Stop(mode == PgStopMode::kFast ? SIGINT : SIGQUIT, std::chrono::seconds(30));
-  pg_.reset();
+  postgres_->Stop(mode == PgStopMode::kFast ? SIGINT : SIGQUIT, std::chrono::seconds(30));
 }
 
 // The postmaster (first line of postmaster.pid) and every process whose
@@ -319,7 +203,7 @@ void TestStack::SignalPostgres(int sig) {
 }
 
 void TestStack::FreezePostgres() {
-  if (!pg_ || pg_frozen_) return;
+  if (!postgres_->running() || pg_frozen_) return;
   SignalPostgres(SIGSTOP);
   pg_frozen_ = true;
 }
@@ -330,9 +214,7 @@ void TestStack::ThawPostgres() {
   pg_frozen_ = false;
 }
 
-std::string TestStack::DatabaseUrl(const std::string& name) const {
-  return "postgresql://postgres@127.0.0.1:" + std::to_string(pg_port_) + "/" + name;
-}
+std::string TestStack::DatabaseUrl(const std::string& name) const { return postgres_->Url(name); }
 
 std::string TestStack::CreateDatabase(const std::string& prefix) {
   std::string name = Sanitize(prefix) + "_" + std::to_string(++db_counter_);
@@ -354,17 +236,12 @@ std::string TestStack::CreateDatabase(const std::string& prefix) {
 }
 
 void TestStack::StopNats() {
-  if (!nats_) return;
+  if (!nats_->running()) return;
   int rc = nats_->Stop(SIGINT, std::chrono::seconds(10));
-  nats_.reset();
   if (rc != 0) std::cerr << "[test stack] nats-server exited with " << rc << "\n";
 }
 
-void TestStack::KillNats() {
-  if (!nats_) return;
-  nats_->Stop(SIGKILL, std::chrono::seconds(10));
-  nats_.reset();
-}
+void TestStack::KillNats() { nats_->Stop(SIGKILL, std::chrono::seconds(10)); }
 
 std::string TestStack::NatsPassword(const std::string& user) const {
   auto it = nats_passwords_.find(user);
@@ -375,41 +252,17 @@ std::string TestStack::NatsPassword(const std::string& user) const {
 std::string TestStack::WriteNatsAuth(const std::string& dir) const {
   fs::create_directories(dir);
   std::ofstream(dir + "/ates-permissions.conf") << TestPermissions();
-  std::string conf =
-      "include ./ates-permissions.conf\n"
-      "authorization {\n  users = [\n";
-  for (const char* user : kNatsServiceUsers) {
-    conf += std::string("    {user: \"") + user + "\", password: \"" + NatsPassword(user) +
-            "\", permissions: $" + PermissionsVariable(user) + "}\n";
-  }
-  conf += "    {user: \"test\", password: \"" + NatsPassword("test") + "\"}\n  ]\n}\n";
   // Clients without credentials are the suites' own tooling (see the header).
-  conf += "no_auth_user: test\n";
+  std::string conf = devstack::NatsAuthConfig(nats_passwords_, "test", "no_auth_user: test\n");
   std::string path = dir + "/nats-auth.conf";
   std::ofstream(path) << conf;
   return path;
 }
 
 void TestStack::StartNats() {
-  if (nats_) return;
-  SpawnOptions o;
-  o.argv = {"nats-server",  "-c", WriteNatsAuth(dir_), "-js", "-sd",
-            dir_ + "/nats", "-a", "127.0.0.1",         "-p",  std::to_string(nats_port_)};
-  o.output_path = dir_ + "/nats.log";
-  // The port was ours a moment ago; after a restart it may still be in
-  // TIME_WAIT briefly, so allow a few attempts.
-  for (int attempt = 1;; ++attempt) {
-    nats_ = Process::Spawn(o);
-    bool ready = Eventually([&] { return !nats_->Running() || NatsReady(nats_url_); }, 30s, 50ms);
-    if (ready && nats_->Running()) return;
-    nats_->Stop(SIGKILL, std::chrono::seconds(5));
-    nats_.reset();
-    if (attempt >= 3) {
-      throw std::runtime_error("nats-server did not start:\n" +
-                               Tail(ReadFile(o.output_path), 4000));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
+  if (nats_->running()) return;
+  WriteNatsAuth(dir_);
+  nats_->Start();
 }
 
 }  // namespace ates::test

@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "ates/devstack/nats_server.hpp"
+#include "ates/devstack/postgres.hpp"
 #include "support/process.hpp"
 
 namespace ates::test {
@@ -31,7 +33,7 @@ class TestStack final {
   // Writes `dir`/nats-auth.conf: the permission table of deploy/ and the users
   // with this stack's passwords; returns its path (for nats-server -c).
   std::string WriteNatsAuth(const std::string& dir) const;
-  int pg_port() const { return pg_port_; }
+  int pg_port() const { return postgres_->port(); }
 
   // Stops nats-server (SIGINT, it flushes its store) and starts it again on
   // the same port with the same store, so JetStream data survives.
@@ -39,7 +41,7 @@ class TestStack final {
   void StartNats();
   // SIGKILL: what JetStream had not written to its files yet is lost.
   void KillNats();
-  bool nats_running() const { return nats_ != nullptr; }
+  bool nats_running() const { return nats_->running(); }
 
   // PostgreSQL faults. Stop and start keep the port and the data folder, so
   // every database survives. kFast is `pg_ctl -m fast` (SIGINT: sessions are
@@ -50,7 +52,7 @@ class TestStack final {
   enum class PgStopMode { kFast, kImmediate };
   void StopPostgres(PgStopMode mode);
   void StartPostgres();
-  bool postgres_running() const { return pg_ != nullptr; }
+  bool postgres_running() const { return postgres_->running(); }
   // SIGSTOP / SIGCONT to every process of the cluster (the postmaster from the
   // data folder's postmaster.pid and all its children): connections stay open
   // and every query hangs, like a server that stopped answering.
@@ -64,24 +66,18 @@ class TestStack final {
 
  private:
   TestStack();
-  void InitPostgres();
   void StopPostgres() { StopPostgres(PgStopMode::kFast); }
   void SignalPostgres(int sig);
   void Shutdown();
 
   std::string dir_;
-  int pg_port_ = 0;
-  int nats_port_ = 0;
   std::string nats_url_;
   std::map<std::string, std::string> nats_passwords_;
-  std::unique_ptr<Process> pg_;
-  std::unique_ptr<Process> nats_;
+  std::unique_ptr<devstack::Postgres> postgres_;
+  std::unique_ptr<devstack::NatsServer> nats_;
   int db_counter_ = 0;
   int log_counter_ = 0;
   bool pg_frozen_ = false;
-  bool run_as_postgres_ = false;
-  uid_t pg_uid_ = 0;
-  gid_t pg_gid_ = 0;
 };
 
 }  // namespace ates::test
