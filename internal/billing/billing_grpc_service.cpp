@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "ates/platform/timestamps.hpp"
+
 namespace ates::billing {
 namespace {
 
@@ -18,12 +20,10 @@ v1::TransactionKind Kind(const std::string& kind) {
   return v1::TRANSACTION_KIND_UNSPECIFIED;
 }
 
-google::protobuf::Timestamp Ts(double unix_seconds) {
-  return TimeUtil::MicrosecondsToTimestamp(static_cast<int64_t>(unix_seconds * 1e6));
-}
-
+// The reconciliation counts in unix microseconds, as TASKS' events carry them.
 google::protobuf::Timestamp TsMicros(int64_t unix_us) {
-  return TimeUtil::MicrosecondsToTimestamp(unix_us);
+  return platform::ToTimestamp(
+      std::chrono::system_clock::time_point(std::chrono::microseconds(unix_us)));
 }
 
 v1::DifferenceKind KindOf(DifferenceKind kind) {
@@ -134,7 +134,7 @@ grpc::Status BillingGrpcService::ListTransactions(grpc::ServerContext* ctx,
       out->set_task_title(t.task_title);
       out->set_task_jira_id(t.task_jira_id);
       out->set_business_date(t.business_date);
-      *out->mutable_occurred_at() = Ts(t.occurred_at);
+      *out->mutable_occurred_at() = platform::ToTimestamp(t.occurred_at);
     }
     resp->set_next_page_token(page.next_page_token);
   });
@@ -164,7 +164,7 @@ grpc::Status BillingGrpcService::ListPayouts(grpc::ServerContext* ctx,
       out->set_account_id(p.account_id);
       out->set_business_date(p.business_date);
       out->set_amount_cents(p.amount_cents);
-      *out->mutable_paid_at() = Ts(p.paid_at);
+      *out->mutable_paid_at() = platform::ToTimestamp(p.paid_at);
       out->set_email_sent(p.email_sent);
     }
     resp->set_next_page_token(page.next_page_token);
