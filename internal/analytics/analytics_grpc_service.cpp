@@ -1,10 +1,8 @@
 #include "analytics_grpc_service.hpp"
 
-#include <google/protobuf/util/time_util.h>
+#include "ates/platform/timestamps.hpp"
 
 namespace ates::analytics {
-namespace {}  // namespace
-
 AnalyticsGrpcService::AnalyticsGrpcService(AnalyticsQueries& queries) : queries_(queries) {}
 
 platform::ServicePolicy AnalyticsGrpcService::Policy() {
@@ -51,8 +49,7 @@ grpc::Status AnalyticsGrpcService::GetMostExpensiveTask(grpc::ServerContext* ctx
     resp->set_title(t.title);
     resp->set_jira_id(t.jira_id);
     resp->set_reward_cents(t.reward_cents);
-    *resp->mutable_completed_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-        static_cast<int64_t>(t.completed_at * 1e6));
+    *resp->mutable_completed_at() = platform::ToTimestamp(t.completed_at);
     resp->set_from_date(t.from_date);
     resp->set_to_date(t.to_date);
   });

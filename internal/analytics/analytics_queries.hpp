@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@ struct DaySummary {
   int64_t fees_cents = 0;
   int64_t rewards_cents = 0;
   int64_t negative_accounts = 0;
+  // business_date, fees_cents, rewards_cents (negative_accounts is the summary's alone).
+  static DaySummary From(const pg::Row& row);
 };
 
 struct ExpensiveTask {
@@ -22,9 +25,10 @@ struct ExpensiveTask {
   std::string title;
   std::string jira_id;
   int64_t reward_cents = 0;
-  double completed_at = 0;  // unix seconds
-  std::string from_date;
+  std::chrono::system_clock::time_point completed_at;
+  std::string from_date;  // the period
   std::string to_date;
+  static ExpensiveTask From(const pg::Row& row);
 };
 
 // Reads of the analytics read models. Dates are "YYYY-MM-DD" in the business
@@ -40,7 +44,8 @@ class AnalyticsQueries final {
   std::vector<DaySummary> Earnings(const std::string& from, const std::string& to);
 
  private:
-  std::string DateOrToday(const std::string& date, const char* field);
+  // The date in canonical form, or "" (today) for ""; INVALID_ARGUMENT naming `field`.
+  static std::string ValidDate(const std::string& date, const char* field);
 
   pg::Pool& db_;
   std::string time_zone_;

@@ -26,18 +26,27 @@ void FillState(const Account& a, ev::AccountState* s) {
 
 }  // namespace
 
-Account ReadAccount(const pg::Result& r, int row) {
+Account ReadAccount(const pg::Row& row) {
   Account a;
-  a.id = r.String(row, 0);
-  a.login = r.String(row, 1);
-  a.full_name = r.String(row, 2);
-  a.email = r.String(row, 3);
-  a.role = ParseRole(r.Text(row, 4)).value_or(Role::kUnspecified);
-  a.active = r.Bool(row, 5);
-  a.version = r.Int(row, 6);
-  a.created_at = platform::FromEpochText(r.Text(row, 7));
-  a.updated_at = platform::FromEpochText(r.Text(row, 8));
+  a.id = row.String("id");
+  a.login = row.String("login");
+  a.full_name = row.String("full_name");
+  a.email = row.String("email");
+  a.role = ParseRole(row.Text("role")).value_or(Role::kUnspecified);
+  a.active = row.Bool("active");
+  a.version = row.Int("version");
+  a.created_at = platform::FromEpochText(row.Text("created_at"));
+  a.updated_at = platform::FromEpochText(row.Text("updated_at"));
   return a;
+}
+
+CredentialsRow CredentialsRow::From(const pg::Row& row) {
+  return {ReadAccount(row), row.String("password_hash")};
+}
+
+AccountStanding ReadStanding(const pg::Row& row) {
+  return {row.Int("version"), row.Bool("active"),
+          ParseRole(row.Text("role")).value_or(Role::kUnspecified)};
 }
 
 Clock::time_point Now() {

@@ -1,6 +1,6 @@
 #pragma once
-// Reading accounts rows and writing their CUD events, shared by accounts.cpp
-// and credentials.cpp.
+// Reading accounts rows (by column name, from the queries in queries/) and
+// writing their CUD events, shared by accounts.cpp and credentials.cpp.
 
 #include <chrono>
 
@@ -9,12 +9,20 @@
 
 namespace ates::auth::rows {
 
-// Column list every account SELECT starts with, in ReadAccount's order.
-#define ATES_ACCOUNT_COLUMNS                            \
-  "id, login, full_name, email, role, active, version," \
-  " EXTRACT(EPOCH FROM created_at)::float8, EXTRACT(EPOCH FROM updated_at)::float8"
+// An account as the account SELECTs return it (id, login, full_name, email,
+// role, active, version, created_at and updated_at as epoch seconds).
+Account ReadAccount(const pg::Row& row);
 
-Account ReadAccount(const pg::Result& r, int row);
+// An account with its password hash (select_credentials_*.sql).
+struct CredentialsRow {
+  Account account;
+  std::string password_hash;
+  static CredentialsRow From(const pg::Row& row);
+};
+
+// version, active, role (select_account_standing.sql).
+AccountStanding ReadStanding(const pg::Row& row);
+
 // Microsecond precision, as PostgreSQL stores it.
 std::chrono::system_clock::time_point Now();
 // Writes accounts.account.updated with the account's full state to the outbox;

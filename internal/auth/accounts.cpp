@@ -8,27 +8,13 @@
 #include "ates/platform/events.hpp"
 #include "ates/platform/log.hpp"
 #include "ates/platform/outbox.hpp"
+#include "auth/queries.hpp"
 #include "passwords.hpp"
 
 namespace ates::auth {
 namespace {
 
 namespace ev = ::ates::events::accounts::v1;
-
-constexpr std::string_view kInsertAccount =
-    "INSERT INTO accounts (id, login, full_name, email, role, password_hash, created_at,"
-    " updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
-constexpr std::string_view kSelectById =
-    "SELECT " ATES_ACCOUNT_COLUMNS " FROM accounts WHERE id = $1";
-constexpr std::string_view kSelectByIdForUpdate =
-    "SELECT " ATES_ACCOUNT_COLUMNS " FROM accounts WHERE id = $1 FOR UPDATE";
-constexpr std::string_view kSelectPage =
-    "SELECT " ATES_ACCOUNT_COLUMNS " FROM accounts WHERE id > $1 ORDER BY id LIMIT $2";
-constexpr std::string_view kLoginExists = "SELECT 1 FROM accounts WHERE login = $1";
-constexpr std::string_view kStanding = "SELECT version, active, role FROM accounts WHERE id = $1";
-constexpr std::string_view kUpdateAccount =
-    "UPDATE accounts SET role = $2, email = $3, full_name = $4, active = $5,"
-    " version = version + 1, updated_at = $6 WHERE id = $1 RETURNING version";
 
 void WriteRoleChanged(pg::Transaction& tx, const Account& before, const Account& after,
                       const std::string& cause) {
@@ -93,7 +79,7 @@ Account AccountService::Create(const NewAccount& request) {
     // In a tracked transaction, not the pipeline's implicit one: a rerun after
     // a lost COMMIT reply would find its own login and answer "taken".
     db_.InTransaction([&](pg::Transaction& tx) {
-      tx.ExecPipeline({{kInsertAccount,
+      tx.ExecPipeline({{sql::kInsertAccount,
                         {pg::Text(a.id), pg::Text(a.login), pg::Text(a.full_name),
                          pg::Text(a.email), pg::Text(RoleName(a.role)), pg::Text(hash),
                          pg::Text(events::FormatTimestamp(a.created_at))}},
@@ -115,16 +101,16 @@ Account AccountService::Update(const AccountPatch& patch, const std::string& cal
   Account after;
   bool changed = false;
   db_.InTransaction([&](pg::Transaction& tx) {
-    auto r = tx.Exec(kSelectByIdForUpdate, {pg::Text(patch.account_id)});
+    auto r = tx.Exec(sql::kSelectAccountForUpdate, {pg::Text(patch.account_id)});
     if (r.Rows() == 0) throw Error(ErrorCode::kNotFound, "no account " + patch.account_id);
-    Account before = rows::ReadAccount(r, 0);
+    Account before = rows::ReadAccount(r.At(0));
     after = Patched(before, patch);
     CheckNotOwnStanding(before, after, caller_id);
     changed = after.role != before.role || after.email != before.email ||
               after.full_name != before.full_name || after.active != before.active;
     if (!changed) return;  // nothing new: no version bump, no event
     after.updated_at = rows::Now();
-    auto v = tx.Exec(kUpdateAccount,
+    auto v = tx.Exec(sql::kUpdateAccount,
                      {pg::Text(after.id), pg::Text(RoleName(after.role)), pg::Text(after.email),
                       pg::Text(after.full_name), pg::Bool(after.active),
                       pg::Text(events::FormatTimestamp(after.updated_at))});
@@ -141,10 +127,10 @@ Account AccountService::Get(const std::string& account_id) {
     throw Error(ErrorCode::kInvalidArgument, "account_id must be a UUID",
                 {{"account_id", "must be an account id (UUID)"}});
   }
-  auto r =
-      db_.WithRetry([&](pg::Connection& c) { return c.Exec(kSelectById, {pg::Text(account_id)}); });
+  auto r = db_.WithRetry(
+      [&](pg::Connection& c) { return c.Exec(sql::kSelectAccount, {pg::Text(account_id)}); });
   if (r.Rows() == 0) throw Error(ErrorCode::kNotFound, "no account " + account_id);
-  return rows::ReadAccount(r, 0);
+  return rows::ReadAccount(r.At(0));
 }
 
 AccountPage AccountService::List(int page_size, const std::string& page_token) {
@@ -156,26 +142,27 @@ AccountPage AccountService::List(int page_size, const std::string& page_token) {
   int limit = page_size == 0 ? 100 : page_size;
   std::string after = page_token.empty() ? "00000000-0000-0000-0000-000000000000" : page_token;
   auto r = db_.WithRetry([&](pg::Connection& c) {
-    return c.Exec(kSelectPage, {pg::Text(after), pg::Int(limit + 1)});
+    return c.Exec(sql::kSelectAccountPage, {pg::Text(after), pg::Int(limit + 1)});
   });
   AccountPage page;
-  for (int i = 0; i < r.Rows() && i < limit; ++i) page.accounts.push_back(rows::ReadAccount(r, i));
+  for (int i = 0; i < r.Rows() && i < limit; ++i)
+    page.accounts.push_back(rows::ReadAccount(r.At(i)));
   if (r.Rows() > limit) page.next_page_token = page.accounts.back().id;
   return page;
 }
 
 std::optional<AccountStanding> AccountService::Standing(const std::string& account_id) {
   if (!events::IsUuid(account_id)) return std::nullopt;
-  auto r =
-      db_.WithRetry([&](pg::Connection& c) { return c.Exec(kStanding, {pg::Text(account_id)}); });
+  auto r = db_.WithRetry([&](pg::Connection& c) {
+    return c.Exec(sql::kSelectAccountStanding, {pg::Text(account_id)});
+  });
   if (r.Rows() == 0) return std::nullopt;
-  return AccountStanding{r.Int(0, 0), r.Bool(0, 1),
-                         ParseRole(r.Text(0, 2)).value_or(Role::kUnspecified)};
+  return rows::ReadStanding(r.At(0));
 }
 
 bool AccountService::EnsureAdmin(const std::string& login, const std::string& password) {
-  auto r =
-      db_.WithRetry([&](pg::Connection& c) { return c.Exec(kLoginExists, {pg::Text(login)}); });
+  auto r = db_.WithRetry(
+      [&](pg::Connection& c) { return c.Exec(sql::kSelectLoginExists, {pg::Text(login)}); });
   if (r.Rows() > 0) return false;
   NewAccount admin;
   admin.login = login;

@@ -4,24 +4,13 @@
 #include "ates/platform/error.hpp"
 #include "ates/platform/events.hpp"
 #include "ates/platform/log.hpp"
+#include "auth/queries.hpp"
 #include "passwords.hpp"
 
 namespace ates::auth {
 namespace {
 
 using Clock = std::chrono::system_clock;
-
-constexpr std::string_view kSelectCredentials =
-    "SELECT " ATES_ACCOUNT_COLUMNS ", password_hash FROM accounts WHERE login = $1";
-constexpr std::string_view kSelectCredentialsForUpdate =
-    "SELECT " ATES_ACCOUNT_COLUMNS ", password_hash FROM accounts WHERE id = $1 FOR UPDATE";
-constexpr std::string_view kSelectTargetForUpdate =
-    "SELECT " ATES_ACCOUNT_COLUMNS
-    " FROM accounts"
-    " WHERE ($1 <> '' AND id::text = $1) OR ($2 <> '' AND login = $2) FOR UPDATE";
-constexpr std::string_view kStorePassword =
-    "UPDATE accounts SET password_hash = $2, version = version + 1, updated_at = $3"
-    " WHERE id = $1 RETURNING version";
 
 const std::string kInvalidCredentials = "invalid login or password";
 constexpr std::chrono::seconds kBusyRetry{1};
@@ -74,8 +63,8 @@ LoginResult AccountService::IssueToken(const Account& account) {
 Account AccountService::StorePassword(pg::Transaction& tx, Account account,
                                       const std::string& hash) {
   account.updated_at = rows::Now();
-  auto v = tx.Exec(kStorePassword, {pg::Text(account.id), pg::Text(hash),
-                                    pg::Text(events::FormatTimestamp(account.updated_at))});
+  auto v = tx.Exec(sql::kUpdatePassword, {pg::Text(account.id), pg::Text(hash),
+                                          pg::Text(events::FormatTimestamp(account.updated_at))});
   account.version = v.Int(0, 0);
   rows::WriteUpdatedEvent(tx, account);
   return account;
@@ -97,14 +86,15 @@ LoginResult AccountService::Login(const std::string& login, const std::string& p
   }
   CheckThrottle(login, client_address);
   auto r = db_.WithRetry(
-      [&](pg::Connection& c) { return c.Exec(kSelectCredentials, {pg::Text(login)}); });
+      [&](pg::Connection& c) { return c.Exec(sql::kSelectCredentialsByLogin, {pg::Text(login)}); });
   bool ok = false;
   Account account;
   if (r.Rows() == 0) {
     VerifyPassword(DummyHash(), password);  // same cost as a wrong password
   } else {
-    account = rows::ReadAccount(r, 0);
-    ok = VerifyPassword(r.Text(0, 9), password) && account.active;
+    auto credentials = rows::CredentialsRow::From(r.At(0));
+    account = std::move(credentials.account);
+    ok = VerifyPassword(credentials.password_hash, password) && account.active;
   }
   permit.reset();
   if (!ok) throw Error(ErrorCode::kUnauthenticated, kInvalidCredentials);
@@ -123,12 +113,13 @@ LoginResult AccountService::ChangePassword(const std::string& account_id,
   std::string new_hash = Hash(new_password);
   Account after;
   db_.InTransaction([&](pg::Transaction& tx) {
-    auto r = tx.Exec(kSelectCredentialsForUpdate, {pg::Text(account_id)});
+    auto r = tx.Exec(sql::kSelectCredentialsForUpdate, {pg::Text(account_id)});
     if (r.Rows() == 0) throw Error(ErrorCode::kNotFound, "no account " + account_id);
-    if (!VerifyOrBusy(r.String(0, 9), old_password)) {
+    auto credentials = rows::CredentialsRow::From(r.At(0));
+    if (!VerifyOrBusy(credentials.password_hash, old_password)) {
       throw Error(ErrorCode::kPermissionDenied, "old password is wrong");
     }
-    after = StorePassword(tx, rows::ReadAccount(r, 0), new_hash);
+    after = StorePassword(tx, std::move(credentials.account), new_hash);
   });
   on_commit_();
   log::Info("password changed; older tokens revoked", {{"account_id", account_id}});
@@ -147,11 +138,11 @@ Account AccountService::ResetPassword(const std::string& caller_id, const std::s
   std::string new_hash = Hash(new_password);
   Account after;
   db_.InTransaction([&](pg::Transaction& tx) {
-    auto r = tx.Exec(kSelectTargetForUpdate, {pg::Text(account_id), pg::Text(login)});
+    auto r = tx.Exec(sql::kSelectResetTargetForUpdate, {pg::Text(account_id), pg::Text(login)});
     if (r.Rows() == 0) {
       throw Error(ErrorCode::kNotFound, "no account " + (login.empty() ? account_id : login));
     }
-    Account target = rows::ReadAccount(r, 0);
+    Account target = rows::ReadAccount(r.At(0));
     if (target.id == caller_id) {
       // Without the old password a stolen token could take the account over.
       throw Error(ErrorCode::kPermissionDenied,

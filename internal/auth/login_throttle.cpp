@@ -3,26 +3,20 @@
 #include <algorithm>
 #include <cmath>
 
+#include "auth/queries.hpp"
+
 namespace ates::auth {
 namespace {
 
-// $1: keys (sorted, so concurrent charges lock rows in the same order), $2: window (s).
-constexpr std::string_view kCharge =
-    "INSERT INTO login_throttle AS t (key, failures, window_start)"
-    " SELECT k, 1, now() FROM unnest($1::text[]) AS k"
-    " ON CONFLICT (key) DO UPDATE SET"
-    " failures = CASE WHEN t.window_start > now() - make_interval(secs => $2)"
-    "   THEN t.failures + 1 ELSE 1 END,"
-    " window_start = CASE WHEN t.window_start > now() - make_interval(secs => $2)"
-    "   THEN t.window_start ELSE now() END"
-    " RETURNING key, failures,"
-    " EXTRACT(EPOCH FROM t.window_start + make_interval(secs => $2) - now())::float8";
-// $1: the login's key (cleared), $2: every key of the attempt.
-constexpr std::string_view kRefund =
-    "UPDATE login_throttle SET failures = CASE WHEN key = $1 THEN 0"
-    " ELSE greatest(failures - 1, 0) END WHERE key = ANY($2::text[])";
-constexpr std::string_view kPrune =
-    "DELETE FROM login_throttle WHERE window_start < now() - make_interval(secs => $1)";
+// A key's count after a charge (charge_login_throttle.sql).
+struct ChargedKeyRow {
+  std::string key;
+  int64_t failures = 0;
+  double seconds_left = 0;  // until the key's window ends
+  static ChargedKeyRow From(const pg::Row& row) {
+    return {row.String("key"), row.Int("failures"), std::stod(row.String("seconds_left"))};
+  }
+};
 
 constexpr std::chrono::seconds kMaxPruneInterval{60};
 
@@ -39,16 +33,18 @@ ThrottleVerdict LoginThrottle::Charge(const std::string& login, const std::strin
   std::vector<std::string> keys = {LoginKey(login), AddressKey(address)};
   std::sort(keys.begin(), keys.end());
   auto r = db_.WithRetry([&](pg::Connection& c) {
-    return c.Exec(kCharge, {pg::TextArray(keys), pg::Int(settings_.window.count())});
+    return c.Exec(sql::kChargeLoginThrottle,
+                  {pg::TextArray(keys), pg::Int(settings_.window.count())});
   });
   ThrottleVerdict verdict;
   for (int i = 0; i < r.Rows(); ++i) {
-    bool is_login = r.Text(i, 0).substr(0, 6) == "login:";
+    auto charged = ChargedKeyRow::From(r.At(i));
+    bool is_login = charged.key.starts_with("login:");
     int limit = is_login ? settings_.max_failures_per_login : settings_.max_failures_per_address;
     // The count includes this attempt: refused once `limit` earlier ones failed.
-    if (r.Int(i, 1) <= limit) continue;
+    if (charged.failures <= limit) continue;
     auto left = std::chrono::seconds(
-        std::max<int64_t>(1, static_cast<int64_t>(std::ceil(std::stod(r.String(i, 2))))));
+        std::max<int64_t>(1, static_cast<int64_t>(std::ceil(charged.seconds_left))));
     if (!verdict.throttled || left > verdict.retry_after) {
       verdict.throttled = true;
       verdict.reason = is_login ? "login" : "address";
@@ -61,7 +57,7 @@ ThrottleVerdict LoginThrottle::Charge(const std::string& login, const std::strin
 void LoginThrottle::Refund(const std::string& login, const std::string& address) {
   std::vector<std::string> keys = {LoginKey(login), AddressKey(address)};
   db_.WithRetry([&](pg::Connection& c) {
-    c.Exec(kRefund, {pg::Text(LoginKey(login)), pg::TextArray(keys)});
+    c.Exec(sql::kRefundLoginThrottle, {pg::Text(LoginKey(login)), pg::TextArray(keys)});
   });
 }
 
@@ -76,7 +72,9 @@ void LoginThrottle::PruneNowAndThen() {
 }
 
 void LoginThrottle::Prune() {
-  db_.WithRetry([&](pg::Connection& c) { c.Exec(kPrune, {pg::Int(settings_.window.count())}); });
+  db_.WithRetry([&](pg::Connection& c) {
+    c.Exec(sql::kPruneLoginThrottle, {pg::Int(settings_.window.count())});
+  });
 }
 
 }  // namespace ates::auth

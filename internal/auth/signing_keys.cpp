@@ -10,32 +10,28 @@
 #include "ates/platform/events.hpp"
 #include "ates/platform/log.hpp"
 #include "ates/platform/timestamps.hpp"
+#include "auth/queries.hpp"
 
 namespace ates::auth {
 namespace {
 
 using Clock = std::chrono::system_clock;
 
-constexpr std::string_view kKeyLock = "SELECT pg_advisory_xact_lock(4242002)";
-constexpr std::string_view kCurrentKey =
-    "SELECT kid, secret, secret_nonce FROM signing_keys WHERE retired_at IS NULL"
-    " ORDER BY created_at DESC LIMIT 1";
-constexpr std::string_view kPlaintextKeys =
-    "SELECT kid, secret FROM signing_keys WHERE secret_nonce IS NULL FOR UPDATE";
-constexpr std::string_view kSealKey =
-    "UPDATE signing_keys SET secret = $2, secret_nonce = $3 WHERE kid = $1";
-constexpr std::string_view kInsertKey =
-    "INSERT INTO signing_keys (kid, secret, secret_nonce, public_key) VALUES ($1, $2, $3, $4)"
-    " ON CONFLICT (kid) DO NOTHING";
-constexpr std::string_view kRetireOthers =
-    "UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL AND kid <> $1"
-    " RETURNING kid";
-constexpr std::string_view kCreatedAt =
-    "SELECT EXTRACT(EPOCH FROM created_at)::float8 FROM signing_keys WHERE kid = $1";
-constexpr std::string_view kPublicKeys =
-    "SELECT kid, public_key, EXTRACT(EPOCH FROM created_at)::float8 FROM signing_keys"
-    " WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => $1)"
-    " ORDER BY created_at";
+// A stored key's secret: sealed (with its nonce), or still in plaintext (no nonce).
+struct SealedKeyRow {
+  std::string kid;
+  std::string secret;
+  std::optional<std::string> nonce;
+  static SealedKeyRow From(const pg::Row& row) {
+    return {row.String("kid"), row.Bytes("secret"),
+            row.IsNull("nonce") ? std::nullopt : std::optional(row.Bytes("nonce"))};
+  }
+};
+
+PublicKeyInfo PublicKeyFrom(const pg::Row& row) {
+  return {row.String("kid"), row.Bytes("public_key"),
+          platform::FromEpochText(row.Text("created_at"))};
+}
 
 std::string_view View(const auto& bytes) {
   return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -60,30 +56,31 @@ std::optional<SigningKey> SigningKeyStore::ConfiguredKey() const {
 
 void SigningKeyStore::Insert(pg::Transaction& tx, const SigningKey& key) {
   auto sealed = sealer_.Seal(View(key.secret), key.kid);
-  tx.Exec(kInsertKey, {pg::Text(key.kid), pg::Bytes(sealed.ciphertext), pg::Bytes(sealed.nonce),
-                       pg::Bytes(View(key.public_key))});
+  tx.Exec(sql::kInsertSigningKey, {pg::Text(key.kid), pg::Bytes(sealed.ciphertext),
+                                   pg::Bytes(sealed.nonce), pg::Bytes(View(key.public_key))});
 }
 
 void SigningKeyStore::SealPlaintextKeys(pg::Transaction& tx) {
-  auto plain = tx.Exec(kPlaintextKeys);
+  auto plain = tx.Exec(sql::kSelectPlaintextSigningKeys);
   for (int i = 0; i < plain.Rows(); ++i) {
-    std::string kid = plain.String(i, 0);
-    auto sealed = sealer_.Seal(plain.Bytes(i, 1), kid);
-    tx.Exec(kSealKey, {pg::Text(kid), pg::Bytes(sealed.ciphertext), pg::Bytes(sealed.nonce)});
-    log::Info("signing key sealed at rest", {{"kid", kid}});
+    auto key = SealedKeyRow::From(plain.At(i));
+    auto sealed = sealer_.Seal(key.secret, key.kid);
+    tx.Exec(sql::kSealSigningKey,
+            {pg::Text(key.kid), pg::Bytes(sealed.ciphertext), pg::Bytes(sealed.nonce)});
+    log::Info("signing key sealed at rest", {{"kid", key.kid}});
   }
 }
 
 void SigningKeyStore::EnsureKey() {
   auto configured = ConfiguredKey();
   db_.InTransaction([&](pg::Transaction& tx) {
-    tx.Exec(kKeyLock);
+    tx.Exec(sql::kLockSigningKeys);
     SealPlaintextKeys(tx);
     if (configured) {
       Insert(tx, *configured);  // once; a rotation later retires it like any other key
       return;
     }
-    if (tx.Exec(kCurrentKey).Rows() > 0) return;
+    if (tx.Exec(sql::kSelectCurrentSigningKey).Rows() > 0) return;
     auto key = SigningKey::Generate(NewKid());
     Insert(tx, key);
     log::Info("signing key generated", {{"kid", key.kid}});
@@ -101,12 +98,13 @@ SigningKey SigningKeyStore::Current() {
   std::lock_guard lock(mu_);
   auto now = std::chrono::steady_clock::now();
   if (current_ && now - loaded_ < settings_.cache) return *current_;
-  auto r = db_.WithRetry([&](pg::Connection& c) { return c.Exec(kCurrentKey); });
+  auto r = db_.WithRetry([&](pg::Connection& c) { return c.Exec(sql::kSelectCurrentSigningKey); });
   if (r.Rows() == 0) throw Error(ErrorCode::kUnavailable, "no signing key yet");
+  auto stored = SealedKeyRow::From(r.At(0));
   SigningKey k;
-  k.kid = r.String(0, 0);
-  if (r.IsNull(0, 2)) throw std::runtime_error("signing key " + k.kid + " is not sealed yet");
-  std::string secret = sealer_.Open({r.Bytes(0, 1), r.Bytes(0, 2)}, k.kid);
+  k.kid = stored.kid;
+  if (!stored.nonce) throw std::runtime_error("signing key " + k.kid + " is not sealed yet");
+  std::string secret = sealer_.Open({std::move(stored.secret), std::move(*stored.nonce)}, k.kid);
   if (secret.size() != k.secret.size()) throw std::runtime_error("corrupt signing key " + k.kid);
   std::memcpy(k.secret.data(), secret.data(), secret.size());
   sodium_memzero(secret.data(), secret.size());
@@ -121,13 +119,15 @@ KeyRotation SigningKeyStore::Rotate() {
   KeyRotation rotation;
   rotation.kid = key.kid;
   db_.InTransaction([&](pg::Transaction& tx) {
-    tx.Exec(kKeyLock);
+    tx.Exec(sql::kLockSigningKeys);
     Insert(tx, key);
-    auto retired = tx.Exec(kRetireOthers, {pg::Text(key.kid)});
+    auto retired = tx.Exec(sql::kRetireOtherSigningKeys, {pg::Text(key.kid)});
     rotation.retired_kids.clear();
-    for (int i = 0; i < retired.Rows(); ++i) rotation.retired_kids.push_back(retired.String(i, 0));
-    rotation.created_at =
-        platform::FromEpochText(tx.Exec(kCreatedAt, {pg::Text(key.kid)}).Text(0, 0));
+    for (int i = 0; i < retired.Rows(); ++i) {
+      rotation.retired_kids.push_back(retired.At(i).String("kid"));
+    }
+    auto created = tx.Exec(sql::kSelectSigningKeyCreatedAt, {pg::Text(key.kid)});
+    rotation.created_at = platform::FromEpochText(created.At(0).Text("created_at"));
   });
   rotation.retired_until = Clock::now() + overlap();
   {
@@ -141,12 +141,11 @@ KeyRotation SigningKeyStore::Rotate() {
 }
 
 std::vector<PublicKeyInfo> SigningKeyStore::Published() {
-  auto r = db_.WithRetry(
-      [&](pg::Connection& c) { return c.Exec(kPublicKeys, {pg::Int(overlap().count())}); });
+  auto r = db_.WithRetry([&](pg::Connection& c) {
+    return c.Exec(sql::kSelectPublishedSigningKeys, {pg::Int(overlap().count())});
+  });
   std::vector<PublicKeyInfo> keys;
-  for (int i = 0; i < r.Rows(); ++i) {
-    keys.push_back({r.String(i, 0), r.Bytes(i, 1), platform::FromEpochText(r.Text(i, 2))});
-  }
+  for (int i = 0; i < r.Rows(); ++i) keys.push_back(PublicKeyFrom(r.At(i)));
   return keys;
 }
 

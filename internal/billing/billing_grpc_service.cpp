@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "ates/platform/timestamps.hpp"
+
 namespace ates::billing {
 namespace {
 
@@ -18,12 +20,10 @@ v1::TransactionKind Kind(const std::string& kind) {
   return v1::TRANSACTION_KIND_UNSPECIFIED;
 }
 
-google::protobuf::Timestamp Ts(double unix_seconds) {
-  return TimeUtil::MicrosecondsToTimestamp(static_cast<int64_t>(unix_seconds * 1e6));
-}
-
+// The reconciliation counts in unix microseconds, as TASKS' events carry them.
 google::protobuf::Timestamp TsMicros(int64_t unix_us) {
-  return TimeUtil::MicrosecondsToTimestamp(unix_us);
+  return platform::ToTimestamp(
+      std::chrono::system_clock::time_point(std::chrono::microseconds(unix_us)));
 }
 
 v1::DifferenceKind KindOf(DifferenceKind kind) {
@@ -93,6 +93,27 @@ void Fill(const DayEarnings& d, v1::DailyEarnings* out) {
   out->set_earnings_cents(d.fees_cents - d.rewards_cents);
 }
 
+void Fill(const TransactionRow& t, v1::Transaction* out) {
+  out->set_id(t.id);
+  out->set_account_id(t.account_id);
+  out->set_kind(Kind(t.kind));
+  out->set_amount_cents(t.amount_cents);
+  out->set_task_id(t.task_id);
+  out->set_task_title(t.task_title);
+  out->set_task_jira_id(t.task_jira_id);
+  out->set_business_date(t.business_date);
+  *out->mutable_occurred_at() = platform::ToTimestamp(t.occurred_at);
+}
+
+void Fill(const PayoutRow& p, v1::Payout* out) {
+  out->set_id(p.id);
+  out->set_account_id(p.account_id);
+  out->set_business_date(p.business_date);
+  out->set_amount_cents(p.amount_cents);
+  *out->mutable_paid_at() = platform::ToTimestamp(p.paid_at);
+  out->set_email_sent(p.email_sent);
+}
+
 }  // namespace
 
 BillingGrpcService::BillingGrpcService(BillingQueries& queries, Reconciler& reconciler)
@@ -124,18 +145,7 @@ grpc::Status BillingGrpcService::ListTransactions(grpc::ServerContext* ctx,
   return platform::Handle(*ctx, [&](const auth::Principal& who) {
     auto page = queries_.Transactions(who, req->account_id(), {req->from_date(), req->to_date()},
                                       req->page_size(), req->page_token());
-    for (const auto& t : page.items) {
-      auto* out = resp->add_transactions();
-      out->set_id(t.id);
-      out->set_account_id(t.account_id);
-      out->set_kind(Kind(t.kind));
-      out->set_amount_cents(t.amount_cents);
-      out->set_task_id(t.task_id);
-      out->set_task_title(t.task_title);
-      out->set_task_jira_id(t.task_jira_id);
-      out->set_business_date(t.business_date);
-      *out->mutable_occurred_at() = Ts(t.occurred_at);
-    }
+    for (const auto& t : page.items) Fill(t, resp->add_transactions());
     resp->set_next_page_token(page.next_page_token);
   });
 }
@@ -158,15 +168,7 @@ grpc::Status BillingGrpcService::ListPayouts(grpc::ServerContext* ctx,
   return platform::Handle(*ctx, [&](const auth::Principal& who) {
     auto page = queries_.Payouts(who, req->account_id(), {req->from_date(), req->to_date()},
                                  req->page_size(), req->page_token());
-    for (const auto& p : page.items) {
-      auto* out = resp->add_payouts();
-      out->set_id(p.id);
-      out->set_account_id(p.account_id);
-      out->set_business_date(p.business_date);
-      out->set_amount_cents(p.amount_cents);
-      *out->mutable_paid_at() = Ts(p.paid_at);
-      out->set_email_sent(p.email_sent);
-    }
+    for (const auto& p : page.items) Fill(p, resp->add_payouts());
     resp->set_next_page_token(page.next_page_token);
   });
 }

@@ -3,35 +3,12 @@
 #include "ates/platform/dates.hpp"
 #include "ates/platform/error.hpp"
 #include "ates/platform/events.hpp"
+#include "ates/platform/timestamps.hpp"
+#include "billing/queries.hpp"
 #include "ledger.hpp"
 
 namespace ates::billing {
 namespace {
-
-constexpr std::string_view kToday = "SELECT (now() AT TIME ZONE $1)::date::text";
-constexpr std::string_view kBalance = "SELECT balance_cents FROM balances WHERE account_id = $1";
-constexpr std::string_view kTransactions =
-    "SELECT t.seq, t.id, t.account_id, t.kind, t.amount_cents, COALESCE(t.task_id::text, ''),"
-    " COALESCE(p.title, ''), COALESCE(p.jira_id, ''), t.business_date::text,"
-    " EXTRACT(EPOCH FROM t.occurred_at)::float8"
-    " FROM transactions t LEFT JOIN task_prices p ON p.task_id = t.task_id"
-    " WHERE t.account_id = $1 AND t.business_date BETWEEN $2::date AND $3::date AND t.seq > $4"
-    " ORDER BY t.seq LIMIT $5";
-constexpr std::string_view kEarnings =
-    "SELECT d::date::text,"
-    " COALESCE(-sum(t.amount_cents) FILTER (WHERE t.kind = 'assign_fee'), 0),"
-    " COALESCE(sum(t.amount_cents) FILTER (WHERE t.kind = 'completion_reward'), 0)"
-    " FROM generate_series($1::date, $2::date, interval '1 day') AS d"
-    " LEFT JOIN transactions t ON t.business_date = d::date"
-    "  AND t.kind IN ('assign_fee', 'completion_reward')"
-    " GROUP BY d ORDER BY d";
-constexpr std::string_view kPayouts =
-    "SELECT p.id, p.account_id, p.business_date::text, p.amount_cents,"
-    " EXTRACT(EPOCH FROM p.paid_at)::float8, e.sent_at IS NOT NULL"
-    " FROM payouts p LEFT JOIN payout_emails e ON e.payout_id = p.id"
-    " WHERE ($1 = '' OR p.account_id = $1::uuid) AND p.business_date BETWEEN $2::date AND $3::date"
-    " AND (p.business_date, p.id) > ($4::date, $5::uuid)"
-    " ORDER BY p.business_date, p.id LIMIT $6";
 
 int Limit(int page_size) {
   Validator v;
@@ -40,15 +17,67 @@ int Limit(int page_size) {
   return page_size == 0 ? 100 : page_size;
 }
 
+Error BadPageToken() {
+  return Error(ErrorCode::kInvalidArgument, "bad page_token",
+               {{"page_token", "must be a token returned by a previous call"}});
+}
+
+// A ListTransactions page token: the seq of the page's last row (0 for the first page).
+int64_t TransactionsAfter(const std::string& token) {
+  if (token.empty()) return 0;
+  try {
+    return std::stoll(token);
+  } catch (...) {
+    throw BadPageToken();
+  }
+}
+
+// A ListPayouts page token: "<business date>|<payout id>" of the page's last row.
+std::pair<std::string, std::string> PayoutsAfter(const std::string& token) {
+  if (token.empty()) return {"1970-01-01", "00000000-0000-0000-0000-000000000000"};
+  auto bar = token.find('|');
+  if (bar == std::string::npos || !platform::ParseDate(token.substr(0, bar)) ||
+      !events::IsUuid(token.substr(bar + 1))) {
+    throw BadPageToken();
+  }
+  return {token.substr(0, bar), token.substr(bar + 1)};
+}
+
 }  // namespace
+
+TransactionRow TransactionRow::From(const pg::Row& row) {
+  return {row.String("id"),
+          row.String("account_id"),
+          row.String("kind"),
+          row.Int("amount_cents"),
+          row.String("task_id"),
+          row.String("task_title"),
+          row.String("task_jira_id"),
+          row.String("business_date"),
+          platform::FromEpochText(row.Text("occurred_at"))};
+}
+
+DayEarnings DayEarnings::From(const pg::Row& row) {
+  return {row.String("business_date"), row.Int("fees_cents"), row.Int("rewards_cents")};
+}
+
+PayoutRow PayoutRow::From(const pg::Row& row) {
+  return {row.String("id"),
+          row.String("account_id"),
+          row.String("business_date"),
+          row.Int("amount_cents"),
+          platform::FromEpochText(row.Text("paid_at")),
+          row.Bool("email_sent")};
+}
 
 bool SeesAllBilling(auth::Role role) {
   return role == auth::Role::kAdmin || role == auth::Role::kAccountant;
 }
 
 std::string BillingQueries::Today() {
-  auto r = db_.WithRetry([&](pg::Connection& c) { return c.Exec(kToday, {pg::Text(time_zone_)}); });
-  return r.String(0, 0);
+  auto r = db_.WithRetry(
+      [&](pg::Connection& c) { return c.Exec(sql::kSelectToday, {pg::Text(time_zone_)}); });
+  return r.At(0).String("today");
 }
 
 std::string BillingQueries::ResolveAccount(const auth::Principal& caller,
@@ -95,9 +124,9 @@ std::pair<std::string, std::string> BillingQueries::ResolveRange(const DateRange
 
 int64_t BillingQueries::Balance(const auth::Principal& caller, std::string& account_id) {
   account_id = ResolveAccount(caller, account_id, false);
-  auto r =
-      db_.WithRetry([&](pg::Connection& c) { return c.Exec(kBalance, {pg::Text(account_id)}); });
-  return r.Rows() == 0 ? 0 : r.Int(0, 0);
+  auto r = db_.WithRetry(
+      [&](pg::Connection& c) { return c.Exec(sql::kSelectBalance, {pg::Text(account_id)}); });
+  return r.Rows() == 0 ? 0 : r.At(0).Int("balance_cents");
 }
 
 Page<TransactionRow> BillingQueries::Transactions(const auth::Principal& caller,
@@ -106,34 +135,15 @@ Page<TransactionRow> BillingQueries::Transactions(const auth::Principal& caller,
   account_id = ResolveAccount(caller, account_id, false);
   int limit = Limit(page_size);
   auto [from, to] = ResolveRange(range, 3660);
-  int64_t after = 0;
-  if (!token.empty()) {
-    try {
-      after = std::stoll(token);
-    } catch (...) {
-      throw Error(ErrorCode::kInvalidArgument, "bad page_token",
-                  {{"page_token", "must be a token returned by a previous call"}});
-    }
-  }
+  int64_t after = TransactionsAfter(token);
   auto r = db_.WithRetry([&](pg::Connection& c) {
-    return c.Exec(kTransactions, {pg::Text(account_id), pg::Text(from), pg::Text(to),
-                                  pg::Int(after), pg::Int(limit + 1)});
+    return c.Exec(sql::kSelectTransactions, {pg::Text(account_id), pg::Text(from), pg::Text(to),
+                                             pg::Int(after), pg::Int(limit + 1)});
   });
   Page<TransactionRow> page;
-  for (int i = 0; i < r.Rows() && i < limit; ++i) {
-    TransactionRow t;
-    t.id = r.String(i, 1);
-    t.account_id = r.String(i, 2);
-    t.kind = r.String(i, 3);
-    t.amount_cents = r.Int(i, 4);
-    t.task_id = r.String(i, 5);
-    t.task_title = r.String(i, 6);
-    t.task_jira_id = r.String(i, 7);
-    t.business_date = r.String(i, 8);
-    t.occurred_at = std::stod(r.String(i, 9));
-    page.items.push_back(std::move(t));
-  }
-  if (r.Rows() > limit) page.next_page_token = r.String(limit - 1, 0);
+  for (int i = 0; i < r.Rows() && i < limit; ++i)
+    page.items.push_back(TransactionRow::From(r.At(i)));
+  if (r.Rows() > limit) page.next_page_token = std::to_string(r.At(limit - 1).Int("seq"));
   return page;
 }
 
@@ -143,19 +153,22 @@ std::vector<DayEarnings> BillingQueries::Earnings(const auth::Principal& caller,
     throw Error(ErrorCode::kPermissionDenied, "only admin and accountant see management earnings");
   }
   auto [from, to] = ResolveRange(range, 366);
-  auto read = [&](const std::string& f, const std::string& t) {
-    auto r = db_.WithRetry([&](pg::Connection& c) {
-      return c.Exec(kEarnings, {pg::Text(f), pg::Text(t)});
-    });
-    std::vector<DayEarnings> days;
-    for (int i = 0; i < r.Rows(); ++i) days.push_back({r.String(i, 0), r.Int(i, 1), r.Int(i, 2)});
-    return days;
-  };
-  auto days = read(from, to);
+  auto days = ReadEarnings(from, to);
   if (today) {
     std::string d = Today();
-    *today = read(d, d).front();
+    *today = ReadEarnings(d, d).front();
   }
+  return days;
+}
+
+std::vector<DayEarnings> BillingQueries::ReadEarnings(const std::string& from,
+                                                      const std::string& to) {
+  auto r = db_.WithRetry([&](pg::Connection& c) {
+    return c.Exec(sql::kSelectEarnings, {pg::Text(from), pg::Text(to)});
+  });
+  std::vector<DayEarnings> days;
+  days.reserve(r.Rows());
+  for (int i = 0; i < r.Rows(); ++i) days.push_back(DayEarnings::From(r.At(i)));
   return days;
 }
 
@@ -164,26 +177,14 @@ Page<PayoutRow> BillingQueries::Payouts(const auth::Principal& caller, std::stri
   account_id = ResolveAccount(caller, account_id, true);
   int limit = Limit(page_size);
   auto [from, to] = ResolveRange(range, 3660);
-  std::string after_date = "1970-01-01", after_id = "00000000-0000-0000-0000-000000000000";
-  if (!token.empty()) {
-    auto bar = token.find('|');
-    if (bar == std::string::npos || !platform::ParseDate(token.substr(0, bar)) ||
-        !events::IsUuid(token.substr(bar + 1))) {
-      throw Error(ErrorCode::kInvalidArgument, "bad page_token",
-                  {{"page_token", "must be a token returned by a previous call"}});
-    }
-    after_date = token.substr(0, bar);
-    after_id = token.substr(bar + 1);
-  }
+  auto [after_date, after_id] = PayoutsAfter(token);
   auto r = db_.WithRetry([&](pg::Connection& c) {
-    return c.Exec(kPayouts, {pg::Text(account_id), pg::Text(from), pg::Text(to),
-                             pg::Text(after_date), pg::Text(after_id), pg::Int(limit + 1)});
+    return c.Exec(sql::kSelectPayouts,
+                  {pg::Text(account_id), pg::Text(from), pg::Text(to), pg::Text(after_date),
+                   pg::Text(after_id), pg::Int(limit + 1)});
   });
   Page<PayoutRow> page;
-  for (int i = 0; i < r.Rows() && i < limit; ++i) {
-    page.items.push_back({r.String(i, 0), r.String(i, 1), r.String(i, 2), r.Int(i, 3),
-                          std::stod(r.String(i, 4)), r.Bool(i, 5)});
-  }
+  for (int i = 0; i < r.Rows() && i < limit; ++i) page.items.push_back(PayoutRow::From(r.At(i)));
   if (r.Rows() > limit) {
     page.next_page_token = page.items.back().business_date + "|" + page.items.back().id;
   }

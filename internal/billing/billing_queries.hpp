@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -17,13 +18,15 @@ struct TransactionRow {
   std::string task_title;
   std::string task_jira_id;
   std::string business_date;
-  double occurred_at = 0;  // unix seconds
+  std::chrono::system_clock::time_point occurred_at;
+  static TransactionRow From(const pg::Row& row);
 };
 
 struct DayEarnings {
   std::string business_date;
   int64_t fees_cents = 0;
   int64_t rewards_cents = 0;
+  static DayEarnings From(const pg::Row& row);
 };
 
 struct PayoutRow {
@@ -31,8 +34,9 @@ struct PayoutRow {
   std::string account_id;
   std::string business_date;
   int64_t amount_cents = 0;
-  double paid_at = 0;
+  std::chrono::system_clock::time_point paid_at;
   bool email_sent = false;
+  static PayoutRow From(const pg::Row& row);
 };
 
 template <class T>
@@ -66,6 +70,7 @@ class BillingQueries final {
   std::string ResolveAccount(const auth::Principal& caller, const std::string& requested,
                              bool allow_all);
   std::pair<std::string, std::string> ResolveRange(const DateRange& range, int max_days);
+  std::vector<DayEarnings> ReadEarnings(const std::string& from, const std::string& to);
 
   pg::Pool& db_;
   std::string time_zone_;

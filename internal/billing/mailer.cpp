@@ -8,28 +8,27 @@
 #include <fstream>
 
 #include "ates/platform/log.hpp"
+#include "billing/queries.hpp"
 #include "mail_format.hpp"
 #include "smtp_sender.hpp"
 
 namespace ates::billing {
 namespace {
 
-constexpr std::string_view kDue =
-    "SELECT e.payout_id, e.amount_cents, e.business_date::text, COALESCE(a.email, ''),"
-    " COALESCE(a.full_name, ''), e.attempts"
-    " FROM payout_emails e LEFT JOIN accounts_replica a ON a.id = e.account_id"
-    " WHERE e.sent_at IS NULL AND e.next_attempt_at <= now() AND e.attempts < $1"
-    " ORDER BY e.next_attempt_at LIMIT 50 FOR UPDATE OF e SKIP LOCKED";
-constexpr std::string_view kSent =
-    "UPDATE payout_emails SET sent_at = now(), attempts = attempts + 1, last_error = NULL"
-    " WHERE payout_id = $1";
-constexpr std::string_view kFailed =
-    "UPDATE payout_emails SET attempts = attempts + 1, last_error = $2,"
-    " next_attempt_at = now() + make_interval(secs => $3) WHERE payout_id = $1";
-// A transient failure: later again, without spending an attempt.
-constexpr std::string_view kRetryLater =
-    "UPDATE payout_emails SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3)"
-    " WHERE payout_id = $1";
+// A payout e-mail due now (select_due_emails.sql).
+struct DueEmailRow {
+  std::string payout_id;
+  int64_t amount_cents = 0;
+  std::string business_date;
+  std::string email;  // "" while the accounts replica has not seen the account
+  std::string full_name;
+  int attempts = 0;
+  static DueEmailRow From(const pg::Row& row) {
+    return {row.String("payout_id"),     row.Int("amount_cents"),
+            row.String("business_date"), row.String("email"),
+            row.String("full_name"),     static_cast<int>(row.Int("attempts"))};
+  }
+};
 
 }  // namespace
 
@@ -131,14 +130,14 @@ void Mailer::CountFailure(const std::string& id, const MailError& e, int attempt
   if (!e.permanent()) {
     if (failed_transient_) failed_transient_->Increment();
     int delay = std::min(300, 2 << std::min(transient_streak_++, 8));
-    tx.Exec(kRetryLater, {pg::Text(id), pg::Text(e.what()), pg::Int(delay)});
+    tx.Exec(sql::kMarkEmailRetryLater, {pg::Text(id), pg::Text(e.what()), pg::Int(delay)});
     log::Warn("payout e-mail not delivered, will retry",
               {{"payout_id", id}, {"error", e.what()}, {"retry_in_s", std::to_string(delay)}});
     return;
   }
   if (failed_permanent_) failed_permanent_->Increment();
   int delay = std::min(600, 2 << std::min(attempts, 8));
-  tx.Exec(kFailed, {pg::Text(id), pg::Text(e.what()), pg::Int(delay)});
+  tx.Exec(sql::kMarkEmailRefused, {pg::Text(id), pg::Text(e.what()), pg::Int(delay)});
   if (attempts + 1 >= settings_.max_attempts) {
     if (abandoned_) abandoned_->Increment();
     log::Error(
@@ -152,19 +151,20 @@ void Mailer::CountFailure(const std::string& id, const MailError& e, int attempt
 
 int Mailer::SendDue() {
   pg::Transaction tx(conn_);
-  auto due = tx.Exec(kDue, {pg::Int(settings_.max_attempts)});
+  auto due = tx.Exec(sql::kSelectDueEmails, {pg::Int(settings_.max_attempts)});
   int sent = 0;
   for (int i = 0; i < due.Rows(); ++i) {
-    std::string id = due.String(i, 0);
-    std::string to = due.String(i, 3);
-    int attempts = static_cast<int>(due.Int(i, 5));
+    auto email = DueEmailRow::From(due.At(i));
+    const std::string& id = email.payout_id;
+    const std::string& to = email.email;
+    int attempts = email.attempts;
     try {
       // The accounts replica may not have the account yet: wait for it.
       if (to.empty()) throw MailError("e-mail address not known yet", /*permanent=*/false);
       Deliver(id, to,
-              Compose(settings_, id, to, due.String(i, 4), due.String(i, 2), due.Int(i, 1),
+              Compose(settings_, id, to, email.full_name, email.business_date, email.amount_cents,
                       std::chrono::system_clock::now()));
-      tx.Exec(kSent, {pg::Text(id)});
+      tx.Exec(sql::kMarkEmailSent, {pg::Text(id)});
       ++sent;
       transient_streak_ = 0;
       if (sent_) sent_->Increment();

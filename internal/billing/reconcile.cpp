@@ -123,6 +123,113 @@ Difference Of(DifferenceKind kind, const LedgerPosting& p, std::string detail) {
           p.task_id, p.amount_cents, p.occurred_us, std::move(detail)};
 }
 
+// (task, posting kind)
+using TaskKind = std::pair<std::string, std::string>;
+
+// The day's events and postings by id, each counted once.
+struct DayIndex {
+  std::map<std::string, const TaskEvent*> events;
+  // how many distinct events the stream has of a (task, posting kind)
+  std::map<TaskKind, int64_t> events_per_task;
+  std::map<std::string, const LedgerPosting*> postings;
+};
+
+void IndexEvents(const DayInput& input, DayReconciliation& out, Tally& tally, DayIndex& index) {
+  // The stream may hold an event twice (published again after the duplicate
+  // window); billing's inbox applies it once, and so does this count.
+  for (const auto& e : input.events) {
+    if (!index.events.emplace(e.id, &e).second) {
+      ++out.stream_copies;
+      continue;
+    }
+    ++index.events_per_task[{e.task_id, PostingKindOf(e.kind)}];
+    auto& a = tally.Account(e.account_id);
+    if (e.kind == TaskEvent::Kind::kAssigned) {
+      ++out.assigned_events;
+      ++a.assigned_events;
+    } else {
+      ++out.completed_events;
+      ++a.completed_events;
+    }
+    a.expected_cents += ExpectedAmount(e, input.prices).value_or(0);
+  }
+}
+
+void IndexPostings(const DayInput& input, DayReconciliation& out, Tally& tally, DayIndex& index) {
+  for (const auto& p : input.postings) {
+    if (!index.postings.emplace(p.id, &p).second) continue;  // the same row read twice
+    ++out.postings;
+    auto& a = tally.Account(p.account_id);
+    ++a.postings;
+    a.posted_cents += p.amount_cents;
+  }
+}
+
+// Each event needs its posting, and the posting must say what the event says.
+void CheckEvents(const DayInput& input, const DayIndex& index, Tally& tally) {
+  for (const auto& [id, e] : index.events) {
+    auto it = index.postings.find(id);
+    if (it == index.postings.end()) {
+      tally.Add(
+          {DifferenceKind::kMissing, e->id, PostingKindOf(e->kind), e->account_id, e->task_id,
+           ExpectedAmount(*e, input.prices).value_or(0), e->occurred_us, MissingDetail(*e, input)},
+          e->account_id);
+      continue;
+    }
+    std::string detail = Disagreements(*e, *it->second, input);
+    if (!detail.empty()) {
+      tally.Add(Of(DifferenceKind::kMismatched, *it->second, std::move(detail)), e->account_id);
+    }
+  }
+}
+
+// The postings of one (task, kind) without an event, oldest first: the first
+// `doubled` of them post again what another posting already did; the rest
+// have no event at all.
+void ClassifyExtra(const TaskKind& key, std::vector<const LedgerPosting*>& extra, int64_t n_events,
+                   int64_t n_matched, Tally& tally) {
+  std::sort(extra.begin(), extra.end(), [](const LedgerPosting* a, const LedgerPosting* b) {
+    return std::tie(a->occurred_us, a->id) < std::tie(b->occurred_us, b->id);
+  });
+  const int64_t n_postings = n_matched + static_cast<int64_t>(extra.size());
+  // Beyond one posting per event: the same fact posted again under another id.
+  const int64_t doubled = n_events > 0 ? std::max<int64_t>(0, n_postings - n_events) : 0;
+  for (size_t i = 0; i < extra.size(); ++i) {
+    const LedgerPosting& p = *extra[i];
+    if (static_cast<int64_t>(i) < doubled) {
+      tally.Add(Of(DifferenceKind::kDuplicated, p,
+                   std::to_string(n_postings) + " " + p.kind + " postings for task " + p.task_id +
+                       ", which has " + std::to_string(n_events) + " " +
+                       (key.second == kAssignFee ? "tasks.task.assigned" : "tasks.task.completed") +
+                       " event(s) on TASKS that day"),
+                p.account_id);
+    } else {
+      tally.Add(
+          Of(DifferenceKind::kUnexpected, p, "no task event with this id on TASKS for the day"),
+          p.account_id);
+    }
+  }
+}
+
+// A posting without an event is duplicated when its task has events of that
+// kind and more postings of it than events, else unexpected.
+void ClassifyUnmatched(const DayIndex& index, Tally& tally) {
+  std::map<TaskKind, int64_t> matched;
+  std::map<TaskKind, std::vector<const LedgerPosting*>> unmatched;
+  for (const auto& [id, p] : index.postings) {
+    if (index.events.count(id)) {
+      ++matched[{p->task_id, p->kind}];
+    } else {
+      unmatched[{p->task_id, p->kind}].push_back(p);
+    }
+  }
+  for (auto& [key, extra] : unmatched) {
+    auto have = index.events_per_task.find(key);
+    const int64_t n_events = have == index.events_per_task.end() ? 0 : have->second;
+    ClassifyExtra(key, extra, n_events, matched[key], tally);
+  }
+}
+
 }  // namespace
 
 const char* PostingKindOf(TaskEvent::Kind kind) {
@@ -161,90 +268,11 @@ DayReconciliation CompareDay(const DayInput& input) {
   DayReconciliation out;
   out.business_date = input.business_date;
   Tally tally(out);
-
-  // The stream may hold an event twice (published again after the duplicate
-  // window); billing's inbox applies it once, and so does this count.
-  std::map<std::string, const TaskEvent*> events;
-  // (task, posting kind) -> how many distinct events the stream has of it
-  std::map<std::pair<std::string, std::string>, int64_t> events_per_task;
-  for (const auto& e : input.events) {
-    if (!events.emplace(e.id, &e).second) {
-      ++out.stream_copies;
-      continue;
-    }
-    ++events_per_task[{e.task_id, PostingKindOf(e.kind)}];
-    auto& a = tally.Account(e.account_id);
-    if (e.kind == TaskEvent::Kind::kAssigned) {
-      ++out.assigned_events;
-      ++a.assigned_events;
-    } else {
-      ++out.completed_events;
-      ++a.completed_events;
-    }
-    a.expected_cents += ExpectedAmount(e, input.prices).value_or(0);
-  }
-
-  std::map<std::string, const LedgerPosting*> postings;
-  for (const auto& p : input.postings) {
-    if (!postings.emplace(p.id, &p).second) continue;  // the same row read twice
-    ++out.postings;
-    auto& a = tally.Account(p.account_id);
-    ++a.postings;
-    a.posted_cents += p.amount_cents;
-  }
-
-  // (task, posting kind) -> postings matched to an event, and those without one
-  std::map<std::pair<std::string, std::string>, int64_t> matched;
-  std::map<std::pair<std::string, std::string>, std::vector<const LedgerPosting*>> unmatched;
-  for (const auto& [id, p] : postings) {
-    if (events.count(id)) {
-      ++matched[{p->task_id, p->kind}];
-    } else {
-      unmatched[{p->task_id, p->kind}].push_back(p);
-    }
-  }
-
-  for (const auto& [id, e] : events) {
-    auto it = postings.find(id);
-    if (it == postings.end()) {
-      tally.Add(
-          {DifferenceKind::kMissing, e->id, PostingKindOf(e->kind), e->account_id, e->task_id,
-           ExpectedAmount(*e, input.prices).value_or(0), e->occurred_us, MissingDetail(*e, input)},
-          e->account_id);
-      continue;
-    }
-    std::string detail = Disagreements(*e, *it->second, input);
-    if (!detail.empty()) {
-      tally.Add(Of(DifferenceKind::kMismatched, *it->second, std::move(detail)), e->account_id);
-    }
-  }
-
-  for (auto& [key, extra] : unmatched) {
-    std::sort(extra.begin(), extra.end(), [](const LedgerPosting* a, const LedgerPosting* b) {
-      return std::tie(a->occurred_us, a->id) < std::tie(b->occurred_us, b->id);
-    });
-    auto have = events_per_task.find(key);
-    const int64_t n_events = have == events_per_task.end() ? 0 : have->second;
-    const int64_t n_postings = matched[key] + static_cast<int64_t>(extra.size());
-    // Beyond one posting per event: the same fact posted again under another id.
-    const int64_t doubled = n_events > 0 ? std::max<int64_t>(0, n_postings - n_events) : 0;
-    for (size_t i = 0; i < extra.size(); ++i) {
-      const LedgerPosting& p = *extra[i];
-      if (static_cast<int64_t>(i) < doubled) {
-        tally.Add(
-            Of(DifferenceKind::kDuplicated, p,
-               std::to_string(n_postings) + " " + p.kind + " postings for task " + p.task_id +
-                   ", which has " + std::to_string(n_events) + " " +
-                   (key.second == kAssignFee ? "tasks.task.assigned" : "tasks.task.completed") +
-                   " event(s) on TASKS that day"),
-            p.account_id);
-      } else {
-        tally.Add(
-            Of(DifferenceKind::kUnexpected, p, "no task event with this id on TASKS for the day"),
-            p.account_id);
-      }
-    }
-  }
+  DayIndex index;
+  IndexEvents(input, out, tally, index);
+  IndexPostings(input, out, tally, index);
+  CheckEvents(input, index, tally);
+  ClassifyUnmatched(index, tally);
   tally.Finish();
   return out;
 }

@@ -9,44 +9,29 @@
 #include "ates/platform/dates.hpp"
 #include "ates/platform/error.hpp"
 #include "ates/platform/log.hpp"
+#include "billing/queries.hpp"
 
 namespace ates::billing {
 namespace {
 
-// The business day ($1, or today when empty) as unix microseconds [start, end)
-// in the zone, the day itself, today's date there, and the database's clock now.
-constexpr std::string_view kDay =
-    "WITH d AS (SELECT COALESCE(NULLIF($1, '')::date, (now() AT TIME ZONE $2)::date) AS day)"
-    " SELECT (EXTRACT(EPOCH FROM (day::timestamp AT TIME ZONE $2)) * 1000000)::int8,"
-    " (EXTRACT(EPOCH FROM ((day + 1)::timestamp AT TIME ZONE $2)) * 1000000)::int8,"
-    " day::text, (now() AT TIME ZONE $2)::date::text, (EXTRACT(EPOCH FROM now()) * 1000000)::int8"
-    " FROM d";
+// The business day a run reconciles (select_reconcile_day.sql).
+struct DayWindow {
+  int64_t start_us = 0;  // [start_us, end_us), unix microseconds
+  int64_t end_us = 0;
+  std::string date;
+  std::string today;        // in the business zone
+  int64_t snapshot_us = 0;  // the database's clock when the run began
+  static DayWindow From(const pg::Row& row) {
+    return {row.Int("day_start_us"), row.Int("day_end_us"), row.String("business_date"),
+            row.String("today"), row.Int("snapshot_us")};
+  }
+};
 
-// The postings of the day's events ($5, wherever they are) and the postings
-// whose time falls in the day ($2..$3) written before $4. The latter are on the
-// day's date, or on a later one when the day was closed before they arrived
-// (the first open day then), never after the day after the last close: the
-// range keeps to the transactions_day index.
-constexpr std::string_view kPostings =
-    "SELECT t.id::text, t.kind, t.account_id::text, COALESCE(t.task_id::text, ''),"
-    " t.amount_cents, t.business_date::text,"
-    " (EXTRACT(EPOCH FROM t.occurred_at) * 1000000)::int8"
-    " FROM transactions t"
-    " WHERE t.kind IN ('assign_fee', 'completion_reward') AND (t.id = ANY($5::uuid[]) OR ("
-    "  t.business_date BETWEEN $1::date"
-    "   AND GREATEST($1::date, (SELECT max(business_date) FROM billing_cycles) + 1)"
-    "  AND t.occurred_at >= 'epoch'::timestamptz + $2::int8 * interval '1 microsecond'"
-    "  AND t.occurred_at < 'epoch'::timestamptz + $3::int8 * interval '1 microsecond'"
-    "  AND t.created_at < 'epoch'::timestamptz + $4::int8 * interval '1 microsecond'))";
-
-constexpr std::string_view kPrices =
-    "SELECT task_id::text, assign_fee_cents, completion_reward_cents FROM task_prices"
-    " WHERE task_id = ANY($1::uuid[])";
-constexpr std::string_view kApplied =
-    "SELECT event_id::text FROM processed_events"
-    " WHERE consumer = $1 AND event_id = ANY($2::uuid[])";
-constexpr std::string_view kDeadLettered =
-    "SELECT event_id, reason FROM dead_letters WHERE consumer = $1 AND event_id = ANY($2::text[])";
+LedgerPosting PostingFrom(const pg::Row& row) {
+  return {row.String("id"),      row.String("kind"),      row.String("account_id"),
+          row.String("task_id"), row.Int("amount_cents"), row.String("business_date"),
+          row.Int("occurred_us")};
+}
 
 constexpr DifferenceKind kKinds[] = {DifferenceKind::kMissing, DifferenceKind::kUnexpected,
                                      DifferenceKind::kDuplicated, DifferenceKind::kMismatched};
@@ -57,6 +42,59 @@ int64_t Nanos(std::chrono::milliseconds d) {
 
 std::vector<std::string> Ids(const std::set<std::string>& ids) {
   return std::vector<std::string>(ids.begin(), ids.end());
+}
+
+// The postings of the day's events (`event_ids`) and those whose time falls in the day.
+std::vector<LedgerPosting> ReadPostings(pg::Pool& db, const DayWindow& day,
+                                        const std::set<std::string>& event_ids) {
+  const pg::Params params = {pg::Text(day.date), pg::Int(day.start_us), pg::Int(day.end_us),
+                             pg::Int(day.snapshot_us), pg::TextArray(Ids(event_ids))};
+  auto r = db.WithRetry([&](pg::Connection& c) { return c.Exec(sql::kSelectDayPostings, params); });
+  std::vector<LedgerPosting> postings;
+  postings.reserve(r.Rows());
+  for (int i = 0; i < r.Rows(); ++i) postings.push_back(PostingFrom(r.At(i)));
+  return postings;
+}
+
+void ReadPrices(pg::Pool& db, const std::set<std::string>& task_ids, DayInput& input) {
+  if (task_ids.empty()) return;
+  auto r = db.WithRetry([&](pg::Connection& c) {
+    return c.Exec(sql::kSelectTaskPrices, {pg::TextArray(Ids(task_ids))});
+  });
+  for (int i = 0; i < r.Rows(); ++i) {
+    auto row = r.At(i);
+    input.prices[row.String("task_id")] = {row.Int("assign_fee_cents"),
+                                           row.Int("completion_reward_cents")};
+  }
+}
+
+// Why the events without a posting have none: applied by billing's inbox, or dead-lettered.
+void ReadWhyUnposted(pg::Pool& db, const std::string& consumer,
+                     const std::set<std::string>& unposted, DayInput& input) {
+  if (unposted.empty()) return;
+  const pg::Params params = {pg::Text(consumer), pg::TextArray(Ids(unposted))};
+  auto applied =
+      db.WithRetry([&](pg::Connection& c) { return c.Exec(sql::kSelectAppliedEvents, params); });
+  for (int i = 0; i < applied.Rows(); ++i) input.applied.insert(applied.At(i).String("event_id"));
+  auto dead = db.WithRetry(
+      [&](pg::Connection& c) { return c.Exec(sql::kSelectDeadLetteredEvents, params); });
+  for (int i = 0; i < dead.Rows(); ++i) {
+    auto row = dead.At(i);
+    input.dead_lettered[row.String("event_id")] = row.String("reason");
+  }
+}
+
+void LogOutcome(const ReconcileReport& report) {
+  const auto& d = report.day;
+  log::Info("reconciliation", {{"business_date", d.business_date},
+                               {"assigned_events", std::to_string(d.assigned_events)},
+                               {"completed_events", std::to_string(d.completed_events)},
+                               {"postings", std::to_string(d.postings)},
+                               {"missing", std::to_string(d.missing)},
+                               {"unexpected", std::to_string(d.unexpected)},
+                               {"duplicated", std::to_string(d.duplicated)},
+                               {"mismatched", std::to_string(d.mismatched)},
+                               {"messages_read", std::to_string(report.messages_read)}});
 }
 
 }  // namespace
@@ -109,34 +147,51 @@ ReconcileReport Reconciler::Run(const std::string& requested,
   auto stop_asked = [&] {
     return std::chrono::steady_clock::now() > deadline || (cancelled && cancelled());
   };
-  ReconcileReport report;
-  auto day = db_.WithRetry([&](pg::Connection& c) {
-    return c.Exec(kDay, {pg::Text(requested), pg::Text(settings_.time_zone)});
+  auto r = db_.WithRetry([&](pg::Connection& c) {
+    return c.Exec(sql::kSelectReconcileDay, {pg::Text(requested), pg::Text(settings_.time_zone)});
   });
-  report.day_start_us = day.Int(0, 0);
-  report.day_end_us = day.Int(0, 1);
-  const std::string date = day.String(0, 2);
-  const std::string today = day.String(0, 3);
-  const int64_t snapshot_us = day.Int(0, 4);
-  if (date > today) {
+  const DayWindow day = DayWindow::From(r.At(0));
+  if (day.date > day.today) {
     throw Error(ErrorCode::kInvalidArgument, "business_date is after today",
-                {{"business_date", "must not be after today (" + today + ")"}});
+                {{"business_date", "must not be after today (" + day.today + ")"}});
   }
-  auto postings = [&](const std::set<std::string>& event_ids) {
-    const pg::Params params = {pg::Text(date), pg::Int(report.day_start_us),
-                               pg::Int(report.day_end_us), pg::Int(snapshot_us),
-                               pg::TextArray(Ids(event_ids))};
-    return db_.WithRetry([&](pg::Connection& c) { return c.Exec(kPostings, params); });
-  };
-
+  ReconcileReport report;
+  report.day_start_us = day.start_us;
+  report.day_end_us = day.end_us;
   // Postings already written for the day: reading goes on until each has met
   // its event, however late that event was published.
-  std::set<std::string> fees_to_meet, rewards_to_meet;
-  auto known = postings({});
-  for (int i = 0; i < known.Rows(); ++i) {
-    (known.Text(i, 1) == "assign_fee" ? fees_to_meet : rewards_to_meet).insert(known.String(i, 0));
-  }
+  TaskStreamReader::Result read = ReadEvents(report, ReadPostings(db_, day, {}), stop_asked);
 
+  DayInput input;
+  input.business_date = day.date;
+  std::set<std::string> event_ids, task_ids, unposted;
+  for (const auto& e : read.events) {
+    event_ids.insert(e.id);
+    task_ids.insert(e.task_id);
+  }
+  input.events = std::move(read.events);
+  input.postings = ReadPostings(db_, day, event_ids);
+  std::set<std::string> posted;
+  for (const auto& p : input.postings) {
+    posted.insert(p.id);
+    if (!p.task_id.empty()) task_ids.insert(p.task_id);
+  }
+  ReadPrices(db_, task_ids, input);
+  for (const auto& id : event_ids) {
+    if (!posted.count(id)) unposted.insert(id);
+  }
+  ReadWhyUnposted(db_, settings_.inbox_consumer, unposted, input);
+  report.day = CompareDay(input);
+  LogOutcome(report);
+  return report;
+}
+
+TaskStreamReader::Result Reconciler::ReadEvents(ReconcileReport& report,
+                                                const std::vector<LedgerPosting>& known,
+                                                const std::function<bool()>& stop_asked) {
+  std::set<std::string> fees_to_meet, rewards_to_meet;
+  for (const auto& p : known)
+    (p.kind == "assign_fee" ? fees_to_meet : rewards_to_meet).insert(p.id);
   // Events are published after they happen: start at the day's start (less
   // the clocks' disagreement), stop after its end plus the publishing grace.
   const int64_t start_ns = report.day_start_us * 1000 - Nanos(settings_.clock_skew);
@@ -152,58 +207,7 @@ ReconcileReport Reconciler::Run(const std::string& requested,
   report.messages_read = read.messages;
   report.skipped = read.skipped;
   report.read_until_ns = read.last_published_ns;
-
-  DayInput input;
-  input.business_date = date;
-  std::set<std::string> event_ids, task_ids;
-  for (const auto& e : read.events) {
-    event_ids.insert(e.id);
-    task_ids.insert(e.task_id);
-  }
-  input.events = std::move(read.events);
-
-  auto rows = postings(event_ids);
-  std::set<std::string> posted;
-  for (int i = 0; i < rows.Rows(); ++i) {
-    LedgerPosting p{rows.String(i, 0), rows.String(i, 1), rows.String(i, 2), rows.String(i, 3),
-                    rows.Int(i, 4),    rows.String(i, 5), rows.Int(i, 6)};
-    posted.insert(p.id);
-    if (!p.task_id.empty()) task_ids.insert(p.task_id);
-    input.postings.push_back(std::move(p));
-  }
-  if (!task_ids.empty()) {
-    auto prices = db_.WithRetry(
-        [&](pg::Connection& c) { return c.Exec(kPrices, {pg::TextArray(Ids(task_ids))}); });
-    for (int i = 0; i < prices.Rows(); ++i) {
-      input.prices[prices.String(i, 0)] = {prices.Int(i, 1), prices.Int(i, 2)};
-    }
-  }
-  // Why the events without a posting have none.
-  std::set<std::string> unposted;
-  for (const auto& id : event_ids) {
-    if (!posted.count(id)) unposted.insert(id);
-  }
-  if (!unposted.empty()) {
-    const pg::Params params = {pg::Text(settings_.inbox_consumer), pg::TextArray(Ids(unposted))};
-    auto applied = db_.WithRetry([&](pg::Connection& c) { return c.Exec(kApplied, params); });
-    for (int i = 0; i < applied.Rows(); ++i) input.applied.insert(applied.String(i, 0));
-    auto dead = db_.WithRetry([&](pg::Connection& c) { return c.Exec(kDeadLettered, params); });
-    for (int i = 0; i < dead.Rows(); ++i)
-      input.dead_lettered[dead.String(i, 0)] = dead.String(i, 1);
-  }
-
-  report.day = CompareDay(input);
-  const auto& d = report.day;
-  log::Info("reconciliation", {{"business_date", date},
-                               {"assigned_events", std::to_string(d.assigned_events)},
-                               {"completed_events", std::to_string(d.completed_events)},
-                               {"postings", std::to_string(d.postings)},
-                               {"missing", std::to_string(d.missing)},
-                               {"unexpected", std::to_string(d.unexpected)},
-                               {"duplicated", std::to_string(d.duplicated)},
-                               {"mismatched", std::to_string(d.mismatched)},
-                               {"messages_read", std::to_string(report.messages_read)}});
-  return report;
+  return read;
 }
 
 void Reconciler::Record(const DayReconciliation* day) {

@@ -60,6 +60,11 @@ class Reconciler final {
 
  private:
   ReconcileReport Run(const std::string& requested, const std::function<bool()>& cancelled);
+  // Reads the day's task events from TASKS until each of the `known` postings
+  // met its event; fills the report's stream counts.
+  TaskStreamReader::Result ReadEvents(ReconcileReport& report,
+                                      const std::vector<LedgerPosting>& known,
+                                      const std::function<bool()>& stop_asked);
   void Record(const DayReconciliation* day);
 
   ReconcileSettings settings_;

@@ -1,6 +1,6 @@
 #include "scheduler_grpc_service.hpp"
 
-#include <google/protobuf/util/time_util.h>
+#include "ates/platform/timestamps.hpp"
 
 namespace ates::scheduler {
 namespace {
@@ -9,9 +9,7 @@ using auth::Role;
 
 void ToProto(const ClosedCycle& c, v1::ClosedCycle* out) {
   out->set_business_date(c.business_date);
-  *out->mutable_closed_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-      std::chrono::duration_cast<std::chrono::microseconds>(c.closed_at.time_since_epoch())
-          .count());
+  *out->mutable_closed_at() = platform::ToTimestamp(c.closed_at);
   out->set_manual(c.manual);
   out->set_event_id(c.event_id);
 }

@@ -9,6 +9,8 @@
 #include "ates/platform/events.hpp"
 #include "ates/platform/log.hpp"
 #include "ates/platform/outbox.hpp"
+#include "ates/platform/timestamps.hpp"
+#include "scheduler/queries.hpp"
 
 namespace ates::scheduler {
 namespace {
@@ -18,50 +20,6 @@ namespace sv1 = ::ates::events::schedule::v1;
 
 constexpr std::string_view kEventName = "schedule.billing_cycle.closed";
 constexpr std::string_view kAggregate = "billing_cycle";
-
-// Both clocks at once: the scheduler's ($1, read just before the statement
-// was sent) and PostgreSQL's, each as a date in the business zone, and how far
-// apart they are (to within the round trip).
-constexpr std::string_view kClocks =
-    "SELECT to_char(($1::timestamptz AT TIME ZONE $2)::date, 'YYYY-MM-DD'),"
-    " to_char((now() AT TIME ZONE $2)::date, 'YYYY-MM-DD'),"
-    " (EXTRACT(EPOCH FROM ($1::timestamptz - now())) * 1000000)::bigint";
-constexpr std::string_view kInitCalendar =
-    "INSERT INTO business_calendar (id, first_business_date) VALUES (true, $1::date)"
-    " ON CONFLICT (id) DO NOTHING";
-// A configured first business date wins over the recorded one; the automatic
-// pass then walks again from it (days already closed stay as they are).
-constexpr std::string_view kSetFirstDate =
-    "INSERT INTO business_calendar (id, first_business_date) VALUES (true, $1::date)"
-    " ON CONFLICT (id) DO UPDATE SET first_business_date = EXCLUDED.first_business_date,"
-    "  closed_through = NULL, updated_at = now()"
-    " WHERE business_calendar.first_business_date <> EXCLUDED.first_business_date";
-constexpr std::string_view kCalendar =
-    "SELECT to_char(first_business_date, 'YYYY-MM-DD'), to_char(closed_through, 'YYYY-MM-DD')"
-    " FROM business_calendar WHERE id";
-// Every close takes the calendar row first, so closes commit one after another
-// and a replica that walks the same days finds each one already there.
-constexpr std::string_view kLockCalendar = "SELECT 1 FROM business_calendar WHERE id FOR UPDATE";
-// The last word on "never the future" is PostgreSQL's clock, in the statement
-// that closes: the automatic pass closes only days before its today, a manual
-// close at most its today.
-constexpr std::string_view kInsertDay =
-    "INSERT INTO closed_days (business_date, event_id, closed_at, manual)"
-    " SELECT $1::date, $2::uuid, $3::timestamptz, $4::boolean"
-    " WHERE $1::date < (now() AT TIME ZONE $5)::date + CASE WHEN $4::boolean THEN 1 ELSE 0 END"
-    " ON CONFLICT (business_date) DO NOTHING RETURNING 1";
-constexpr std::string_view kAdvance =
-    "UPDATE business_calendar SET closed_through = $1::date, updated_at = now()"
-    " WHERE id AND (closed_through IS NULL OR closed_through < $1::date)";
-constexpr std::string_view kSelectDay =
-    "SELECT to_char(business_date, 'YYYY-MM-DD'), event_id,"
-    " (EXTRACT(EPOCH FROM closed_at) * 1000000)::bigint, manual"
-    " FROM closed_days WHERE business_date = $1::date";
-constexpr std::string_view kListDays =
-    "SELECT to_char(business_date, 'YYYY-MM-DD'), event_id,"
-    " (EXTRACT(EPOCH FROM closed_at) * 1000000)::bigint, manual"
-    " FROM closed_days WHERE ($1::date IS NULL OR business_date < $1::date)"
-    " ORDER BY business_date DESC LIMIT $2";
 
 TimePoint Micros(TimePoint tp) {
   return std::chrono::time_point_cast<std::chrono::microseconds>(tp);
@@ -81,16 +39,23 @@ std::string Seconds(std::chrono::microseconds us) {
   return std::string_view(buf) == "-0.000" ? "0.000" : buf;
 }
 
-ClosedCycle ReadCycle(const pg::Result& r, int row) {
-  ClosedCycle c;
-  c.business_date = r.String(row, 0);
-  c.event_id = r.String(row, 1);
-  c.closed_at = TimePoint(std::chrono::microseconds(r.Int(row, 2)));
-  c.manual = r.Bool(row, 3);
-  return c;
+ClockReading ClocksFrom(const pg::Row& row) {
+  return {ParseStored(row.Text("clock_today")), ParseStored(row.Text("database_today")),
+          std::chrono::microseconds(row.Int("skew_us"))};
 }
 
 }  // namespace
+
+BusinessCalendar BusinessCalendar::From(const pg::Row& row) {
+  auto closed = row.OptionalString("closed_through");
+  return {ParseStored(row.Text("first_business_date")),
+          closed ? std::optional(ParseStored(*closed)) : std::nullopt};
+}
+
+ClosedCycle ClosedCycle::From(const pg::Row& row) {
+  return {row.String("business_date"), platform::FromEpochText(row.Text("closed_at")),
+          row.Bool("manual"), row.String("event_id")};
+}
 
 SchedulerService::SchedulerService(pg::Pool& db, Clock clock, SchedulerSettings settings,
                                    std::function<void(const ClosedCycle&)> on_closed)
@@ -103,25 +68,32 @@ void SchedulerService::Start() {
   bool configured = !settings_.first_business_date.empty();
   std::string first = configured ? settings_.first_business_date : FormatDate(Today());
   db_.WithRetry([&](pg::Connection& c) {
-    c.Exec(configured ? kSetFirstDate : kInitCalendar, {pg::Text(first)});
+    c.Exec(configured ? sql::kSetFirstBusinessDate : sql::kInitCalendar, {pg::Text(first)});
   });
   auto clocks = ReadClocks();
-  auto r = db_.WithRetry([&](pg::Connection& c) { return c.Exec(kCalendar); });
-  log::Info("business calendar", {{"today", FormatDate(CurrentDay(clocks))},
-                                  {"first_business_date", r.String(0, 0)},
-                                  {"closed_through", r.IsNull(0, 1) ? "" : r.String(0, 1)},
-                                  {"time_zone", settings_.time_zone},
-                                  {"clock_skew_seconds", Seconds(clocks.skew)}});
+  auto calendar = ReadCalendar();
+  log::Info(
+      "business calendar",
+      {{"today", FormatDate(CurrentDay(clocks))},
+       {"first_business_date", FormatDate(calendar.first_business_date)},
+       {"closed_through", calendar.closed_through ? FormatDate(*calendar.closed_through) : ""},
+       {"time_zone", settings_.time_zone},
+       {"clock_skew_seconds", Seconds(clocks.skew)}});
 }
 
 ClockReading SchedulerService::ReadClocks() {
   auto r = db_.WithRetry([&](pg::Connection& c) {
     // The scheduler's clock is read on every attempt, just before sending.
-    return c.Exec(kClocks,
+    return c.Exec(sql::kSelectClocks,
                   {pg::Text(events::FormatTimestamp(clock_())), pg::Text(settings_.time_zone)});
   });
-  return ClockReading{ParseStored(r.Text(0, 0)), ParseStored(r.Text(0, 1)),
-                      std::chrono::microseconds(r.Int(0, 2))};
+  return ClocksFrom(r.At(0));
+}
+
+BusinessCalendar SchedulerService::ReadCalendar() {
+  auto r = db_.WithRetry([&](pg::Connection& c) { return c.Exec(sql::kSelectCalendar); });
+  if (r.Rows() == 0) throw Error(ErrorCode::kFailedPrecondition, "business calendar not started");
+  return BusinessCalendar::From(r.At(0));
 }
 
 Date SchedulerService::Today() { return CurrentDay(ReadClocks()); }
@@ -167,14 +139,10 @@ int SchedulerService::CloseDueDays(const std::function<bool()>& cancelled) {
   } catch (const Error&) {
     return 0;  // refused, logged and counted; the next pass looks again
   }
-  auto r = db_.WithRetry([&](pg::Connection& c) { return c.Exec(kCalendar); });
-  if (r.Rows() == 0) throw Error(ErrorCode::kFailedPrecondition, "business calendar not started");
-  Date today = CurrentDay(clocks);
-  Date first = ParseStored(r.Text(0, 0));
-  std::optional<Date> closed_through;
-  if (!r.IsNull(0, 1)) closed_through = ParseStored(r.Text(0, 1));
+  auto calendar = ReadCalendar();
   int closed = 0;
-  for (Date day : DaysToClose(first, closed_through, today)) {
+  for (Date day :
+       DaysToClose(calendar.first_business_date, calendar.closed_through, CurrentDay(clocks))) {
     if (cancelled && cancelled()) break;
     if (CloseDay(day, false).newly_closed) ++closed;
   }
@@ -196,26 +164,27 @@ CloseResult SchedulerService::CloseDay(Date day, bool manual) {
   event.occurred_at = closed_at;
 
   CloseResult result = db_.InTransaction([&](pg::Transaction& tx) {
-    tx.Exec(kLockCalendar);
+    tx.Exec(sql::kLockCalendar);
     CloseResult out;
-    auto inserted = tx.Exec(kInsertDay, {pg::Text(date), pg::Text(event.id),
-                                         pg::Text(events::FormatTimestamp(closed_at)),
-                                         pg::Bool(manual), pg::Text(settings_.time_zone)});
+    auto inserted =
+        tx.Exec(sql::kInsertClosedDay,
+                {pg::Text(date), pg::Text(event.id), pg::Text(events::FormatTimestamp(closed_at)),
+                 pg::Bool(manual), pg::Text(settings_.time_zone)});
     if (inserted.Rows() == 1) {
       tx.Exec(platform::OutboxInsert(event));
       out.newly_closed = true;
       out.cycle = ClosedCycle{date, closed_at, manual, event.id};
     } else {
-      auto existing = tx.Exec(kSelectDay, {pg::Text(date)});
+      auto existing = tx.Exec(sql::kSelectClosedDay, {pg::Text(date)});
       if (existing.Rows() == 0) {
         throw Error(ErrorCode::kFailedPrecondition,
                     "business day " + date + " is not over by PostgreSQL's clock; not closing");
       }
-      out.cycle = ReadCycle(existing, 0);
+      out.cycle = ClosedCycle::From(existing.At(0));
     }
     // A day closed by hand does not move the automatic pass: the open days
     // before it must still be closed, oldest first.
-    if (!manual) tx.Exec(kAdvance, {pg::Text(date)});
+    if (!manual) tx.Exec(sql::kAdvanceClosedThrough, {pg::Text(date)});
     return out;
   });
   if (result.newly_closed) {
@@ -252,11 +221,13 @@ CyclePage SchedulerService::List(const auth::Principal& caller, int page_size,
   }
   auto page = ValidatePage(page_size, page_token);
   auto r = db_.WithRetry([&](pg::Connection& c) {
-    return c.Exec(kListDays, {page.before ? pg::Text(FormatDate(*page.before)) : pg::Null(),
-                              pg::Int(page.limit + 1)});
+    return c.Exec(
+        sql::kSelectClosedDays,
+        {page.before ? pg::Text(FormatDate(*page.before)) : pg::Null(), pg::Int(page.limit + 1)});
   });
   CyclePage out;
-  for (int i = 0; i < r.Rows() && i < page.limit; ++i) out.cycles.push_back(ReadCycle(r, i));
+  for (int i = 0; i < r.Rows() && i < page.limit; ++i)
+    out.cycles.push_back(ClosedCycle::From(r.At(i)));
   if (r.Rows() > page.limit) out.next_page_token = out.cycles.back().business_date;
   return out;
 }

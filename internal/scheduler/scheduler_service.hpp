@@ -21,6 +21,14 @@ struct ClosedCycle {
   std::chrono::system_clock::time_point closed_at;
   bool manual = false;
   std::string event_id;  // the schedule.billing_cycle.closed event, derived from the date
+  static ClosedCycle From(const pg::Row& row);
+};
+
+// The business calendar's row: where the automatic pass starts and how far it got.
+struct BusinessCalendar {
+  Date first_business_date;
+  std::optional<Date> closed_through;  // nullopt: the automatic pass closed nothing yet
+  static BusinessCalendar From(const pg::Row& row);
 };
 
 struct CloseResult {
@@ -76,6 +84,8 @@ class SchedulerService final {
  private:
   // Reads both clocks; reports to the observer and the log.
   ClockReading ReadClocks();
+  // FAILED_PRECONDITION before Start recorded the calendar.
+  BusinessCalendar ReadCalendar();
   // FAILED_PRECONDITION when the clocks differ by more than the bound.
   void RequireClocksAgree(const ClockReading& clocks);
   CloseResult CloseDay(Date day, bool manual);

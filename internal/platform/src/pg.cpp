@@ -162,10 +162,21 @@ std::string Result::Bytes(int row, int col) const {
   PQfreemem(raw);
   return out;
 }
-int Result::Column(std::string_view name) const {
-  int index = res_ ? PQfnumber(res_.get(), ("\"" + std::string(name) + "\"").c_str()) : -1;
-  if (index < 0) throw std::logic_error("query result has no column '" + std::string(name) + "'");
-  return index;
+int Result::Column(std::string_view name, int hint) const {
+  // Exact and case-sensitive, like PQfnumber of a quoted name, without its copies.
+  const int fields = res_ ? PQnfields(res_.get()) : 0;
+  auto is = [&](int i) {
+    const char* field = PQfname(res_.get(), i);
+    for (char c : name) {
+      if (*field++ != c) return false;
+    }
+    return *field == '\0';
+  };
+  if (hint >= 0 && hint < fields && is(hint)) return hint;
+  for (int i = 0; i < fields; ++i) {
+    if (is(i)) return i;
+  }
+  throw std::logic_error("query result has no column '" + std::string(name) + "'");
 }
 Row Result::At(int row) const { return Row(*this, row); }
 std::optional<std::string> Row::OptionalString(std::string_view column) const {

@@ -4,16 +4,20 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <chrono>
+#include <cmath>
 #include <string>
 #include <string_view>
 
 namespace ates::platform {
 
 // An instant PostgreSQL gave as `EXTRACT(EPOCH FROM t)::float8` text, to the microsecond.
+// Rounded, not truncated: seconds * 1e6 of 1700000000.123456 may come out a
+// hair below ...123456, and a float8 holds every microsecond of this era exactly
+// enough for rounding to give it back.
 inline std::chrono::system_clock::time_point FromEpochText(std::string_view text) {
   double seconds = std::stod(std::string(text));
   return std::chrono::system_clock::time_point(
-      std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6)));
+      std::chrono::microseconds(std::llround(seconds * 1e6)));
 }
 
 // An instant as a protobuf Timestamp (microsecond precision, like PostgreSQL's).
