@@ -201,9 +201,8 @@ int Runtime::Run() {
   return exit_code_;
 }
 
-std::unique_ptr<grpc::Server> Runtime::BuildServer(int& port) {
-  auto credentials = ServerCredentials(ReadServerTls(config_));
-  config_.CheckNoUnknownKeys();
+std::unique_ptr<grpc::Server> Runtime::BuildServer(
+    const std::shared_ptr<grpc::ServerCredentials>& credentials, int& port) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   // Link the health schema so reflection can describe grpc.health.v1.Health.
@@ -228,9 +227,12 @@ std::unique_ptr<grpc::Server> Runtime::BuildServer(int& port) {
 // Phase "serving": the server answers (health NOT ready) before the database
 // does, so probes and clients see a live daemon that is starting.
 bool Runtime::Listen() {
-  int port = 0;
-  server_ = BuildServer(port);
+  auto credentials = ServerCredentials(ReadServerTls(config_));
+  // Every part has read its keys by now: what is left is unknown (exit 2).
+  config_.CheckNoUnknownKeys();
   metrics_.Serve(settings_.admin_listen);
+  int port = 0;
+  server_ = BuildServer(credentials, port);
   if (!server_ || port == 0) {
     log::Error("cannot listen", {{"grpc", settings_.grpc_listen}});
     return false;

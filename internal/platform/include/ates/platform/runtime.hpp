@@ -60,7 +60,8 @@ class Runtime final : public ModuleBuilder {
 
  private:
   void AddConsumer(ConsumerOptions options, EventHandler& handler);
-  std::unique_ptr<grpc::Server> BuildServer(int& port);
+  std::unique_ptr<grpc::Server> BuildServer(
+      const std::shared_ptr<grpc::ServerCredentials>& credentials, int& port);
   bool Listen();
   // The "startup" worker: migrations, OnReady steps, then events and workers.
   void StartUp(Worker& worker, std::stop_token stop);
