@@ -2,7 +2,7 @@
 
 #include "analytics_queries.hpp"
 #include "ates/analytics/v1/analytics_service.grpc.pb.h"
-#include "ates/platform/server.hpp"
+#include "ates/platform/rpc_status.hpp"
 
 namespace ates::analytics {
 

@@ -2,7 +2,7 @@
 
 #include "accounts.hpp"
 #include "ates/auth/v1/auth_service.grpc.pb.h"
-#include "ates/platform/server.hpp"
+#include "ates/platform/rpc_status.hpp"
 
 namespace ates::auth {
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "ates/billing/v1/billing_service.grpc.pb.h"
-#include "ates/platform/server.hpp"
+#include "ates/platform/rpc_status.hpp"
 #include "billing_queries.hpp"
 #include "reconciler.hpp"
 

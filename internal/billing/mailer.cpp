@@ -68,22 +68,24 @@ Mailer::Mailer(MailSettings settings, std::string conninfo, prometheus::Registry
 Mailer::~Mailer() { Stop(); }
 
 void Mailer::Start() {
-  running_ = true;
-  thread_ = std::thread([this] { Run(); });
+  absl::MutexLock lock(&worker_mu_);
+  if (worker_) return;
+  worker_ = std::make_unique<platform::Worker>(
+      "mailer", [this](platform::Worker& w, std::stop_token s) { Loop(w, s); });
 }
 
 void Mailer::Stop() {
-  if (!running_.exchange(false)) return;
-  Notify();
-  if (thread_.joinable()) thread_.join();
+  std::unique_ptr<platform::Worker> worker;
+  {
+    absl::MutexLock lock(&worker_mu_);
+    worker = std::move(worker_);
+  }
+  worker.reset();  // joins outside the lock, which Notify() takes
 }
 
 void Mailer::Notify() {
-  {
-    std::lock_guard lock(mu_);
-    notified_ = true;
-  }
-  cv_.notify_one();
+  absl::MutexLock lock(&worker_mu_);
+  if (worker_) worker_->Wake();
 }
 
 std::string Mailer::Compose(const MailSettings& s, const std::string& payout_id,
@@ -178,8 +180,8 @@ int Mailer::SendDue() {
   return sent;
 }
 
-void Mailer::Run() {
-  while (running_) {
+void Mailer::Loop(platform::Worker& worker, std::stop_token stop) {
+  while (!stop.stop_requested()) {
     int sent = 0;
     try {
       conn_.EnsureConnected();
@@ -189,9 +191,7 @@ void Mailer::Run() {
       log::Warn("mailer failed, retrying", {{"error", e.what()}});
     }
     if (sent > 0) continue;
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, settings_.poll_interval, [&] { return notified_ || !running_; });
-    notified_ = false;
+    if (!worker.SleepFor(settings_.poll_interval)) return;
   }
 }
 

@@ -1,14 +1,15 @@
 #pragma once
 
-#include <atomic>
+#include <absl/base/thread_annotations.h>
+#include <absl/synchronization/mutex.h>
+
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
+#include <memory>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 #include "ates/platform/pg.hpp"
+#include "ates/platform/worker.hpp"
 
 namespace prometheus {
 class Counter;
@@ -52,8 +53,10 @@ class Mailer final {
   // `registry` (optional) gets the e-mail counters.
   Mailer(MailSettings settings, std::string conninfo, prometheus::Registry* registry = nullptr);
   ~Mailer();
+  // Starts the "mailer" worker; Stop() (or the destructor) joins it.
   void Start();
   void Stop();
+  // Sends due e-mails now (after a payout committed); safe from any thread.
   void Notify();
 
   // Builds the RFC 5322 message (public for tests); `date` is its Date: header.
@@ -63,20 +66,18 @@ class Mailer final {
                              std::chrono::system_clock::time_point date);
 
  private:
-  void Run();
+  void Loop(platform::Worker& worker, std::stop_token stop);
   int SendDue();
   void Deliver(const std::string& payout_id, const std::string& to, const std::string& message);
   void CountFailure(const std::string& payout_id, const MailError& e, int attempts,
                     pg::Transaction& tx);
 
   MailSettings settings_;
-  pg::Connection conn_;
-  std::thread thread_;
-  std::atomic<bool> running_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool notified_ = false;
-  int transient_streak_ = 0;  // transient failures in a row (the mailer thread's)
+  pg::Connection conn_;       // the worker's
+  int transient_streak_ = 0;  // transient failures in a row (the worker's)
+  absl::Mutex worker_mu_;
+  // Notify() wakes it from consumer threads while Start/Stop run.
+  std::unique_ptr<platform::Worker> worker_ ABSL_GUARDED_BY(worker_mu_);
   prometheus::Counter* sent_ = nullptr;
   prometheus::Counter* failed_transient_ = nullptr;
   prometheus::Counter* failed_permanent_ = nullptr;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "ates/platform/server.hpp"
+#include "ates/platform/rpc_status.hpp"
 #include "ates/scheduler/v1/scheduler_service.grpc.pb.h"
 #include "scheduler_service.hpp"
 

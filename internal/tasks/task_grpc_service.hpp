@@ -1,6 +1,6 @@
 #pragma once
 
-#include "ates/platform/server.hpp"
+#include "ates/platform/rpc_status.hpp"
 #include "ates/tasks/v1/task_service.grpc.pb.h"
 #include "task_service.hpp"
 

@@ -22,37 +22,38 @@ AccountStates::AccountStates(Loader loader, std::chrono::milliseconds interval)
 AccountStates::~AccountStates() { Stop(); }
 
 void AccountStates::Start() {
-  if (thread_.joinable()) return;
-  thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+  absl::MutexLock lock(&worker_mu_);
+  if (worker_) return;
+  worker_ = std::make_unique<Worker>("account-states",
+                                     [this](Worker& w, std::stop_token s) { Loop(w, s); });
 }
 
 void AccountStates::Stop() {
-  if (!thread_.joinable()) return;
-  thread_.request_stop();
-  wake_.notify_all();
-  thread_.join();
+  std::unique_ptr<Worker> worker;
+  {
+    absl::MutexLock lock(&worker_mu_);
+    worker = std::move(worker_);
+  }
+  worker.reset();  // joins outside the lock: the loop never takes worker_mu_, Poke() may
 }
 
 void AccountStates::Poke() {
-  {
-    std::lock_guard lock(mu_);
-    poked_ = true;
-  }
-  wake_.notify_all();
+  absl::MutexLock lock(&worker_mu_);
+  if (worker_) worker_->Wake();
 }
 
 void AccountStates::Refresh() {
-  std::lock_guard refreshing(refresh_mu_);
+  absl::MutexLock refreshing(&refresh_mu_);
   double since = watermark_ > 0 ? watermark_ - kOverlapSeconds : 0;
   auto rows = loader_(since);
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (const auto& row : rows) {
     states_[row.id] = State{row.version, row.active};
     watermark_ = std::max(watermark_, row.updated_at);
   }
 }
 
-void AccountStates::Run(std::stop_token stop) {
+void AccountStates::Loop(Worker& worker, std::stop_token stop) {
   while (!stop.stop_requested()) {
     try {
       Refresh();
@@ -64,14 +65,12 @@ void AccountStates::Run(std::stop_token stop) {
                   {{"error", e.what()}, {"attempts", std::to_string(failures_)}});
       }
     }
-    std::unique_lock lock(mu_);
-    wake_.wait_for(lock, stop, interval_, [this] { return poked_; });
-    poked_ = false;
+    if (!worker.SleepFor(interval_)) return;
   }
 }
 
 void AccountStates::CheckNotRevoked(const auth::Principal& who) const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = states_.find(who.account_id);
   if (it == states_.end()) return;
   if (!it->second.active) {

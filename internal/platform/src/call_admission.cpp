@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "ates/platform/error.hpp"
-#include "ates/platform/server.hpp"
+#include "ates/platform/rpc_status.hpp"
 #include "ates/platform/text_check.hpp"
 
 namespace ates::platform {

@@ -4,7 +4,7 @@
 
 #include <charconv>
 
-#include "ates/platform/server.hpp"
+#include "ates/platform/rpc_status.hpp"
 
 namespace ates::platform {
 namespace {

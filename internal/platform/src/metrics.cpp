@@ -4,66 +4,59 @@
 
 namespace ates::platform {
 
+namespace {
+
+template <class Builder>
+auto& Registered(Builder builder, prometheus::Registry& registry, const char* name,
+                 const char* help) {
+  return builder.Name(name).Help(help).Register(registry);
+}
+prometheus::Family<prometheus::Counter>& CounterFamily(prometheus::Registry& r, const char* name,
+                                                       const char* help) {
+  return Registered(prometheus::BuildCounter(), r, name, help);
+}
+prometheus::Family<prometheus::Gauge>& GaugeFamily(prometheus::Registry& r, const char* name,
+                                                   const char* help) {
+  return Registered(prometheus::BuildGauge(), r, name, help);
+}
+prometheus::Family<prometheus::Histogram>& HistogramFamily(prometheus::Registry& r,
+                                                           const char* name, const char* help) {
+  return Registered(prometheus::BuildHistogram(), r, name, help);
+}
+
+}  // namespace
+
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
-  rpc_count_ = &prometheus::BuildCounter()
-                    .Name("ates_grpc_server_handled_total")
-                    .Help("gRPC calls completed, by method and status code.")
-                    .Register(*registry_);
-  rpc_latency_ = &prometheus::BuildHistogram()
-                      .Name("ates_grpc_server_handling_seconds")
-                      .Help("Time to handle a gRPC call, by method.")
-                      .Register(*registry_);
-  published_ = &prometheus::BuildCounter()
-                    .Name("ates_events_published_total")
-                    .Help("Events the outbox relay published and JetStream acknowledged.")
-                    .Register(*registry_);
-  consumed_ = &prometheus::BuildCounter()
-                   .Name("ates_events_consumed_total")
-                   .Help("Events applied by a consumer (first delivery of each event id).")
-                   .Register(*registry_);
-  duplicates_ = &prometheus::BuildCounter()
-                     .Name("ates_events_duplicate_total")
-                     .Help("Events skipped because the inbox had already seen their id.")
-                     .Register(*registry_);
-  dead_lettered_ = &prometheus::BuildCounter()
-                        .Name("ates_events_dead_lettered_total")
-                        .Help("Events parked in the dead-letter table.")
-                        .Register(*registry_);
-  envelope_rejected_ = &prometheus::BuildCounter()
-                            .Name("ates_events_envelope_rejected_total")
-                            .Help(
-                                "Events dead-lettered unapplied because their subject,"
-                                " Ates-Event-Name and Ates-Producer disagreed.")
-                            .Register(*registry_);
+  rpc_count_ = &CounterFamily(*registry_, "ates_grpc_server_handled_total",
+                              "gRPC calls completed, by method and status code.");
+  rpc_latency_ = &HistogramFamily(*registry_, "ates_grpc_server_handling_seconds",
+                                  "Time to handle a gRPC call, by method.");
+  published_ = &CounterFamily(*registry_, "ates_events_published_total",
+                              "Events the outbox relay published and JetStream acknowledged.");
+  consumed_ = &CounterFamily(*registry_, "ates_events_consumed_total",
+                             "Events applied by a consumer (first delivery of each event id).");
+  duplicates_ = &CounterFamily(*registry_, "ates_events_duplicate_total",
+                               "Events skipped because the inbox had already seen their id.");
+  dead_lettered_ = &CounterFamily(*registry_, "ates_events_dead_lettered_total",
+                                  "Events parked in the dead-letter table.");
+  envelope_rejected_ = &CounterFamily(*registry_, "ates_events_envelope_rejected_total",
+                                      "Events dead-lettered unapplied because their subject,"
+                                      " Ates-Event-Name and Ates-Producer disagreed.");
   consumer_waiting_ =
-      &prometheus::BuildGauge()
-           .Name("ates_consumer_waiting_for_database")
-           .Help("1 while a consumer holds its batch because the database is unavailable.")
-           .Register(*registry_);
-  consumer_transient_ = &prometheus::BuildCounter()
-                             .Name("ates_consumer_transient_failures_total")
-                             .Help(
-                                 "Batches that failed for a transient reason (database"
-                                 " unavailable, timeouts) and were held, not redelivered.")
-                             .Register(*registry_);
-  consumer_headroom_ = &prometheus::BuildGauge()
-                            .Name("ates_consumer_retention_headroom_seconds")
-                            .Help(
-                                "Seconds before stream retention (max age) removes the"
-                                " oldest event the consumer has not applied yet.")
-                            .Register(*registry_);
-  outbox_lag_ = &prometheus::BuildGauge()
-                     .Name("ates_outbox_lag_events")
-                     .Help("Outbox rows not yet acknowledged by JetStream.")
-                     .Register(*registry_);
-  outbox_age_ = &prometheus::BuildGauge()
-                     .Name("ates_outbox_oldest_age_seconds")
-                     .Help("Age of the oldest unpublished outbox row.")
-                     .Register(*registry_);
-  relay_leader_ = &prometheus::BuildGauge()
-                       .Name("ates_outbox_relay_leader")
-                       .Help("1 when this replica's relay holds the publishing lock.")
-                       .Register(*registry_);
+      &GaugeFamily(*registry_, "ates_consumer_waiting_for_database",
+                   "1 while a consumer holds its batch because the database is unavailable.");
+  consumer_transient_ = &CounterFamily(*registry_, "ates_consumer_transient_failures_total",
+                                       "Batches that failed for a transient reason (database"
+                                       " unavailable, timeouts) and were held, not redelivered.");
+  consumer_headroom_ = &GaugeFamily(*registry_, "ates_consumer_retention_headroom_seconds",
+                                    "Seconds before stream retention (max age) removes the"
+                                    " oldest event the consumer has not applied yet.");
+  outbox_lag_ = &GaugeFamily(*registry_, "ates_outbox_lag_events",
+                             "Outbox rows not yet acknowledged by JetStream.");
+  outbox_age_ = &GaugeFamily(*registry_, "ates_outbox_oldest_age_seconds",
+                             "Age of the oldest unpublished outbox row.");
+  relay_leader_ = &GaugeFamily(*registry_, "ates_outbox_relay_leader",
+                               "1 when this replica's relay holds the publishing lock.");
 }
 
 Metrics::~Metrics() = default;

@@ -1,6 +1,7 @@
 #include "ates/platform/policy.hpp"
 
 #include <google/protobuf/descriptor.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 
 #include "ates/platform/config.hpp"
 #include "grpc/health/v1/health.pb.h"
@@ -9,6 +10,9 @@ namespace ates::platform {
 namespace {
 
 namespace gp = ::google::protobuf;
+
+// A store the compiler must keep, so libgrpc++_reflection stays linked.
+void (*volatile link_reflection)() = nullptr;
 
 std::string FullMethod(const gp::ServiceDescriptor& service, const std::string& method) {
   return "/" + service.full_name() + "/" + method;
@@ -91,8 +95,10 @@ const MethodPolicy* PolicyTable::Find(const std::string& full_method) const {
 }
 
 std::vector<ServicePolicy> PlatformServicePolicies() {
-  // Link the health schema so its descriptor is in the generated pool.
+  // Link the health and reflection schemas so their descriptors are in the
+  // generated pool (also where no server is built, e.g. a unit test).
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
+  link_reflection = &grpc::reflection::InitProtoReflectionServerBuilderPlugin;
   std::vector<ServicePolicy> out;
   // gRPC serves health from raw bytes, not from protobuf messages.
   out.push_back(ServicePolicy(ServicePolicy::FindService("grpc.health.v1.Health"))

@@ -8,7 +8,7 @@
 #include <atomic>
 
 #include "ates/billing/v1/billing_service.grpc.pb.h"
-#include "ates/platform/server.hpp"
+#include "ates/platform/rpc_status.hpp"
 #include "ates/tasks/v1/task_service.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"

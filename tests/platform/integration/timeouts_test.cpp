@@ -15,7 +15,7 @@
 
 #include "ates/platform/log.hpp"
 #include "ates/platform/pg.hpp"
-#include "ates/platform/server.hpp"
+#include "ates/platform/rpc_status.hpp"
 #include "support/auth_helpers.hpp"
 #include "support/process.hpp"
 #include "support/test_stack.hpp"

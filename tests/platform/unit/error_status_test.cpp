@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "ates/platform/error.hpp"
-#include "ates/platform/server.hpp"
+#include "ates/platform/rpc_status.hpp"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "support/error_fields.hpp"

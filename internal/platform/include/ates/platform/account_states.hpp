@@ -1,17 +1,19 @@
 #pragma once
 
+#include <absl/base/thread_annotations.h>
+#include <absl/synchronization/mutex.h>
+
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "ates/platform/pg.hpp"
 #include "ates/platform/token.hpp"
+#include "ates/platform/worker.hpp"
 
 namespace ates::platform {
 
@@ -37,6 +39,7 @@ class AccountStates final {
                          std::chrono::milliseconds interval = std::chrono::seconds(1));
   ~AccountStates();
 
+  // Starts the "account-states" worker; Stop() (or the destructor) joins it.
   void Start();
   void Stop();
   // Asks for a refresh now (from a replica handler's AfterCommit).
@@ -55,18 +58,18 @@ class AccountStates final {
     int64_t version;
     bool active;
   };
-  void Run(std::stop_token stop);
+  void Loop(Worker& worker, std::stop_token stop);
 
   Loader loader_;
   std::chrono::milliseconds interval_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, State> states_;  // guarded by mu_
-  std::mutex refresh_mu_;                          // one Refresh at a time
-  double watermark_ = 0;                           // guarded by refresh_mu_
-  std::condition_variable_any wake_;
-  bool poked_ = false;  // guarded by mu_
-  int failures_ = 0;    // the refresher thread's
-  std::jthread thread_;
+  mutable absl::Mutex mu_;
+  std::unordered_map<std::string, State> states_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex refresh_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // one Refresh at a time
+  double watermark_ ABSL_GUARDED_BY(refresh_mu_) = 0;
+  int failures_ = 0;  // the worker's
+  absl::Mutex worker_mu_;
+  // Poke() wakes it from consumer and RPC threads while Start/Stop run.
+  std::unique_ptr<Worker> worker_ ABSL_GUARDED_BY(worker_mu_);
 };
 
 // Loader over a table with (id uuid, version bigint, active boolean,
