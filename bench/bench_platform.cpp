@@ -159,7 +159,7 @@ void Relay(const ates::bench::Settings& s, pg::Pool& pool, platform::JetStream& 
            std::string_view label) {
   uint64_t before = StreamMsgs(js);
   platform::RelayOptions ro;
-  ro.producer = "ates-bench";
+  ro.producer = "ates-auth";  // the only publisher of accounts.> (envelope check)
   ro.batch_size = 2000;
   ro.retention = retention;
   platform::OutboxRelay relay(ro, pool.conninfo(), js, &metrics);
