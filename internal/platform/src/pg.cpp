@@ -524,11 +524,11 @@ Pool::Lease Pool::Acquire() {
   if (options_.acquire_timeout.count() > 0) until = now + options_.acquire_timeout;
   const bool callers_deadline_first = caller && (!until || *caller < *until);
   if (callers_deadline_first) until = caller;
-  std::unique_lock lock(mu_);
-  auto free = [&] { return !idle_.empty(); };
+  absl::MutexLock lock(&mu_);
+  const absl::Condition free(this, &Pool::HasIdle);
   if (!until) {
-    cv_.wait(lock, free);
-  } else if (!cv_.wait_until(lock, *until, free)) {
+    mu_.Await(free);
+  } else if (!mu_.AwaitWithTimeout(free, absl::FromChrono(*until - Clock::now()))) {
     if (callers_deadline_first) {
       throw TimeoutError(TimeoutError::Kind::kDeadline,
                          "the caller's deadline passed while waiting for a free database "
@@ -546,11 +546,8 @@ Pool::Lease Pool::Acquire() {
 }
 
 void Pool::Release(std::unique_ptr<Connection> conn) {
-  {
-    std::lock_guard lock(mu_);
-    idle_.push_back(std::move(conn));
-  }
-  cv_.notify_one();
+  absl::MutexLock lock(&mu_);  // a waiting Acquire's condition is checked on unlock
+  idle_.push_back(std::move(conn));
 }
 
 bool Pool::BackOff(int attempt, const PgError& e) {
