@@ -10,19 +10,10 @@
 #include "ates/platform/event_envelope.hpp"
 #include "ates/platform/events.hpp"
 #include "ates/platform/log.hpp"
+#include "ates/platform/queries.hpp"
 
 namespace ates::platform {
 namespace {
-
-// FOR UPDATE: two operators (or replicas) replaying the same one take turns.
-constexpr std::string_view kLoadDeadLetter =
-    "SELECT event_id, subject, event_type, event_version, headers, payload FROM dead_letters"
-    " WHERE id = $1 AND consumer = $2 AND replayed_at IS NULL FOR UPDATE";
-constexpr std::string_view kInboxInsertOne =
-    "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2::uuid)"
-    " ON CONFLICT DO NOTHING RETURNING event_id";
-constexpr std::string_view kMarkReplayed =
-    "UPDATE dead_letters SET replayed_at = now() WHERE id = $1";
 
 // The "Key: value" lines the consumer stored (AllHeaders in consumer.cpp).
 std::map<std::string, std::string> ParseHeaders(const std::string& text) {
@@ -35,6 +26,29 @@ std::map<std::string, std::string> ParseHeaders(const std::string& text) {
   }
   return out;
 }
+
+// A row of dead_letter_load.sql as the event a delivery would have carried
+// (its body still undecoded) and its payload.
+struct DeadLetterRow {
+  InboundEvent event;
+  std::string payload;
+
+  static DeadLetterRow From(const pg::Row& row) {
+    DeadLetterRow r;
+    InboundEvent& ev = r.event;
+    ev.id = row.String("event_id");
+    ev.subject = row.String("subject");
+    ev.name = row.String("event_type");
+    auto version = row.Text("event_version");
+    std::from_chars(version.data(), version.data() + version.size(), ev.version);
+    auto headers = ParseHeaders(row.String("headers"));
+    ev.producer = headers[events::kHeaderProducer];
+    ev.occurred_at = headers[events::kHeaderOccurredAt];
+    ev.correlation_id = headers[events::kHeaderCorrelationId];
+    r.payload = row.Bytes("payload");
+    return r;
+  }
+};
 
 }  // namespace
 
@@ -52,37 +66,36 @@ std::string Consumer::ReplayRefusal(const InboundEvent& ev) const {
          options_.name;
 }
 
+bool Consumer::ReplayApply(pg::Transaction& tx, int64_t id, InboundEvent& ev,
+                           ReplayOutcome& outcome) {
+  bool fresh =
+      tx.Exec(sql::kInboxInsertOne, {pg::Text(options_.name), pg::Text(ev.id)}).Rows() == 1;
+  if (fresh) handler_.Apply(tx, {&ev});
+  tx.Exec(sql::kDeadLetterMarkReplayed, {pg::Int(id)});
+  outcome.kind = fresh ? ReplayOutcome::Kind::kApplied : ReplayOutcome::Kind::kAlreadyApplied;
+  return fresh;
+}
+
 ReplayOutcome Consumer::Replay(int64_t id) {
   ReplayOutcome outcome;
-  std::lock_guard apply_lock(apply_mu_);
+  absl::MutexLock apply_lock(&apply_mu_);
   bool fresh = false;
   try {
     db_.InTransaction([&](pg::Transaction& tx) {
       outcome = ReplayOutcome{};
       fresh = false;
-      auto row = tx.Exec(kLoadDeadLetter, {pg::Int(id), pg::Text(options_.name)});
-      if (row.Rows() == 0) return;  // kNotFound: nothing changed
-      InboundEvent ev;
-      ev.id = row.String(0, 0);
-      ev.subject = row.String(0, 1);
-      ev.name = row.String(0, 2);
-      auto version = row.Text(0, 3);
-      std::from_chars(version.data(), version.data() + version.size(), ev.version);
-      auto headers = ParseHeaders(row.String(0, 4));
-      ev.producer = headers[events::kHeaderProducer];
-      ev.occurred_at = headers[events::kHeaderOccurredAt];
-      ev.correlation_id = headers[events::kHeaderCorrelationId];
+      auto rows = tx.Exec(sql::kDeadLetterLoad, {pg::Int(id), pg::Text(options_.name)});
+      if (rows.Rows() == 0) return;  // kNotFound: nothing changed
+      DeadLetterRow row = DeadLetterRow::From(rows.At(0));
+      InboundEvent& ev = row.event;
       outcome.event_id = ev.id;
       outcome.kind = ReplayOutcome::Kind::kFailed;
       outcome.reason = ReplayRefusal(ev);
       if (!outcome.reason.empty()) return;
-      std::string payload = row.Bytes(0, 5);
-      ev.body = events::Registry::Global().Decode(ev.name, ev.version, payload, &outcome.reason);
+      ev.body =
+          events::Registry::Global().Decode(ev.name, ev.version, row.payload, &outcome.reason);
       if (!outcome.reason.empty()) return;
-      fresh = tx.Exec(kInboxInsertOne, {pg::Text(options_.name), pg::Text(ev.id)}).Rows() == 1;
-      if (fresh) handler_.Apply(tx, {&ev});
-      tx.Exec(kMarkReplayed, {pg::Int(id)});
-      outcome.kind = fresh ? ReplayOutcome::Kind::kApplied : ReplayOutcome::Kind::kAlreadyApplied;
+      fresh = ReplayApply(tx, id, ev, outcome);
     });
   } catch (const pg::PgError& e) {
     if (e.IsTransient()) throw;

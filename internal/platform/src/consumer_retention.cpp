@@ -7,15 +7,12 @@
 #include "ates/platform/jetstream.hpp"
 #include "ates/platform/log.hpp"
 #include "ates/platform/metrics.hpp"
+#include "ates/platform/queries.hpp"
 
 namespace ates::platform {
 namespace {
 
-// One chunk of old inbox rows of one consumer; chunks keep locks and WAL small.
-constexpr std::string_view kPruneInbox =
-    "DELETE FROM processed_events WHERE ctid = ANY(ARRAY("
-    " SELECT ctid FROM processed_events WHERE consumer = $1"
-    " AND processed_at < now() - $2::interval LIMIT 10000))";
+// Rows per chunk of inbox_prune.sql; chunks keep locks and WAL small.
 constexpr int kPruneChunk = 10000;
 constexpr int kMaxChunksPerRound = 20;
 
@@ -33,17 +30,17 @@ void Consumer::Housekeeping() {
   auto now = std::chrono::steady_clock::now();
   if (now < next_housekeeping_) return;
   next_housekeeping_ = now + options_.housekeeping_interval;
-  jsStreamInfo* info = nullptr;
+  jsStreamInfo* raw = nullptr;
   jsErrCode err = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetStreamInfo(&info, nats_.js(), options_.stream.c_str(), nullptr, &err);
+  natsStatus s = js_GetStreamInfo(&raw, nats_.js(), options_.stream.c_str(), nullptr, &err);
+  JsStreamInfoPtr info(raw);
   if (s != NATS_OK || info == nullptr || info->Config == nullptr) {
-    if (info) jsStreamInfo_Destroy(info);
     return;  // NATS away: the next round tries again
   }
   const int64_t max_age = info->Config->MaxAge;
   const int64_t duplicates = info->Config->Duplicates;
   const uint64_t first_seq = info->State.FirstSeq;
-  jsStreamInfo_Destroy(info);
+  info.reset();
   try {
     CheckRetention(max_age, first_seq);
     if (!waiting_for_database_) PruneInbox(max_age, duplicates);
@@ -55,28 +52,25 @@ void Consumer::Housekeeping() {
 
 void Consumer::CheckRetention(int64_t max_age_ns, uint64_t first_seq) {
   if (max_age_ns <= 0) return;  // the stream keeps everything
-  jsConsumerInfo* ci = nullptr;
+  jsConsumerInfo* raw = nullptr;
   jsErrCode err = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetConsumerInfo(&ci, nats_.js(), options_.stream.c_str(), options_.name.c_str(),
-                                    nullptr, &err);
-  if (s != NATS_OK || ci == nullptr) {
-    if (ci) jsConsumerInfo_Destroy(ci);
-    return;
-  }
+  natsStatus s = js_GetConsumerInfo(&raw, nats_.js(), options_.stream.c_str(),
+                                    options_.name.c_str(), nullptr, &err);
+  JsConsumerInfoPtr ci(raw);
+  if (s != NATS_OK || ci == nullptr) return;
   const bool behind = ci->NumPending > 0 || ci->NumAckPending > 0;
   // The oldest event not yet applied is at or after the ack floor; for a
   // filtered consumer the message there may be older still, so the estimate
   // errs on the safe side.
   const uint64_t oldest_seq = std::max<uint64_t>(ci->AckFloor.Stream + 1, first_seq);
-  jsConsumerInfo_Destroy(ci);
+  ci.reset();
   int64_t age = 0;
   if (behind) {
     natsMsg* msg = nullptr;
-    if (js_GetMsg(&msg, nats_.js(), options_.stream.c_str(), oldest_seq, nullptr, &err) ==
-        NATS_OK) {
-      age = NowNanos() - natsMsg_GetTime(msg);
-    }
-    natsMsg_Destroy(msg);
+    natsStatus got =
+        js_GetMsg(&msg, nats_.js(), options_.stream.c_str(), oldest_seq, nullptr, &err);
+    NatsMsgPtr owned(msg);
+    if (got == NATS_OK) age = NowNanos() - natsMsg_GetTime(msg);
   }
   const int64_t headroom = max_age_ns - age;
   if (metrics_) {
@@ -111,9 +105,9 @@ void Consumer::PruneInbox(int64_t max_age_ns, int64_t duplicates_ns) {
   const pg::Params params{pg::Text(options_.name),
                           pg::Text(std::to_string(options_.inbox_retention.count()) + " ms")};
   int64_t pruned = 0;
-  for (int chunk = 0; chunk < kMaxChunksPerRound && running_; ++chunk) {
-    int64_t n =
-        db_.WithRetry([&](pg::Connection& c) { return c.Exec(kPruneInbox, params); }).Affected();
+  for (int chunk = 0; chunk < kMaxChunksPerRound && !Stopping(); ++chunk) {
+    int64_t n = db_.WithRetry([&](pg::Connection& c) { return c.Exec(sql::kInboxPrune, params); })
+                    .Affected();
     pruned += n;
     if (n < kPruneChunk) break;
   }

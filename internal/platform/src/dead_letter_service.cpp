@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "ates/platform/queries.hpp"
 #include "ates/platform/rpc_status.hpp"
 
 namespace ates::platform {
@@ -16,14 +17,20 @@ constexpr int kMaxPage = 500;
 // Replay --all takes at most this many per call (an operator runs it again).
 constexpr int kMaxReplayAll = 10000;
 
-constexpr std::string_view kListWaiting =
-    "SELECT id, consumer, event_id, subject, event_type, event_version, stream_seq, deliveries,"
-    " reason, EXTRACT(EPOCH FROM created_at)::float8 FROM dead_letters"
-    " WHERE replayed_at IS NULL AND id > $1 ORDER BY id LIMIT $2";
-constexpr std::string_view kConsumerOf =
-    "SELECT consumer FROM dead_letters WHERE id = $1 AND replayed_at IS NULL";
-constexpr std::string_view kAllWaiting =
-    "SELECT id, consumer FROM dead_letters WHERE replayed_at IS NULL ORDER BY id LIMIT $1";
+// A row of dead_letter_list_waiting.sql as the API shows it.
+void ReadWaiting(const pg::Row& row, v1::DeadLetter& d) {
+  d.set_id(row.Int("id"));
+  d.set_consumer(row.String("consumer"));
+  d.set_event_id(row.String("event_id"));
+  d.set_subject(row.String("subject"));
+  d.set_event_name(row.String("event_type"));
+  d.set_event_version(row.String("event_version"));
+  d.set_stream_sequence(static_cast<uint64_t>(row.Int("stream_seq")));
+  d.set_attempts(static_cast<int32_t>(row.Int("deliveries")));
+  d.set_reason(row.String("reason"));
+  *d.mutable_dead_lettered_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+      static_cast<int64_t>(std::stod(row.String("created_at_s")) * 1e6));
+}
 
 int64_t PageStart(const std::string& token) {
   if (token.empty()) return 0;
@@ -72,24 +79,13 @@ grpc::Status DeadLetterGrpcService::ListDeadLetters(grpc::ServerContext* ctx,
     int64_t after = PageStart(req->page_token());
     int limit = req->page_size() == 0 ? kDefaultPage : req->page_size();
     auto rows = db_.WithRetry([&](pg::Connection& c) {
-      return c.Exec(kListWaiting, {pg::Int(after), pg::Int(limit + 1)});
+      return c.Exec(sql::kDeadLetterListWaiting, {pg::Int(after), pg::Int(limit + 1)});
     });
     int n = std::min(rows.Rows(), limit);
-    for (int i = 0; i < n; ++i) {
-      auto* d = resp->add_dead_letters();
-      d->set_id(rows.Int(i, 0));
-      d->set_consumer(rows.String(i, 1));
-      d->set_event_id(rows.String(i, 2));
-      d->set_subject(rows.String(i, 3));
-      d->set_event_name(rows.String(i, 4));
-      d->set_event_version(rows.String(i, 5));
-      d->set_stream_sequence(static_cast<uint64_t>(rows.Int(i, 6)));
-      d->set_attempts(static_cast<int32_t>(rows.Int(i, 7)));
-      d->set_reason(rows.String(i, 8));
-      *d->mutable_dead_lettered_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-          static_cast<int64_t>(std::stod(rows.String(i, 9)) * 1e6));
+    for (int i = 0; i < n; ++i) ReadWaiting(rows.At(i), *resp->add_dead_letters());
+    if (rows.Rows() > limit) {
+      resp->set_next_page_token(std::to_string(rows.At(limit - 1).Int("id")));
     }
-    if (rows.Rows() > limit) resp->set_next_page_token(std::to_string(rows.Int(limit - 1, 0)));
   });
 }
 
@@ -104,14 +100,16 @@ grpc::Status DeadLetterGrpcService::ReplayDeadLetters(grpc::ServerContext* ctx,
     db_.WithRetry([&](pg::Connection& c) {
       targets.clear();
       if (req->all()) {
-        auto rows = c.Exec(kAllWaiting, {pg::Int(kMaxReplayAll)});
-        for (int i = 0; i < rows.Rows(); ++i)
-          targets.emplace_back(rows.Int(i, 0), rows.String(i, 1));
+        auto rows = c.Exec(sql::kDeadLetterAllWaiting, {pg::Int(kMaxReplayAll)});
+        for (int i = 0; i < rows.Rows(); ++i) {
+          auto row = rows.At(i);
+          targets.emplace_back(row.Int("id"), row.String("consumer"));
+        }
         return;
       }
       for (int64_t id : req->ids()) {
-        auto rows = c.Exec(kConsumerOf, {pg::Int(id)});
-        targets.emplace_back(id, rows.Rows() ? rows.String(0, 0) : "");
+        auto rows = c.Exec(sql::kDeadLetterConsumerOf, {pg::Int(id)});
+        targets.emplace_back(id, rows.Rows() ? rows.At(0).String("consumer") : "");
       }
     });
     for (const auto& [id, consumer_name] : targets) {

@@ -54,10 +54,12 @@ bool IsAuthFailure(natsStatus s) {
 }
 
 // Options shared by the first attempt and the retrying one.
-natsOptions* ConnectOptions(const std::vector<std::string>& servers, const std::string& name,
-                            const NatsCredentials& credentials) {
-  natsOptions* opts = nullptr;
-  natsOptions_Create(&opts);
+NatsOptionsPtr ConnectOptions(const std::vector<std::string>& servers, const std::string& name,
+                              const NatsCredentials& credentials) {
+  natsOptions* raw = nullptr;
+  natsOptions_Create(&raw);
+  NatsOptionsPtr owned(raw);
+  natsOptions* opts = raw;
   std::vector<const char*> server_ptrs;
   for (const auto& s : servers) server_ptrs.push_back(s.c_str());
   natsOptions_SetServers(opts, server_ptrs.data(), static_cast<int>(server_ptrs.size()));
@@ -69,7 +71,6 @@ natsOptions* ConnectOptions(const std::vector<std::string>& servers, const std::
     natsOptions_SetSecure(opts, true);
     natsStatus s = natsOptions_LoadCATrustedCertificates(opts, credentials.tls_ca_file.c_str());
     if (s != NATS_OK) {
-      natsOptions_Destroy(opts);
       throw NatsError("nats.tls_ca_file '" + credentials.tls_ca_file + "': " + NatsStatusText(s));
     }
   }
@@ -82,7 +83,7 @@ natsOptions* ConnectOptions(const std::vector<std::string>& servers, const std::
   natsOptions_SetDisconnectedCB(opts, OnDisconnected, nullptr);
   natsOptions_SetReconnectedCB(opts, OnReconnected, nullptr);
   natsOptions_SetErrorHandler(opts, OnAsyncError, nullptr);
-  return opts;
+  return owned;
 }
 
 }  // namespace
@@ -91,21 +92,24 @@ JetStream::JetStream(const std::string& url, const std::string& client_name,
                      const NatsCredentials& credentials) {
   // libnats 3.4.1 accepts "nats://a:4222,nats://b:4222" in SetURL but then
   // never connects: a cluster's seed list goes in as a server list.
-  natsOptions* opts = ConnectOptions(SplitServers(url), client_name, credentials);
+  NatsOptionsPtr opts = ConnectOptions(SplitServers(url), client_name, credentials);
   // One plain attempt first: a server that refuses the credentials answers
   // at once, and retrying them for ever would only hide it. A server that is
   // not there yet is retried in the background.
-  natsStatus s = natsConnection_Connect(&conn_, opts);
+  natsConnection* raw = nullptr;
+  natsStatus s = natsConnection_Connect(&raw, opts.get());
+  conn_.reset(raw);
   // Why the first attempt failed (refused, TLS handshake, ...), for the log.
   const char* last = s == NATS_OK ? nullptr : nats_GetLastError(nullptr);
   const std::string first_error = NatsStatusText(s) + (last ? std::string(": ") + last : "");
   if (s != NATS_OK && !IsAuthFailure(s)) {
-    if (conn_) natsConnection_Destroy(conn_);
-    conn_ = nullptr;
-    natsOptions_SetRetryOnFailedConnect(opts, true, OnConnected, nullptr);
-    s = natsConnection_Connect(&conn_, opts);
+    conn_.reset();
+    natsOptions_SetRetryOnFailedConnect(opts.get(), true, OnConnected, nullptr);
+    raw = nullptr;
+    s = natsConnection_Connect(&raw, opts.get());
+    conn_.reset(raw);
   }
-  natsOptions_Destroy(opts);
+  opts.reset();
   const std::string who = credentials.user.empty() ? "no credentials" : "user " + credentials.user;
   if (IsAuthFailure(s)) {
     throw NatsError("nats " + url + " refused " + who + " (" + NatsStatusText(s) +
@@ -121,27 +125,20 @@ JetStream::JetStream(const std::string& url, const std::string& client_name,
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = 5000;
-  s = natsConnection_JetStream(&js_, conn_, &jo);
-  if (s != NATS_OK) throw NatsError("jetstream context: " + NatsStatusText(s));
+  js_.reset(NewContext(&jo));
 }
 
-JetStream::~JetStream() {
-  if (js_) jsCtx_Destroy(js_);
-  if (conn_) {
-    natsConnection_Close(conn_);
-    natsConnection_Destroy(conn_);
-  }
-}
+JetStream::~JetStream() = default;
 
 jsCtx* JetStream::NewContext(jsOptions* options) {
   jsCtx* ctx = nullptr;
-  natsStatus s = natsConnection_JetStream(&ctx, conn_, options);
+  natsStatus s = natsConnection_JetStream(&ctx, conn_.get(), options);
   if (s != NATS_OK) throw NatsError("jetstream context: " + NatsStatusText(s));
   return ctx;
 }
 
 bool JetStream::Connected() const {
-  return natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED;
+  return natsConnection_Status(conn_.get()) == NATS_CONN_STATUS_CONNECTED;
 }
 
 namespace {
@@ -171,15 +168,14 @@ void ReportDifferences(const StreamSpec& spec, const jsStreamConfig& have) {
 void JetStream::EnsureStreams(const std::vector<StreamSpec>& streams) {
   for (const auto& spec : streams) {
     jsErrCode err = static_cast<jsErrCode>(0);
-    jsStreamInfo* info = nullptr;
-    natsStatus s = js_GetStreamInfo(&info, js_, spec.name.c_str(), nullptr, &err);
+    jsStreamInfo* raw = nullptr;
+    natsStatus s = js_GetStreamInfo(&raw, js_.get(), spec.name.c_str(), nullptr, &err);
+    JsStreamInfoPtr info(raw);
     if (s == NATS_OK && info != nullptr) {
       // Never updated from here: a start must not reset what an operator set.
       if (info->Config) ReportDifferences(spec, *info->Config);
-      jsStreamInfo_Destroy(info);
       continue;
     }
-    if (info) jsStreamInfo_Destroy(info);
     if (s != NATS_NOT_FOUND && err != JSStreamNotFoundErr) {
       throw NatsError("stream info " + spec.name + ": " + NatsStatusText(s));
     }
@@ -196,8 +192,9 @@ void JetStream::EnsureStreams(const std::vector<StreamSpec>& streams) {
     cfg.MaxAge = Nanos(spec.max_age);
     cfg.MaxBytes = spec.max_bytes;
     err = static_cast<jsErrCode>(0);
-    s = js_AddStream(&info, js_, &cfg, nullptr, &err);
-    if (info) jsStreamInfo_Destroy(info);
+    raw = nullptr;
+    s = js_AddStream(&raw, js_.get(), &cfg, nullptr, &err);
+    info.reset(raw);
     // Another replica may have created it meanwhile: fine.
     if (s != NATS_OK && err != JSStreamNameExistErr) {
       throw NatsError("create stream " + spec.name + ": " + NatsStatusText(s) + " (js error " +

@@ -11,42 +11,10 @@
 #include "ates/platform/jetstream.hpp"
 #include "ates/platform/log.hpp"
 #include "ates/platform/metrics.hpp"
+#include "ates/platform/queries.hpp"
 
 namespace ates::platform {
 namespace {
-
-constexpr std::string_view kInsert =
-    "INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, event_version, payload,"
-    " correlation_id, causation_id, occurred_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-
-constexpr std::string_view kInsertMany =
-    "INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, event_version, payload,"
-    " correlation_id, causation_id, occurred_at)"
-    " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[],"
-    " $6::bytea[], $7::text[], $8::text[], $9::timestamptz[])";
-
-constexpr std::string_view kTryLock = "SELECT pg_try_advisory_lock($1)";
-constexpr std::string_view kUnlock = "SELECT pg_advisory_unlock($1)";
-// Renews the leader's lease: a session that answers still holds its lock.
-constexpr std::string_view kPing = "SELECT 1";
-
-// $2: rows of the batch before, acknowledged but not yet taken off the outbox.
-constexpr std::string_view kSelectBatch =
-    "SELECT seq, id, event_type, event_version, payload, correlation_id, causation_id,"
-    " to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-    " aggregate_id FROM outbox"
-    " WHERE published_at IS NULL AND seq <> ALL($2::bigint[]) ORDER BY seq LIMIT $1";
-
-constexpr std::string_view kNoSort = "SELECT set_config('enable_sort', 'off', true)";
-
-constexpr std::string_view kDeletePublished = "DELETE FROM outbox WHERE seq = ANY($1::bigint[])";
-constexpr std::string_view kMarkPublished =
-    "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])";
-constexpr std::string_view kDeleteExpired =
-    "DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < now() - $1::interval";
-constexpr std::string_view kLag =
-    "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)"
-    " FROM outbox WHERE published_at IS NULL";
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -90,21 +58,6 @@ pg::ConnectionOptions RelayConnection(const RelayOptions& o) {
   return c;
 }
 
-// Rows of a batch by round: round r holds the r-th row of every aggregate
-// (aggregate_id, column 8), in outbox order. A round is sent only after the one
-// before it was fully acknowledged, so no event goes out before an earlier
-// event of its aggregate is stored.
-std::vector<std::vector<int>> Rounds(const pg::Result& rows) {
-  std::unordered_map<std::string_view, size_t> seen;
-  std::vector<std::vector<int>> rounds;
-  for (int i = 0; i < rows.Rows(); ++i) {
-    size_t r = seen[rows.Text(i, 8)]++;
-    if (r == rounds.size()) rounds.emplace_back();
-    rounds[r].push_back(i);
-  }
-  return rounds;
-}
-
 int64_t KeyFor(const std::string& producer) {
   // FNV-1a: a stable lock id per service, distinct from the migration lock.
   uint64_t h = 1469598103934665603ULL;
@@ -117,8 +70,53 @@ int64_t KeyFor(const std::string& producer) {
 
 }  // namespace
 
+// Rows of outbox_select_batch.sql, their columns looked up by name once per
+// batch (not per row: this is the relay's hot path).
+struct OutboxRelay::Batch {
+  pg::Result rows;
+  int seq = 0, id = 0, event_type = 0, event_version = 0, payload = 0, correlation_id = 0,
+      causation_id = 0, occurred_at = 0, aggregate_id = 0;
+
+  static Batch From(pg::Result rows) {
+    Batch b;
+    b.rows = rows;
+    b.seq = rows.Column("seq");
+    b.id = rows.Column("id");
+    b.event_type = rows.Column("event_type");
+    b.event_version = rows.Column("event_version");
+    b.payload = rows.Column("payload");
+    b.correlation_id = rows.Column("correlation_id");
+    b.causation_id = rows.Column("causation_id");
+    b.occurred_at = rows.Column("occurred_at");
+    b.aggregate_id = rows.Column("aggregate_id");
+    return b;
+  }
+  int size() const { return rows.Rows(); }
+
+  // Rows by round: round r holds the r-th row of every aggregate, in outbox
+  // order. A round is sent only after the one before it was fully
+  // acknowledged, so no event goes out before an earlier event of its
+  // aggregate is stored.
+  std::vector<std::vector<int>> Rounds() const {
+    std::unordered_map<std::string_view, size_t> seen;
+    std::vector<std::vector<int>> rounds;
+    for (int i = 0; i < size(); ++i) {
+      size_t r = seen[rows.Text(i, aggregate_id)]++;
+      if (r == rounds.size()) rounds.emplace_back();
+      rounds[r].push_back(i);
+    }
+    return rounds;
+  }
+};
+
+// Acknowledged rows not yet taken off the outbox.
+struct OutboxRelay::Taken {
+  std::vector<int64_t> seqs;
+  std::map<std::string, int> per_stream;  // for the metrics
+};
+
 pg::Query OutboxInsert(const events::OutgoingEvent& e) {
-  return {kInsert,
+  return {sql::kOutboxInsert,
           {pg::Text(e.id), pg::Text(e.aggregate_type), pg::Text(e.aggregate_id), pg::Text(e.name),
            pg::Int(e.version), pg::Bytes(e.payload), pg::Text(e.correlation_id),
            pg::Text(e.causation_id), pg::Text(events::FormatTimestamp(e.occurred_at))}};
@@ -138,7 +136,7 @@ pg::Query OutboxInsertMany(const std::vector<events::OutgoingEvent>& evs) {
     caus.push_back(e.causation_id);
     times.push_back(events::FormatTimestamp(e.occurred_at));
   }
-  return {kInsertMany,
+  return {sql::kOutboxInsertMany,
           {pg::TextArray(ids), pg::TextArray(agg_types), pg::TextArray(agg_ids),
            pg::TextArray(names), pg::IntArray(versions), pg::BytesArray(payloads),
            pg::TextArray(corr), pg::TextArray(caus), pg::TextArray(times)}};
@@ -162,37 +160,40 @@ OutboxRelay::OutboxRelay(RelayOptions options, std::string conninfo, JetStream& 
   jo.PublishAsync.AckHandler = reinterpret_cast<jsPubAckHandler>(&OutboxRelay::OnAck);
   jo.PublishAsync.AckHandlerClosure = this;
   jo.PublishAsync.MaxPending = 1 << 16;
-  js_ = nats_.NewContext(&jo);
+  js_.reset(nats_.NewContext(&jo));
 }
 
-OutboxRelay::~OutboxRelay() {
-  Stop();
-  if (js_) jsCtx_Destroy(js_);
-}
+// Stops the worker before js_ (and the rest) go.
+OutboxRelay::~OutboxRelay() { Stop(); }
 
 void OutboxRelay::Start() {
-  running_ = true;
-  thread_ = std::thread([this] { Run(); });
+  absl::MutexLock lock(&worker_mu_);
+  if (worker_) return;
+  worker_ = std::make_unique<Worker>(
+      "outbox-relay", [this](Worker& self, std::stop_token stop) { Run(self, stop); });
 }
 
 void OutboxRelay::Stop() {
-  if (!running_.exchange(false)) return;
-  Notify();
-  if (thread_.joinable()) thread_.join();
+  std::unique_ptr<Worker> worker;
+  {
+    absl::MutexLock lock(&worker_mu_);
+    worker = std::move(worker_);
+  }
+  // Joined outside the lock: Notify() from other threads never waits for it.
+  if (worker) worker->Stop();
 }
 
 void OutboxRelay::Notify() {
-  {
-    std::lock_guard lock(mu_);
-    notified_ = true;
-  }
-  cv_.notify_one();
+  absl::MutexLock lock(&worker_mu_);
+  if (worker_) worker_->Wake();
 }
 
 void OutboxRelay::Wait(std::chrono::milliseconds max, bool wake_on_notify) {
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, max, [&] { return (wake_on_notify && notified_) || !running_; });
-  notified_ = false;
+  const auto until = Clock::now() + max;
+  // Without wake_on_notify a wake-up is used up here and the wait goes on.
+  while (self_->SleepFor(std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now())) &&
+         !wake_on_notify && Clock::now() < until) {
+  }
 }
 
 pg::Result OutboxRelay::Exec(std::string_view sql, const pg::Params& params) {
@@ -220,10 +221,13 @@ bool OutboxRelay::HoldLeadership() {
   if (leader_) {
     // The session (and so the lock) is alive as long as it answers; the server
     // ends it after leader_timeout of silence, so never stay silent that long.
-    if (Clock::now() - last_touch_ >= touch_every_ || Clock::now() >= lease_until_) Exec(kPing);
+    if (Clock::now() - last_touch_ >= touch_every_ || Clock::now() >= lease_until_) {
+      Exec(sql::kRelayPing);
+    }
     return true;
   }
-  if (!Exec(kTryLock, {pg::Int(options_.lock_key)}).Bool(0, 0)) return false;
+  auto locked = Exec(sql::kRelayTryLock, {pg::Int(options_.lock_key)});
+  if (!locked.At(0).Bool("locked")) return false;
   leader_session_ = conn_.session();
   leader_ = true;
   if (metrics_) metrics_->RelayLeader().Set(1);
@@ -235,7 +239,7 @@ void OutboxRelay::StepDown(const std::string& why) {
   if (!leader_) return;
   leader_ = false;
   if (metrics_) metrics_->RelayLeader().Set(0);
-  if (!running_) {  // a normal stop: nothing for an operator to look at
+  if (Stopping()) {  // a normal stop: nothing for an operator to look at
     log::Info("outbox relay stepped down", {{"producer", options_.producer}, {"reason", why}});
     return;
   }
@@ -243,76 +247,77 @@ void OutboxRelay::StepDown(const std::string& why) {
 }
 
 void OutboxRelay::OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
-  auto* self = static_cast<OutboxRelay*>(closure);
+  NatsMsgPtr owned(msg);  // the ack handler owns the message
   const char* id = nullptr;
   natsMsgHeader_Get(msg, events::kHeaderMsgId, &id);
-  {
-    std::lock_guard lock(self->ack_mu_);
-    int index = -1;
-    if (id != nullptr) {
-      auto it = self->index_of_.find(id);
-      if (it != self->index_of_.end()) index = it->second;
-    }
-    if (index >= 0 && index < static_cast<int>(self->acked_.size()) &&
-        self->acked_[index] == kInFlight) {
-      const bool ok = pa != nullptr && pae == nullptr;
-      self->acked_[index] = ok ? kAcked : kFailed;
-      if (!ok && self->ack_error_.empty()) {
-        self->ack_error_ = pae != nullptr && pae->ErrText != nullptr
-                               ? pae->ErrText
-                               : NatsStatusText(pae != nullptr ? pae->Err : NATS_ERR);
-      }
-      --self->ack_pending_;
-    }
+  static_cast<OutboxRelay*>(closure)->RecordAck(id, pa, pae);
+}
+
+void OutboxRelay::RecordAck(const char* id, jsPubAck* pa, jsPubAckErr* pae) {
+  absl::MutexLock lock(&ack_mu_);
+  int index = -1;
+  if (id != nullptr) {
+    auto it = index_of_.find(id);
+    if (it != index_of_.end()) index = it->second;
   }
-  self->ack_cv_.notify_all();
-  natsMsg_Destroy(msg);
+  if (index < 0 || index >= static_cast<int>(acked_.size()) || acked_[index] != kInFlight) return;
+  const bool ok = pa != nullptr && pae == nullptr;
+  acked_[index] = ok ? kAcked : kFailed;
+  if (!ok && ack_error_.empty()) {
+    ack_error_ = pae != nullptr && pae->ErrText != nullptr
+                     ? pae->ErrText
+                     : NatsStatusText(pae != nullptr ? pae->Err : NATS_ERR);
+  }
+  --ack_pending_;
 }
 
 namespace {
 
+// Sets the Ates-* headers of one outbox row; `occurred` is a buffer reused
+// across rows. Nats-Msg-Id comes from the publish options.
+template <class Batch>
+void SetHeaders(natsMsg* msg, const Batch& b, int i, const std::string& producer,
+                std::string& occurred) {
+  // Text() views libpq's values, which are NUL-terminated.
+  const pg::Result& rows = b.rows;
+  const char* subject = rows.Text(i, b.event_type).data();
+  natsMsgHeader_Set(msg, events::kHeaderName, subject);
+  natsMsgHeader_Set(msg, events::kHeaderVersion, rows.Text(i, b.event_version).data());
+  natsMsgHeader_Set(msg, events::kHeaderProducer, producer.c_str());
+  occurred.assign(rows.Text(i, b.occurred_at));  // RFC 3339, UTC
+  natsMsgHeader_Set(msg, events::kHeaderOccurredAt, occurred.c_str());
+  auto corr = rows.Text(i, b.correlation_id);
+  natsMsgHeader_Set(msg, events::kHeaderCorrelationId,
+                    corr.empty() ? rows.Text(i, b.id).data() : corr.data());
+  auto caus = rows.Text(i, b.causation_id);
+  if (!caus.empty()) natsMsgHeader_Set(msg, events::kHeaderCausationId, caus.data());
+}
+
 // One outbox row as a JetStream message, published asynchronously (the ack
 // arrives in OnAck). `payload` and `occurred` are buffers reused across rows.
-natsStatus PublishRow(jsCtx* js, const pg::Result& rows, int i, const std::string& producer,
+template <class Batch>
+natsStatus PublishRow(jsCtx* js, const Batch& b, int i, const std::string& producer,
                       std::string& payload, std::string& occurred) {
-  // Text() views libpq's values, which are NUL-terminated.
-  const char* id = rows.Text(i, 1).data();
-  const char* subject = rows.Text(i, 2).data();
-  DecodeBytea(rows, i, 4, payload);
-  natsMsg* msg = nullptr;
-  natsStatus s =
-      natsMsg_Create(&msg, subject, nullptr, payload.data(), static_cast<int>(payload.size()));
-  if (s == NATS_OK) {
-    // Nats-Msg-Id comes from the publish options below.
-    natsMsgHeader_Set(msg, events::kHeaderName, subject);
-    natsMsgHeader_Set(msg, events::kHeaderVersion, rows.Text(i, 3).data());
-    natsMsgHeader_Set(msg, events::kHeaderProducer, producer.c_str());
-    occurred.assign(rows.Text(i, 7));  // RFC 3339, UTC
-    natsMsgHeader_Set(msg, events::kHeaderOccurredAt, occurred.c_str());
-    auto corr = rows.Text(i, 5);
-    natsMsgHeader_Set(msg, events::kHeaderCorrelationId, corr.empty() ? id : corr.data());
-    auto caus = rows.Text(i, 6);
-    if (!caus.empty()) natsMsgHeader_Set(msg, events::kHeaderCausationId, caus.data());
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    po.MsgId = id;
-    s = js_PublishMsgAsync(js, &msg, &po);  // takes the message on success
-  }
-  if (msg) natsMsg_Destroy(msg);
+  DecodeBytea(b.rows, i, b.payload, payload);
+  natsMsg* raw = nullptr;
+  natsStatus s = natsMsg_Create(&raw, b.rows.Text(i, b.event_type).data(), nullptr, payload.data(),
+                                static_cast<int>(payload.size()));
+  NatsMsgPtr msg(raw);
+  if (s != NATS_OK) return s;
+  SetHeaders(msg.get(), b, i, producer, occurred);
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MsgId = b.rows.Text(i, b.id).data();
+  raw = msg.release();
+  s = js_PublishMsgAsync(js, &raw, &po);  // takes the message (raw = NULL) on success
+  msg.reset(raw);
   return s;
 }
 
 }  // namespace
 
-std::string OutboxRelay::PublishRound(const pg::Result& rows, const std::vector<int>& round,
-                                      const std::function<void()>& while_acks_fly) {
-  std::string failure;
-  {
-    std::lock_guard lock(ack_mu_);
-    for (int i : round) acked_[i] = kInFlight;
-    ack_pending_ = static_cast<int>(round.size());
-    ack_error_.clear();
-  }
+size_t OutboxRelay::SendRound(const Batch& batch, const std::vector<int>& round,
+                              std::string& failure) {
   std::string payload;
   std::string occurred;
   size_t sent = 0;
@@ -323,38 +328,39 @@ std::string OutboxRelay::PublishRound(const pg::Result& rows, const std::vector<
       failure = "leadership not confirmed within outbox.leader_timeout";
       break;
     }
-    natsStatus s = PublishRow(js_, rows, i, options_.producer, payload, occurred);
+    natsStatus s = PublishRow(js_.get(), batch, i, options_.producer, payload, occurred);
     if (s != NATS_OK) {
       failure = "publish: " + NatsStatusText(s);
       break;
     }
     ++sent;
   }
-  {
-    std::lock_guard lock(ack_mu_);
-    for (size_t k = sent; k < round.size(); ++k) {
-      acked_[round[k]] = kFailed;
-      --ack_pending_;
-    }
+  absl::MutexLock lock(&ack_mu_);
+  for (size_t k = sent; k < round.size(); ++k) {
+    acked_[round[k]] = kFailed;
+    --ack_pending_;
   }
-  if (sent == 0) return failure;
-  if (while_acks_fly) while_acks_fly();
+  return sent;
+}
+
+std::string OutboxRelay::AwaitAcks(const std::vector<int>& round, std::string failure) {
   // Acks are awaited no longer than the lease lasts: the session must not go
   // idle for leader_timeout while waiting.
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(lease_until_ - Clock::now());
   jsPubOptions wait;
   jsPubOptions_Init(&wait);
   wait.MaxWait = std::max<int64_t>(1, std::min(options_.ack_timeout, left).count());
-  natsStatus s = js_PublishAsyncComplete(js_, &wait);
+  natsStatus s = js_PublishAsyncComplete(js_.get(), &wait);
   if (s != NATS_OK) {
     // Give up on what is still in flight; it is sent again and JetStream
     // drops the duplicates by Nats-Msg-Id.
-    natsMsgList pending;
-    if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) natsMsgList_Destroy(&pending);
+    natsMsgList pending{};
+    NatsMsgListContents drop(&pending);
+    js_PublishAsyncGetPendingList(&pending, js_.get());
   }
-  std::unique_lock lock(ack_mu_);
+  absl::MutexLock lock(&ack_mu_);
   // Callbacks already running finish quickly; never wait past the ack timeout.
-  ack_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return ack_pending_ == 0; });
+  ack_mu_.AwaitWithTimeout(absl::Condition(this, &OutboxRelay::AllAcksIn), absl::Milliseconds(50));
   int unacked = 0;
   for (int i : round) {
     if (acked_[i] == kInFlight) acked_[i] = kFailed;  // a late ack is ignored
@@ -367,26 +373,40 @@ std::string OutboxRelay::PublishRound(const pg::Result& rows, const std::vector<
   return failure;
 }
 
-std::string OutboxRelay::PublishRounds(const pg::Result& rows,
-                                       const std::function<void()>& sent_first_round) {
-  const int n = rows.Rows();
+std::string OutboxRelay::PublishRound(const Batch& batch, const std::vector<int>& round,
+                                      const std::function<void()>& while_acks_fly) {
   {
-    std::lock_guard lock(ack_mu_);
+    absl::MutexLock lock(&ack_mu_);
+    for (int i : round) acked_[i] = kInFlight;
+    ack_pending_ = static_cast<int>(round.size());
+    ack_error_.clear();
+  }
+  std::string failure;
+  if (SendRound(batch, round, failure) == 0) return failure;
+  if (while_acks_fly) while_acks_fly();
+  return AwaitAcks(round, std::move(failure));
+}
+
+std::string OutboxRelay::PublishRounds(const Batch& batch,
+                                       const std::function<void()>& sent_first_round) {
+  const int n = batch.size();
+  {
+    absl::MutexLock lock(&ack_mu_);
     acked_.assign(n, kQueued);
     index_of_.clear();
-    for (int i = 0; i < n; ++i) index_of_.emplace(rows.Text(i, 1), i);
+    for (int i = 0; i < n; ++i) index_of_.emplace(batch.rows.Text(i, batch.id), i);
   }
   std::string failure;
   const std::function<void()> nothing;
   bool first = true;
-  for (const auto& round : Rounds(rows)) {
-    failure = PublishRound(rows, round, first ? sent_first_round : nothing);
+  for (const auto& round : batch.Rounds()) {
+    failure = PublishRound(batch, round, first ? sent_first_round : nothing);
     first = false;
     // Rows of later rounds are not sent: each follows an earlier event of its
     // aggregate, which may be among the failed ones.
     if (!failure.empty()) break;
   }
-  std::lock_guard lock(ack_mu_);
+  absl::MutexLock lock(&ack_mu_);
   for (auto& a : acked_) {
     if (a == kQueued) a = kFailed;  // never sent
   }
@@ -394,125 +414,155 @@ std::string OutboxRelay::PublishRounds(const pg::Result& rows,
   return failure;
 }
 
+OutboxRelay::Batch OutboxRelay::SelectBatch(const Taken& taken) {
+  // Without statistics (a burst into a just-vacuumed outbox) the planner would
+  // sort the whole backlog for every batch; the partial index is in seq order.
+  // set_config(.., true) lasts until the pipeline's implicit transaction ends
+  // (an explicit BEGIN would leave the session in an aborted block on error).
+  auto selected = ExecPipeline(
+      {{sql::kRelayNoSort, {}},
+       {sql::kOutboxSelectBatch, {pg::Int(options_.batch_size), pg::IntArray(taken.seqs)}}});
+  return Batch::From(std::move(selected[1]));
+}
+
+int OutboxRelay::CollectAcked(const Batch& batch, Taken& taken) {
+  absl::MutexLock lock(&ack_mu_);
+  int acked = 0;
+  for (int i = 0; i < batch.size(); ++i) {
+    if (acked_[i] != kAcked) continue;
+    ++acked;
+    taken.seqs.push_back(batch.rows.Int(i, batch.seq));
+    if (metrics_) ++taken.per_stream[events::StreamFor(batch.rows.Text(i, batch.event_type))];
+  }
+  return acked;
+}
+
+void OutboxRelay::TakeOff(Taken& taken, int& total) {
+  if (taken.seqs.empty()) return;
+  Exec(options_.retention.count() == 0 ? sql::kOutboxDeletePublished : sql::kOutboxMarkPublished,
+       {pg::IntArray(taken.seqs)});
+  published_ += taken.seqs.size();
+  total += static_cast<int>(taken.seqs.size());
+  if (metrics_) {
+    for (const auto& [stream, count] : taken.per_stream) {
+      metrics_->EventsPublished(stream).Increment(count);
+    }
+  }
+  taken.seqs.clear();
+  taken.per_stream.clear();
+}
+
 int OutboxRelay::PublishBatch() {
   // Publishes batch after batch while the outbox is full (for about a second, so
   // that Run's housekeeping still happens). The rows of an acknowledged batch are
-  // deleted (or marked) while the next batch's acks are in flight, which overlaps
-  // the database and JetStream round trips; the next SELECT skips them meanwhile.
+  // taken off while the next batch's acks are in flight, which overlaps the
+  // database and JetStream round trips; the next SELECT skips them meanwhile.
   // A batch is published only after the one before it was fully acknowledged, so
   // the order is the same as batch by batch.
   const auto deadline = Clock::now() + std::chrono::seconds(1);
-  std::vector<int64_t> done;  // acknowledged rows not yet taken off the outbox
-  std::map<std::string, int> done_per_stream;
+  Taken taken;
   int total = 0;
-  auto take_off = [&] {
-    if (done.empty()) return;
-    Exec(options_.retention.count() == 0 ? kDeletePublished : kMarkPublished, {pg::IntArray(done)});
-    published_ += done.size();
-    total += static_cast<int>(done.size());
-    if (metrics_) {
-      for (const auto& [stream, count] : done_per_stream) {
-        metrics_->EventsPublished(stream).Increment(count);
-      }
-    }
-    done.clear();
-    done_per_stream.clear();
-  };
-
+  const std::function<void()> take_off = [&] { TakeOff(taken, total); };
   for (;;) {
-    // Without statistics (a burst into a just-vacuumed outbox) the planner would
-    // sort the whole backlog for every batch; the partial index is in seq order.
-    // set_config(.., true) lasts until the pipeline's implicit transaction ends
-    // (an explicit BEGIN would leave the session in an aborted block on error).
-    auto selected = ExecPipeline(
-        {{kNoSort, {}}, {kSelectBatch, {pg::Int(options_.batch_size), pg::IntArray(done)}}});
-    const pg::Result& rows = selected[1];
-    const int n = rows.Rows();
-    if (n == 0) {
-      take_off();
-      return total;
-    }
+    Batch batch = SelectBatch(taken);
+    const int n = batch.size();
+    if (n == 0) break;
     // The previous batch was fully acknowledged: take it off while this one flies.
-    std::string failure = PublishRounds(rows, take_off);
-    int acked = 0;
-    for (int i = 0; i < n; ++i) {
-      if (acked_[i] != kAcked) continue;
-      ++acked;
-      done.push_back(rows.Int(i, 0));
-      if (metrics_) ++done_per_stream[events::StreamFor(rows.Text(i, 2))];
-    }
+    std::string failure = PublishRounds(batch, take_off);
+    int acked = CollectAcked(batch, taken);
     if (!failure.empty()) {
-      take_off();
+      TakeOff(taken, total);
       throw NatsError("publish of outbox batch incomplete: " + std::to_string(acked) + "/" +
                       std::to_string(n) + " acknowledged (" + failure + ")");
     }
-    if (n < options_.batch_size || !running_ || Clock::now() >= deadline) {
-      take_off();
-      return total;
-    }
+    if (n < options_.batch_size || Stopping() || Clock::now() >= deadline) break;
+  }
+  TakeOff(taken, total);
+  return total;
+}
+
+void OutboxRelay::DeleteExpired() {
+  if (options_.retention.count() <= 0 || Clock::now() - last_cleanup_ <= std::chrono::seconds(30)) {
+    return;
+  }
+  last_cleanup_ = Clock::now();
+  Exec(sql::kOutboxDeleteExpired,
+       {pg::Text(std::to_string(options_.retention.count()) + " milliseconds")});
+}
+
+void OutboxRelay::ReportLag(int n) {
+  if (!metrics_) return;
+  // The lag is a count over the whole backlog: at most once a second (an
+  // empty outbox, n == 0, has none and needs no count).
+  if (n == 0) {
+    metrics_->OutboxLag().Set(0);
+    metrics_->OutboxOldestAge().Set(0);
+    return;
+  }
+  auto now = Clock::now();
+  if (now - last_lag_ < std::chrono::seconds(1)) return;
+  last_lag_ = now;
+  auto lag = Exec(sql::kOutboxLag).At(0);
+  metrics_->OutboxLag().Set(static_cast<double>(lag.Int("backlog")));
+  metrics_->OutboxOldestAge().Set(std::stod(lag.String("oldest_age_s")));
+}
+
+void OutboxRelay::Step() {
+  conn_.EnsureConnected();
+  if (!HoldLeadership()) {
+    Wait(std::min(options_.poll_interval * 5, touch_every_));
+    return;
+  }
+  if (!nats_.Connected()) throw NatsError("nats not connected");
+  int n = PublishBatch();
+  failures_ = 0;
+  DeleteExpired();
+  ReportLag(n);
+  if (n < options_.batch_size) {
+    // Commits are trickling in: let them gather for a moment, then go on
+    // at once if one woke the relay meanwhile (sleeping keeps the wake-up).
+    if (n > 0 && options_.linger.count() > 0) std::this_thread::sleep_for(options_.linger);
+    Wait(std::min(options_.poll_interval, touch_every_));
   }
 }
 
-void OutboxRelay::Run() {
-  int failures = 0;
-  Clock::time_point last_lag{};
-  while (running_) {
-    try {
-      conn_.EnsureConnected();
-      if (!HoldLeadership()) {
-        Wait(std::min(options_.poll_interval * 5, touch_every_));
-        continue;
-      }
-      if (!nats_.Connected()) throw NatsError("nats not connected");
-      int n = PublishBatch();
-      failures = 0;
-      if (options_.retention.count() > 0 &&
-          Clock::now() - last_cleanup_ > std::chrono::seconds(30)) {
-        last_cleanup_ = Clock::now();
-        Exec(kDeleteExpired,
-             {pg::Text(std::to_string(options_.retention.count()) + " milliseconds")});
-      }
-      // The lag is a count over the whole backlog: at most once a second (an
-      // empty outbox, n == 0, has none and needs no count).
-      auto now = Clock::now();
-      if (metrics_ && n == 0) {
-        metrics_->OutboxLag().Set(0);
-        metrics_->OutboxOldestAge().Set(0);
-      } else if (metrics_ && now - last_lag >= std::chrono::seconds(1)) {
-        last_lag = now;
-        auto lag = Exec(kLag);
-        metrics_->OutboxLag().Set(static_cast<double>(lag.Int(0, 0)));
-        metrics_->OutboxOldestAge().Set(std::stod(lag.String(0, 1)));
-      }
-      if (n < options_.batch_size) {
-        // Commits are trickling in: let them gather for a moment, then go on
-        // at once if one woke the relay meanwhile (sleeping keeps the wake-up).
-        if (n > 0 && options_.linger.count() > 0) std::this_thread::sleep_for(options_.linger);
-        Wait(std::min(options_.poll_interval, touch_every_));
-      }
-    } catch (const std::exception& e) {
-      ++failures;
-      // A broken or replaced session took the lock with it.
-      if (!conn_.Healthy() || conn_.session() != leader_session_) StepDown(e.what());
-      // While NATS is down the leader still comes back within touch_every_ to
-      // keep its session (and the lock) alive.
-      auto delay = std::min<std::chrono::milliseconds>(
-          std::chrono::milliseconds(std::min(5000, 50 << std::min(failures, 7))), touch_every_);
-      if (failures == 1 || failures % 20 == 0) {
-        log::Warn("outbox relay backing off",
-                  {{"error", e.what()}, {"delay_ms", std::to_string(delay.count())}});
-      }
-      Wait(delay, /*wake_on_notify=*/false);
-    }
+void OutboxRelay::BackOff(int failures, const std::exception& e) {
+  // A broken or replaced session took the lock with it.
+  if (!conn_.Healthy() || conn_.session() != leader_session_) StepDown(e.what());
+  // While NATS is down the leader still comes back within touch_every_ to
+  // keep its session (and the lock) alive.
+  auto delay = std::min<std::chrono::milliseconds>(
+      std::chrono::milliseconds(std::min(5000, 50 << std::min(failures, 7))), touch_every_);
+  if (failures == 1 || failures % 20 == 0) {
+    log::Warn("outbox relay backing off",
+              {{"error", e.what()}, {"delay_ms", std::to_string(delay.count())}});
   }
+  Wait(delay, /*wake_on_notify=*/false);
+}
+
+void OutboxRelay::Release() {
   // Hand over at once rather than when the connection closes.
   if (leader_ && conn_.Healthy() && conn_.session() == leader_session_) {
     try {
-      conn_.Exec(kUnlock, {pg::Int(options_.lock_key)});
+      conn_.Exec(sql::kRelayUnlock, {pg::Int(options_.lock_key)});
     } catch (const std::exception&) {
     }
   }
   StepDown("stopping");
+}
+
+void OutboxRelay::Run(Worker& self, std::stop_token stop) {
+  self_ = &self;
+  stop_ = std::move(stop);
+  failures_ = 0;
+  while (!Stopping()) {
+    try {
+      Step();
+    } catch (const std::exception& e) {
+      BackOff(++failures_, e);
+    }
+  }
+  Release();
 }
 
 }  // namespace ates::platform

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ates/platform/log.hpp"
+#include "ates/platform/queries.hpp"
 
 namespace ates::pg {
 namespace {
@@ -156,11 +157,11 @@ int64_t Result::Int(int row, int col) const {
 bool Result::Bool(int row, int col) const { return Text(row, col) == "t"; }
 std::string Result::Bytes(int row, int col) const {
   size_t len = 0;
-  unsigned char* raw = PQunescapeBytea(
-      reinterpret_cast<const unsigned char*>(PQgetvalue(res_.get(), row, col)), &len);
-  std::string out(reinterpret_cast<char*>(raw), len);
-  PQfreemem(raw);
-  return out;
+  std::unique_ptr<unsigned char, decltype(&PQfreemem)> raw(
+      PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(res_.get(), row, col)),
+                      &len),
+      &PQfreemem);
+  return std::string(reinterpret_cast<char*>(raw.get()), len);
 }
 int Result::Column(std::string_view name, int hint) const {
   // Exact and case-sensitive, like PQfnumber of a quoted name, without its copies.
@@ -203,12 +204,11 @@ std::string Millis(std::chrono::milliseconds d) { return std::to_string(d.count(
 // The `options` the URL itself carries, so that ours are added, not replacing them.
 std::string OptionsIn(const std::string& conninfo) {
   std::string out;
-  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), nullptr);
+  ConnInfoOptionsPtr parsed(PQconninfoParse(conninfo.c_str(), nullptr));
   if (parsed == nullptr) return out;  // malformed: libpq says why at connect
-  for (auto* o = parsed; o->keyword != nullptr; ++o) {
+  for (auto* o = parsed.get(); o->keyword != nullptr; ++o) {
     if (std::strcmp(o->keyword, "options") == 0 && o->val != nullptr) out = o->val;
   }
-  PQconninfoFree(parsed);
   return out;
 }
 
@@ -265,17 +265,14 @@ Connection::Connection(std::string conninfo, ConnectionOptions options)
     : conninfo_(std::move(conninfo)),
       params_(ParamsFor(conninfo_, options)),
       connect_timeout_(options.connect_timeout) {}
-Connection::~Connection() {
-  if (conn_) PQfinish(conn_);
-}
+Connection::~Connection() = default;
 
-bool Connection::Healthy() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
+bool Connection::Healthy() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
 
-int Connection::BackendPid() const { return conn_ ? PQbackendPID(conn_) : 0; }
+int Connection::BackendPid() const { return conn_ ? PQbackendPID(conn_.get()) : 0; }
 
 void Connection::Reset() {
-  if (conn_) PQfinish(conn_);
-  conn_ = nullptr;
+  conn_.reset();
   prepared_.clear();
 }
 
@@ -307,9 +304,9 @@ void Connection::EnsureConnected() {
   }
   keywords.push_back(nullptr);
   values.push_back(nullptr);
-  conn_ = PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1);
-  if (PQstatus(conn_) != CONNECTION_OK) {
-    std::string message = PQerrorMessage(conn_);
+  conn_.reset(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(conn_.get());
     while (!message.empty() && message.back() == '\n') message.pop_back();
     Reset();
     throw PgError("connect: " + message, "08001", true);
@@ -329,37 +326,90 @@ const std::string& Connection::Prepared(const std::string& sql, int n_params) {
   if (auto it = prepared_.find(sql); it != prepared_.end()) return it->second;
   if (prepared_.size() >= kMaxPrepared) return kUnnamed;
   std::string name = "ates_" + std::to_string(++statements_);
-  PGresult* res = PQprepare(conn_, name.c_str(), sql.c_str(), n_params, nullptr);
-  if (!IsOk(res)) {
-    auto err = ErrorFrom(conn_, res, "query failed");
-    PQclear(res);
-    throw err;
-  }
-  PQclear(res);
+  ResultPtr res(PQprepare(conn_.get(), name.c_str(), sql.c_str(), n_params, nullptr));
+  if (!IsOk(res.get())) throw ErrorFrom(conn_.get(), res.get(), "query failed");
   return prepared_.emplace(sql, std::move(name)).first->second;
 }
 
 Result Connection::Exec(std::string_view sql, const Params& params) {
   EnsureConnected();
   std::string text(sql);
-  PGresult* res;
+  ResultPtr res;
   if (params.empty()) {
-    res = PQexec(conn_, text.c_str());
+    res.reset(PQexec(conn_.get(), text.c_str()));
   } else {
     ParamArrays a(params);
-    res = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
-                       a.values.data(), a.lengths.data(), a.formats.data(), 0);
+    res.reset(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()), nullptr,
+                           a.values.data(), a.lengths.data(), a.formats.data(), 0));
   }
-  if (!IsOk(res)) {
-    auto err = ErrorFrom(conn_, res, "query failed");
-    PQclear(res);
-    throw err;
-  }
-  return Result(res);
+  if (!IsOk(res.get())) throw ErrorFrom(conn_.get(), res.get(), "query failed");
+  return Result(res.release());
 }
 
 std::vector<Result> Connection::ExecPipeline(const std::vector<Query>& queries, Plan plan) {
   return RunPipeline({}, queries, plan, nullptr);
+}
+
+void Connection::SendPipeline(const std::vector<Query>& queries,
+                              const std::vector<std::string>& texts,
+                              const std::vector<const std::string*>& names) {
+  if (PQenterPipelineMode(conn_.get()) != 1)
+    throw ErrorFrom(conn_.get(), nullptr, "enter pipeline");
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const auto& q = queries[i];
+    ParamArrays a(q.params);
+    const int n = static_cast<int>(q.params.size());
+    int sent = names[i]->empty()
+                   ? PQsendQueryParams(conn_.get(), texts[i].c_str(), n, nullptr, a.values.data(),
+                                       a.lengths.data(), a.formats.data(), 0)
+                   : PQsendQueryPrepared(conn_.get(), names[i]->c_str(), n, a.values.data(),
+                                         a.lengths.data(), a.formats.data(), 0);
+    if (sent != 1) {
+      auto err = ErrorFrom(conn_.get(), nullptr, "pipeline send");
+      Reset();
+      throw err;
+    }
+  }
+  if (PQpipelineSync(conn_.get()) != 1) {
+    auto err = ErrorFrom(conn_.get(), nullptr, "pipeline sync");
+    Reset();
+    throw err;
+  }
+}
+
+std::optional<PgError> Connection::ReadPipeline(const std::vector<std::string>& texts,
+                                                std::vector<Result>& results) {
+  std::optional<PgError> first_error;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    ResultPtr res(PQgetResult(conn_.get()));
+    if (res == nullptr) {
+      first_error = ErrorFrom(conn_.get(), nullptr, "pipeline result");
+      break;
+    }
+    if (!IsOk(res.get()) && !first_error) {
+      first_error = ErrorFrom(conn_.get(), res.get(), "pipeline query failed");
+      if (first_error->sqlstate() == "26000" || first_error->sqlstate() == "0A000") {
+        prepared_.erase(texts[i]);
+      }
+    }
+    results.emplace_back(res.release());
+    // Each query's results end with a null.
+    while (ResultPtr extra{PQgetResult(conn_.get())}) {
+    }
+  }
+  return first_error;
+}
+
+void Connection::DrainToSync() {
+  for (;;) {
+    ResultPtr res(PQgetResult(conn_.get()));
+    if (res == nullptr) {
+      if (!Healthy()) break;
+      continue;
+    }
+    if (PQresultStatus(res.get()) == PGRES_PIPELINE_SYNC) break;
+  }
+  if (Healthy()) PQexitPipelineMode(conn_.get());
 }
 
 std::vector<Result> Connection::RunPipeline(const std::vector<Query>& head,
@@ -387,58 +437,11 @@ std::vector<Result> Connection::RunPipeline(const std::vector<Query>& head,
                         ? &kUnnamed
                         : &Prepared(texts.back(), static_cast<int>(q.params.size())));
   }
-  if (PQenterPipelineMode(conn_) != 1) throw ErrorFrom(conn_, nullptr, "enter pipeline");
-  for (size_t i = 0; i < queries.size(); ++i) {
-    const auto& q = queries[i];
-    ParamArrays a(q.params);
-    const int n = static_cast<int>(q.params.size());
-    int sent = names[i]->empty()
-                   ? PQsendQueryParams(conn_, texts[i].c_str(), n, nullptr, a.values.data(),
-                                       a.lengths.data(), a.formats.data(), 0)
-                   : PQsendQueryPrepared(conn_, names[i]->c_str(), n, a.values.data(),
-                                         a.lengths.data(), a.formats.data(), 0);
-    if (sent != 1) {
-      auto err = ErrorFrom(conn_, nullptr, "pipeline send");
-      Reset();
-      throw err;
-    }
-  }
-  if (PQpipelineSync(conn_) != 1) {
-    auto err = ErrorFrom(conn_, nullptr, "pipeline sync");
-    Reset();
-    throw err;
-  }
+  SendPipeline(queries, texts, names);
   std::vector<Result> results;
-  std::optional<PgError> first_error;
-  for (size_t i = 0; i < queries.size(); ++i) {
-    PGresult* res = PQgetResult(conn_);
-    if (res == nullptr) {
-      first_error = ErrorFrom(conn_, nullptr, "pipeline result");
-      break;
-    }
-    if (!IsOk(res) && !first_error) {
-      first_error = ErrorFrom(conn_, res, "pipeline query failed");
-      if (first_error->sqlstate() == "26000" || first_error->sqlstate() == "0A000") {
-        prepared_.erase(texts[i]);
-      }
-    }
-    results.emplace_back(res);
-    // Each query's results end with a null.
-    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
-  }
-  // Drain up to and including the sync point.
-  for (;;) {
-    PGresult* res = PQgetResult(conn_);
-    if (res == nullptr) {
-      if (!Healthy()) break;
-      continue;
-    }
-    auto status = PQresultStatus(res);
-    PQclear(res);
-    if (status == PGRES_PIPELINE_SYNC) break;
-  }
-  if (Healthy()) PQexitPipelineMode(conn_);
-  if (!Healthy() && !first_error) first_error = ErrorFrom(conn_, nullptr, "pipeline");
+  std::optional<PgError> first_error = ReadPipeline(texts, results);
+  DrainToSync();  // up to and including the sync point
+  if (!Healthy() && !first_error) first_error = ErrorFrom(conn_.get(), nullptr, "pipeline");
   if (first_error) throw *first_error;
   if (head_results) {
     head_results->assign(results.begin(), results.begin() + static_cast<ptrdiff_t>(head.size()));
@@ -532,11 +535,11 @@ Pool::Lease Pool::Acquire() {
   if (options_.acquire_timeout.count() > 0) until = now + options_.acquire_timeout;
   const bool callers_deadline_first = caller && (!until || *caller < *until);
   if (callers_deadline_first) until = caller;
-  std::unique_lock lock(mu_);
-  auto free = [&] { return !idle_.empty(); };
+  absl::MutexLock lock(&mu_);
+  const absl::Condition free(this, &Pool::HasIdle);
   if (!until) {
-    cv_.wait(lock, free);
-  } else if (!cv_.wait_until(lock, *until, free)) {
+    mu_.Await(free);
+  } else if (!mu_.AwaitWithTimeout(free, absl::FromChrono(*until - Clock::now()))) {
     if (callers_deadline_first) {
       throw TimeoutError(TimeoutError::Kind::kDeadline,
                          "the caller's deadline passed while waiting for a free database "
@@ -554,11 +557,8 @@ Pool::Lease Pool::Acquire() {
 }
 
 void Pool::Release(std::unique_ptr<Connection> conn) {
-  {
-    std::lock_guard lock(mu_);
-    idle_.push_back(std::move(conn));
-  }
-  cv_.notify_one();
+  absl::MutexLock lock(&mu_);  // a waiting Acquire's condition is checked on unlock
+  idle_.push_back(std::move(conn));
 }
 
 bool Pool::BackOff(int attempt, const PgError& e) {
@@ -578,19 +578,10 @@ bool Pool::BackOff(int attempt, const PgError& e) {
 }
 
 namespace {
-// 'committed', 'aborted', 'in progress', or NULL (too old to know).
-constexpr std::string_view kXactStatus = "SELECT pg_xact_status($1::xid8)";
-// Ends the backend that still runs transaction $2 when its client is gone
-// (waiting up to 1 s for it to exit), so that the transaction's status
-// becomes final: a COMMIT it already received completes first. Matching the
-// transaction id as well as the pid guards against a reused pid.
-constexpr std::string_view kEndOrphan =
-    "SELECT pg_terminate_backend(pid, 1000) FROM pg_stat_activity"
-    " WHERE pid = $1 AND backend_xid::text = ($2::numeric % 4294967296)::text";
 
 void EndOrphan(Connection& probe, const Transaction& tx) {
   try {
-    probe.Exec(kEndOrphan, {Int(tx.backend_pid()), Text(tx.xid())});
+    probe.Exec(platform::sql::kEndOrphanBackend, {Int(tx.backend_pid()), Text(tx.xid())});
   } catch (const PgError& e) {
     // Not allowed, say: then wait for the server to notice by itself.
     log::Warn("could not end the backend of a lost transaction",
@@ -622,8 +613,8 @@ bool Pool::ResolveCommit(const Transaction& tx, const PgError& lost) {
           std::chrono::milliseconds(std::min(2000, 25 << std::min(attempt, 7))));
     }
     try {
-      auto r = probe.Exec(kXactStatus, {Text(tx.xid())});
-      std::string status = r.IsNull(0, 0) ? "unknown (too old)" : r.String(0, 0);
+      auto answer = probe.Exec(platform::sql::kXactStatus, {Text(tx.xid())}).At(0);
+      std::string status = answer.OptionalString("status").value_or("unknown (too old)");
       if (status == "committed" || status == "aborted") {
         log::Warn("commit outcome learned after the connection was lost",
                   {{"xid", tx.xid()}, {"status", status}});
@@ -645,37 +636,28 @@ bool Pool::ResolveCommit(const Transaction& tx, const PgError& lost) {
                 "08007", true);
 }
 
-namespace {
-constexpr std::string_view kMigrationLock = "SELECT pg_advisory_lock(4242001)";
-constexpr std::string_view kMigrationUnlock = "SELECT pg_advisory_unlock(4242001)";
-constexpr std::string_view kCreateMigrations =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())";
-constexpr std::string_view kMigrationApplied = "SELECT 1 FROM schema_migrations WHERE name = $1";
-constexpr std::string_view kNoStatementTimeout = "SET LOCAL statement_timeout = 0";
-constexpr std::string_view kRecordMigration = "INSERT INTO schema_migrations (name) VALUES ($1)";
-}  // namespace
+namespace sql = platform::sql;
 
 void Migrate(Pool& pool, const std::vector<Migration>& migrations) {
   pool.WithRetry([&](Connection& c) {
-    c.Exec(kMigrationLock);
+    c.Exec(sql::kMigrationLock);
     try {
-      c.Exec(kCreateMigrations);
+      c.Exec(sql::kMigrationCreateTable);
       for (const auto& m : migrations) {
-        if (c.Exec(kMigrationApplied, {Text(m.name)}).Rows() > 0) continue;
+        if (c.Exec(sql::kMigrationApplied, {Text(m.name)}).Rows() > 0) continue;
         Transaction tx(c);
         // A migration may rewrite a big table: no statement limit for it.
-        tx.Exec(kNoStatementTimeout);
+        tx.Exec(sql::kMigrationNoStatementTimeout);
         tx.Exec(m.sql);
-        tx.Exec(kRecordMigration, {Text(m.name)});
+        tx.Exec(sql::kMigrationRecord, {Text(m.name)});
         tx.Commit();
         log::Info("migration applied", {{"migration", m.name}});
       }
     } catch (...) {
-      if (c.Healthy()) c.Exec(kMigrationUnlock);
+      if (c.Healthy()) c.Exec(sql::kMigrationUnlock);
       throw;
     }
-    c.Exec(kMigrationUnlock);
+    c.Exec(sql::kMigrationUnlock);
   });
 }
 

@@ -1,21 +1,25 @@
 #pragma once
 
+#include <absl/base/thread_annotations.h>
+#include <absl/synchronization/mutex.h>
+
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
-#include <mutex>
+#include <stop_token>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "ates/platform/handles.hpp"
 #include "ates/platform/pg.hpp"
+#include "ates/platform/worker.hpp"
 
 namespace google::protobuf {
 class Message;
 }
-typedef struct __natsSubscription natsSubscription;
 
 namespace ates::platform {
 
@@ -117,19 +121,39 @@ class Consumer final {
 
  private:
   // Why a stored dead letter cannot be applied ("" when it can).
-  std::string ReplayRefusal(const InboundEvent& ev) const;
+  std::string ReplayRefusal(const InboundEvent& ev) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Applies a loaded dead letter through the inbox; true when it was new.
+  bool ReplayApply(pg::Transaction& tx, int64_t id, InboundEvent& ev, ReplayOutcome& outcome)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   struct Delivery;
-  void Run();
+  struct Fetched;
+  bool Stopping() const { return stop_.stop_requested(); }
+  void Run(Worker& self, std::stop_token stop);
+  // One fetched batch, applied and acked (nothing when the fetch was empty).
+  void RunOnce(std::future<Fetched>& prefetched);
+  static Fetched FetchBatch(natsSubscription* sub, int batch, std::chrono::milliseconds wait);
+  // The batch fetched ahead, else a fresh fetch (binding first if needed).
+  Fetched NextFetch(std::future<Fetched>& prefetched);
+  // After a failed round: rebinds after a few, sleeps with back-off.
+  void BackOff(int failures, const std::exception& e, std::future<Fetched>& prefetched);
+  // Messages fetched ahead go back to the server at once.
+  void DropPrefetched(std::future<Fetched>& prefetched);
   void EnsureSubscription();
+  // Creates this consumer's durable on the stream, or updates its config.
+  void AddOrUpdateDurable();
   // Applies a fetched batch: acks what was applied or dead-lettered, offers
   // poison messages again later, and holds the batch while the database is away.
   void ProcessBatch(std::vector<Delivery>& batch);
   // Decodes each message; returns those to commit (undecodable ones only when
   // they are to be dead-lettered now).
   std::vector<Delivery*> Decode(std::vector<Delivery>& batch);
+  // Fills d.event's envelope fields from the message's headers and metadata.
+  static void ReadEnvelope(Delivery& d);
   // Commits `items` together, or, when that fails for a reason that is not
   // transient, one by one to find the poison ones. Transient errors propagate.
   void ApplyOrIsolate(const std::vector<Delivery*>& items);
+  // "" when `some` committed, else why not; transient errors propagate.
+  std::string CommitOrReason(const std::vector<Delivery*>& some);
   // Marks `d` for the dead-letter table when its envelope cannot be believed;
   // true when it did.
   bool RejectEnvelope(Delivery& d);
@@ -140,29 +164,44 @@ class Consumer final {
   // redelivered (AckWait) meanwhile.
   void WaitForDatabase(std::vector<Delivery>& batch, int failures,
                        std::chrono::steady_clock::time_point& last_progress);
+  // Counts and logs a transient failure of the batch's commit.
+  void NoteTransientFailure(const pg::PgError& e, int failures);
   void SetWaitingForDatabase(bool waiting);
   // Both in consumer_retention.cpp; run every housekeeping_interval.
   void Housekeeping();
   void CheckRetention(int64_t max_age_ns, uint64_t first_seq);
   void PruneInbox(int64_t max_age_ns, int64_t duplicates_ns);
+  // The commit of a batch (consumer_commit.cpp): the inbox, the handler and
+  // the dead letters in one transaction, then the acks.
   void Commit(const std::vector<Delivery*>& items);
+  // Records `ids` in the inbox and applies the events that were new; returns
+  // how many were.
+  size_t ApplyFresh(pg::Transaction& tx, const std::vector<Delivery*>& items,
+                    const std::vector<std::string>& ids) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  void InsertDeadLetters(pg::Transaction& tx, const std::vector<Delivery*>& dead);
+  // Acks the committed batch and counts it.
+  void Settle(const std::vector<Delivery*>& items, const std::vector<Delivery*>& dead, size_t ids,
+              size_t fresh_count);
 
   ConsumerOptions options_;
   JetStream& nats_;
   pg::Pool& db_;
-  EventHandler& handler_;
+  // Handlers are called by the consumer's worker and by replays (gRPC threads).
+  absl::Mutex apply_mu_;
+  EventHandler& handler_ ABSL_GUARDED_BY(apply_mu_);
   Metrics* metrics_;
-  natsSubscription* sub_ = nullptr;
-  std::thread thread_;
-  std::atomic<bool> running_{false};
+  // Start and Stop are called by the consumer's owner only.
+  std::unique_ptr<Worker> worker_;
   std::atomic<uint64_t> applied_{0};
-  // Handlers are called by the consumer thread and by replays (gRPC threads).
-  std::mutex apply_mu_;
   std::atomic<bool> waiting_for_database_{false};
   std::atomic<bool> retention_at_risk_{false};
+  // The consumer's worker only.
+  NatsSubscriptionPtr sub_;
+  Worker* self_ = nullptr;
+  std::stop_token stop_;
   std::chrono::steady_clock::time_point next_housekeeping_{};
   bool warned_unprunable_ = false;
-  // Poison attempts by stream sequence (the consumer thread's only).
+  // Poison attempts by stream sequence.
   std::unordered_map<uint64_t, int> poison_attempts_;
 };
 

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "ates/platform/handles.hpp"
+
 // nats.c types, kept out of users' headers.
-typedef struct __natsConnection natsConnection;
-typedef struct __jsCtx jsCtx;
 typedef struct jsOptions jsOptions;
 
 namespace ates::platform {
@@ -61,8 +61,8 @@ class JetStream final {
   JetStream(const JetStream&) = delete;
   JetStream& operator=(const JetStream&) = delete;
 
-  natsConnection* connection() { return conn_; }
-  jsCtx* js() { return js_; }
+  natsConnection* connection() { return conn_.get(); }
+  jsCtx* js() { return js_.get(); }
   // A JetStream context of the caller's own (e.g. with an async ack handler).
   jsCtx* NewContext(jsOptions* options);
   bool Connected() const;
@@ -73,8 +73,8 @@ class JetStream final {
   void EnsureStreams(const std::vector<StreamSpec>& streams);
 
  private:
-  natsConnection* conn_ = nullptr;
-  jsCtx* js_ = nullptr;
+  NatsConnectionPtr conn_;
+  JsContextPtr js_;  // after conn_: destroyed before it
 };
 
 std::string NatsStatusText(int status);

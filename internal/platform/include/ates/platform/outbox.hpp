@@ -1,22 +1,23 @@
 #pragma once
 
+#include <absl/base/thread_annotations.h>
+#include <absl/synchronization/mutex.h>
+
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
+#include <stop_token>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "ates/platform/events.hpp"
+#include "ates/platform/handles.hpp"
 #include "ates/platform/pg.hpp"
+#include "ates/platform/worker.hpp"
 
-typedef struct __jsCtx jsCtx;
-typedef struct __natsMsg natsMsg;
 struct jsPubAck;
 struct jsPubAckErr;
 
@@ -64,6 +65,8 @@ class OutboxRelay final {
   OutboxRelay(RelayOptions options, std::string conninfo, JetStream& nats, Metrics* metrics);
   ~OutboxRelay();
 
+  // Starts the relay's worker ("outbox-relay"); Stop ends it after its
+  // current step and hands the leadership over at once.
   void Start();
   void Stop();
   // Wakes the relay at once; call after committing a transaction that wrote events.
@@ -74,8 +77,17 @@ class OutboxRelay final {
 
  private:
   using Clock = std::chrono::steady_clock;
+  struct Batch;
+  struct Taken;
 
-  void Run();
+  void Run(Worker& self, std::stop_token stop);
+  // One round of the loop: leadership, publishing, housekeeping, waiting.
+  void Step();
+  // After a failed step: steps down if the session went, waits with back-off.
+  void BackOff(int failures, const std::exception& e);
+  // On stop: releases the lock if this replica leads, and steps down.
+  void Release();
+  bool Stopping() const { return stop_.stop_requested(); }
   // True while this replica leads: renews a held lock's lease with a round
   // trip when due, or tries to take the lock.
   bool HoldLeadership();
@@ -86,17 +98,36 @@ class OutboxRelay final {
   // Statements of the relay: each success renews the lease from its start.
   pg::Result Exec(std::string_view sql, const pg::Params& params = {});
   std::vector<pg::Result> ExecPipeline(const std::vector<pg::Query>& queries);
+  // Housekeeping after a publishing round of `n` rows.
+  void DeleteExpired();
+  void ReportLag(int n);
+  // Sleeps up to `max` (to the end when !wake_on_notify), or until stop.
+  void Wait(std::chrono::milliseconds max, bool wake_on_notify = true);
+
+  // The publish path: select, publish (in rounds), await acks, take off.
   // Publishes outbox rows while there are full batches (about a second);
   // returns the number of rows it took off the outbox.
   int PublishBatch();
+  // The next unpublished rows, skipping `taken`'s (acked, not yet taken off).
+  Batch SelectBatch(const Taken& taken);
   // Publishes one selected batch in rounds (see ADR 11) into acked_; returns
   // "" when every row was acknowledged, else why not. `sent_first_round`
   // runs while the first round's acks are in flight.
-  std::string PublishRounds(const pg::Result& rows, const std::function<void()>& sent_first_round);
-  std::string PublishRound(const pg::Result& rows, const std::vector<int>& round,
+  std::string PublishRounds(const Batch& batch, const std::function<void()>& sent_first_round);
+  std::string PublishRound(const Batch& batch, const std::vector<int>& round,
                            const std::function<void()>& while_acks_fly);
-  void Wait(std::chrono::milliseconds max, bool wake_on_notify = true);
+  // Sends `round`'s rows while the lease holds; returns how many went out
+  // and sets `failure` when not all did.
+  size_t SendRound(const Batch& batch, const std::vector<int>& round, std::string& failure);
+  // Waits for the round's acks within the ack timeout and the lease.
+  std::string AwaitAcks(const std::vector<int>& round, std::string failure);
+  // Adds the batch's acknowledged rows to `taken`; returns how many.
+  int CollectAcked(const Batch& batch, Taken& taken);
+  // Deletes (or marks) the rows in `taken` and counts them published.
+  void TakeOff(Taken& taken, int& total);
   static void OnAck(jsCtx* js, natsMsg* msg, ::jsPubAck* pa, ::jsPubAckErr* pae, void* closure);
+  void RecordAck(const char* id, ::jsPubAck* pa, ::jsPubAckErr* pae);
+  bool AllAcksIn() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(ack_mu_) { return ack_pending_ == 0; }
 
   RelayOptions options_;
   const std::chrono::milliseconds lease_;        // 4/5 of leader_timeout
@@ -104,29 +135,33 @@ class OutboxRelay final {
   pg::Connection conn_;
   JetStream& nats_;
   Metrics* metrics_;
-  jsCtx* js_ = nullptr;
+  JsContextPtr js_;
 
-  std::thread thread_;
-  std::atomic<bool> running_{false};
+  absl::Mutex worker_mu_;
+  std::unique_ptr<Worker> worker_ ABSL_GUARDED_BY(worker_mu_);
   std::atomic<bool> leader_{false};
   std::atomic<uint64_t> published_{0};
-  // Relay thread only.
+  // The relay's worker only (set by Run).
+  Worker* self_ = nullptr;
+  std::stop_token stop_;
   uint64_t leader_session_ = 0;  // conn_.session() that holds the lock
   Clock::time_point last_touch_{};
   Clock::time_point lease_until_{};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool notified_ = false;
+  Clock::time_point last_cleanup_{};
+  Clock::time_point last_lag_{};
+  int failures_ = 0;
 
-  // Acks of the batch in flight, indexed by position in the batch.
-  std::mutex ack_mu_;
-  std::condition_variable ack_cv_;
+  // Acks of the batch in flight, indexed by position in the batch; written by
+  // the relay's worker and by nats.c's ack handler thread (OnAck).
+  absl::Mutex ack_mu_;
   static constexpr int8_t kQueued = 2, kInFlight = 0, kAcked = 1, kFailed = -1;
-  std::vector<int8_t> acked_;                      // kQueued, kInFlight, kAcked or kFailed
-  std::unordered_map<std::string, int> index_of_;  // event id -> position
-  int ack_pending_ = 0;
-  std::string ack_error_;  // the round's first rejection, for the log
-  std::chrono::steady_clock::time_point last_cleanup_{};
+  // kQueued, kInFlight, kAcked or kFailed
+  std::vector<int8_t> acked_ ABSL_GUARDED_BY(ack_mu_);
+  // event id -> position
+  std::unordered_map<std::string, int> index_of_ ABSL_GUARDED_BY(ack_mu_);
+  int ack_pending_ ABSL_GUARDED_BY(ack_mu_) = 0;
+  // the round's first rejection, for the log
+  std::string ack_error_ ABSL_GUARDED_BY(ack_mu_);
 };
 
 }  // namespace ates::platform

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <absl/base/thread_annotations.h>
+#include <absl/synchronization/mutex.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -14,8 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-struct pg_conn;
-struct pg_result;
+#include "ates/platform/handles.hpp"
 
 namespace ates::pg {
 
@@ -227,6 +229,14 @@ class Connection final {
   // first, before the plan setting; their results go to `head_results`.
   std::vector<Result> RunPipeline(const std::vector<Query>& head, const std::vector<Query>& queries,
                                   Plan plan, std::vector<Result>* head_results);
+  // The steps of RunPipeline: sends `queries` (statement names from
+  // Prepared, "" for unnamed) and the sync; reads one result per query,
+  // returning the first error; reads on to the sync point.
+  void SendPipeline(const std::vector<Query>& queries, const std::vector<std::string>& texts,
+                    const std::vector<const std::string*>& names);
+  std::optional<PgError> ReadPipeline(const std::vector<std::string>& texts,
+                                      std::vector<Result>& results);
+  void DrainToSync();
   // Name of the server-side prepared statement for `sql` on this connection
   // (Plan::kGeneric), preparing it on first use; "" when the cache is full
   // (then it runs unnamed, planned per call).
@@ -239,7 +249,7 @@ class Connection final {
   std::vector<std::pair<std::string, std::string>> params_;
   std::chrono::milliseconds connect_timeout_;
   uint64_t session_ = 0;
-  pg_conn* conn_ = nullptr;
+  ConnPtr conn_;
   // Statements prepared on this connection, by SQL text (always a named constant).
   std::unordered_map<std::string, std::string> prepared_;
   uint64_t statements_ = 0;  // names are never reused on a connection
@@ -372,9 +382,10 @@ class Pool final {
   std::string conninfo_;
   PoolOptions options_;
   int size_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<Connection>> idle_;
+  bool HasIdle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !idle_.empty(); }
+
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
   int max_attempts_ = 8;
 };
 

@@ -1,0 +1,2 @@
+-- After inbox_insert_all_new failed on a seen id. No parameters.
+ROLLBACK TO SAVEPOINT inbox
