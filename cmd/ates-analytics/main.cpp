@@ -1,6 +1,6 @@
 // ates-analytics: admin read models built only from events.
 #include "analytics_grpc_service.hpp"
-#include "ates/platform/accounts_replica.hpp"
+#include "ates/contracts/accounts_replica.hpp"
 #include "ates/platform/dates.hpp"
 #include "ates/platform/server.hpp"
 #include "projections.hpp"
@@ -11,11 +11,11 @@ int main(int argc, char** argv) {
   std::unique_ptr<ates::analytics::Projections> projections;
   std::unique_ptr<ates::analytics::AnalyticsQueries> queries;
   std::unique_ptr<ates::analytics::AnalyticsGrpcService> service;
-  std::unique_ptr<ates::platform::AccountsReplicaHandler> accounts;
+  std::unique_ptr<ates::contracts::AccountsReplicaHandler> accounts;
   return ates::platform::RunDaemon("ates-analytics", argc, argv, [&](ates::platform::App& app) {
     auto& cfg = app.config();
     std::string tz = cfg.GetString("business_day.time_zone");
-    app.AddMigrations(ates::platform::AccountsReplicaMigrations());
+    app.AddMigrations(ates::contracts::AccountsReplicaMigrations());
     app.AddMigrations(AnalyticsMigrations());
     projections = std::make_unique<ates::analytics::Projections>(tz);
     queries = std::make_unique<ates::analytics::AnalyticsQueries>(app.db(), tz);
@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
     app.AddService(service.get(), ates::analytics::AnalyticsGrpcService::Policy());
     // The replica only serves token revocation here (ADR 0017).
     auto& states = app.EnableRevocation(ates::platform::ReplicaAccountLoader(app.db()));
-    accounts = std::make_unique<ates::platform::AccountsReplicaHandler>([&] { states.Poke(); });
+    accounts = std::make_unique<ates::contracts::AccountsReplicaHandler>([&] { states.Poke(); });
     for (const char* key : {"accounts", "tasks", "billing", "schedule"}) {
       ates::platform::ConsumerOptions co;
       std::string k = key;

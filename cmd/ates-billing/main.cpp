@@ -1,6 +1,6 @@
 // ates-billing: prices, the double-entry ledger, billing cycles, payouts and their e-mails,
 // and the reconciliation of TASKS with the ledger.
-#include "ates/platform/accounts_replica.hpp"
+#include "ates/contracts/accounts_replica.hpp"
 #include "ates/platform/dates.hpp"
 #include "ates/platform/server.hpp"
 #include "billing_grpc_service.hpp"
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<ates::billing::Reconciler> reconciler;
   std::unique_ptr<ates::billing::BillingGrpcService> service;
   std::unique_ptr<ates::billing::Mailer> mailer;
-  std::unique_ptr<ates::platform::AccountsReplicaHandler> accounts;
+  std::unique_ptr<ates::contracts::AccountsReplicaHandler> accounts;
   return ates::platform::RunDaemon("ates-billing", argc, argv, [&](ates::platform::App& app) {
     auto& cfg = app.config();
     std::string tz = cfg.GetString("business_day.time_zone");
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     mailer = std::make_unique<ates::billing::Mailer>(mail, app.db().conninfo(),
                                                      &app.metrics().registry());
 
-    app.AddMigrations(ates::platform::AccountsReplicaMigrations());
+    app.AddMigrations(ates::contracts::AccountsReplicaMigrations());
     app.AddMigrations(BillingMigrations());
     ledger = std::make_unique<ates::billing::LedgerHandler>(ates::billing::LedgerSettings{tz},
                                                             *random, [&app, &mailer] {
@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
     app.AddService(service.get(), ates::billing::BillingGrpcService::Policy());
 
     auto& states = app.EnableRevocation(ates::platform::ReplicaAccountLoader(app.db()));
-    accounts = std::make_unique<ates::platform::AccountsReplicaHandler>([&] { states.Poke(); });
+    accounts = std::make_unique<ates::contracts::AccountsReplicaHandler>([&] { states.Poke(); });
     app.AddConsumer(ConsumerFor(cfg, "accounts", "ACCOUNTS"), *accounts);
     app.AddConsumer(ConsumerFor(cfg, "tasks", "TASKS"), *ledger);
     app.AddConsumer(ConsumerFor(cfg, "schedule", "SCHEDULE"), *ledger);

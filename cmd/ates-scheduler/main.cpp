@@ -1,7 +1,7 @@
 // ates-scheduler: the business-day clock; closes each business day exactly once.
 #include <google/protobuf/util/time_util.h>
 
-#include "ates/platform/accounts_replica.hpp"
+#include "ates/contracts/accounts_replica.hpp"
 #include "ates/platform/dates.hpp"
 #include "ates/platform/server.hpp"
 #include "day_closer.hpp"
@@ -30,13 +30,13 @@ ates::scheduler::Clock MakeClock(const std::string& now_override) {
 }
 
 // The scheduler keeps an accounts replica only for token revocation (ADR 0017).
-std::unique_ptr<ates::platform::AccountsReplicaHandler> AddAccountsReplica(
+std::unique_ptr<ates::contracts::AccountsReplicaHandler> AddAccountsReplica(
     ates::platform::App& app) {
   auto& cfg = app.config();
-  app.AddMigrations(ates::platform::AccountsReplicaMigrations());
+  app.AddMigrations(ates::contracts::AccountsReplicaMigrations());
   auto& states = app.EnableRevocation(ates::platform::ReplicaAccountLoader(app.db()));
   auto handler =
-      std::make_unique<ates::platform::AccountsReplicaHandler>([&states] { states.Poke(); });
+      std::make_unique<ates::contracts::AccountsReplicaHandler>([&states] { states.Poke(); });
   ates::platform::ConsumerOptions co;
   co.name = cfg.GetString("consumers.accounts.durable");
   co.stream = "ACCOUNTS";
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<ates::scheduler::SchedulerService> scheduler;
   std::unique_ptr<ates::scheduler::SchedulerGrpcService> service;
   std::unique_ptr<ates::scheduler::DayCloser> closer;
-  std::unique_ptr<ates::platform::AccountsReplicaHandler> accounts;
+  std::unique_ptr<ates::contracts::AccountsReplicaHandler> accounts;
   return ates::platform::RunDaemon("ates-scheduler", argc, argv, [&](ates::platform::App& app) {
     auto& cfg = app.config();
     ates::scheduler::SchedulerSettings s;

@@ -1,5 +1,5 @@
 // ates-tasks: the task tracker (create, assign at random, shuffle, complete).
-#include "ates/platform/accounts_replica.hpp"
+#include "ates/contracts/accounts_replica.hpp"
 #include "ates/platform/server.hpp"
 #include "task_grpc_service.hpp"
 
@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<ates::platform::RandomPicker> picker;
   std::unique_ptr<ates::tasks::TaskService> tasks;
   std::unique_ptr<ates::tasks::TaskGrpcService> service;
-  std::unique_ptr<ates::platform::AccountsReplicaHandler> accounts;
+  std::unique_ptr<ates::contracts::AccountsReplicaHandler> accounts;
   return ates::platform::RunDaemon("ates-tasks", argc, argv, [&](ates::platform::App& app) {
     auto& cfg = app.config();
     // A fixed seed makes assignment repeatable (tests); 0 means truly random.
@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     std::optional<double> shuffle_seed;
     if (seed != 0) shuffle_seed = static_cast<double>(seed % 1000) / 1000.0;
 
-    app.AddMigrations(ates::platform::AccountsReplicaMigrations());
+    app.AddMigrations(ates::contracts::AccountsReplicaMigrations());
     app.AddMigrations(TasksMigrations());
     ates::tasks::TaskLimits limits;
     limits.create_per_minute = static_cast<double>(cfg.GetInt("tasks.create_per_minute"));
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
     app.AddService(service.get(), ates::tasks::TaskGrpcService::Policy());
 
     auto& states = app.EnableRevocation(ates::platform::ReplicaAccountLoader(app.db()));
-    accounts = std::make_unique<ates::platform::AccountsReplicaHandler>([&] {
+    accounts = std::make_unique<ates::contracts::AccountsReplicaHandler>([&] {
       tasks->candidates().Invalidate();
       states.Poke();
     });

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "ates/contracts/event_router.hpp"
+
+namespace ates::contracts {
+
+// Keeps accounts_replica up to date from accounts.account.created/updated. Any
+// order, duplicates and replays give the newest version. Used by every service
+// that needs to know accounts (tasks for assignment, billing for e-mails).
+class AccountsReplicaHandler final : public EventRouter {
+ public:
+  explicit AccountsReplicaHandler(std::function<void()> on_change = {});
+  void AfterCommit() override {
+    if (on_change_) on_change_();
+  }
+
+ private:
+  void BeginBatch() override { newest_.clear(); }
+  void Flush(pg::Transaction& tx) override;
+  void Keep(const events::accounts::v1::AccountState& state);
+
+  std::function<void()> on_change_;
+  // The newest state per account in the batch: one row per id in the upsert.
+  std::map<std::string, const events::accounts::v1::AccountState*> newest_;
+};
+
+const std::vector<pg::Migration>& AccountsReplicaMigrations();
+
+}  // namespace ates::contracts
