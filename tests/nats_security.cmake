@@ -3,7 +3,7 @@
 
 # --- unit: the envelope table and check, the credentials config ------------
 add_executable(unit_nats_security_test unit/event_envelope_test.cpp)
-target_link_libraries(unit_nats_security_test PRIVATE ates_platform GTest::gtest GTest::gmock
+target_link_libraries(unit_nats_security_test PRIVATE ates_contracts GTest::gtest GTest::gmock
   GTest::gtest_main)
 ates_add_test(unit_nats_security_test unit 60)
 

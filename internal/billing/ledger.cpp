@@ -82,51 +82,61 @@ b1::TransactionApplied PayoutTransaction(const b1::PayoutMade& p) {
   return t;
 }
 
+void OnCreated(LedgerBatch& b, const t2::TaskCreated& created) {
+  if (!events::IsUuid(created.task_id())) return;
+  b.task_ids.insert(created.task_id());
+  b.described[created.task_id()] = {created.title(), created.jira_id()};
+}
+
+void OnAssigned(LedgerBatch& b, const platform::InboundEvent& e, const t1::TaskAssigned& a) {
+  if (!events::IsUuid(a.task_id()) || !events::IsUuid(a.assignee_id())) return;
+  b.task_ids.insert(a.task_id());
+  b.postings.push_back({e.id, "assign_fee", a.assignee_id(), a.task_id(), ToText(a.assigned_at())});
+}
+
+void OnCompleted(LedgerBatch& b, const platform::InboundEvent& e, const t1::TaskCompleted& c) {
+  if (!events::IsUuid(c.task_id()) || !events::IsUuid(c.assignee_id())) return;
+  b.task_ids.insert(c.task_id());
+  b.postings.push_back(
+      {e.id, "completion_reward", c.assignee_id(), c.task_id(), ToText(c.completed_at())});
+}
+
+void DescribeTasks(pg::Transaction& tx, const LedgerBatch& batch) {
+  if (batch.described.empty()) return;
+  std::vector<std::string> ids, titles, jira;
+  for (const auto& [id, tj] : batch.described) {
+    ids.push_back(id);
+    titles.push_back(tj.first);
+    jira.push_back(tj.second);
+  }
+  tx.Exec(sql::kDescribeTasks, {pg::TextArray(ids), pg::TextArray(titles), pg::TextArray(jira)});
+}
+
 }  // namespace
 
 LedgerHandler::LedgerHandler(LedgerSettings settings, platform::RandomPicker& random,
                              std::function<void()> on_commit)
     : settings_(std::move(settings)), random_(random), on_commit_(std::move(on_commit)) {
-  On<t2::TaskCreated>(
-      [this](const platform::InboundEvent&, const t2::TaskCreated& c) { OnCreated(c); });
+  using Batch = LedgerBatch;
+  using Event = platform::InboundEvent;
+  On<t2::TaskCreated>([](Batch& b, const Event&, const t2::TaskCreated& c) { OnCreated(b, c); });
   On<t1::TaskAssigned>(
-      [this](const platform::InboundEvent& e, const t1::TaskAssigned& a) { OnAssigned(e, a); });
+      [](Batch& b, const Event& e, const t1::TaskAssigned& a) { OnAssigned(b, e, a); });
   On<t1::TaskCompleted>(
-      [this](const platform::InboundEvent& e, const t1::TaskCompleted& c) { OnCompleted(e, c); });
-  On<s1::BillingCycleClosed>(
-      [this](const platform::InboundEvent& e, const s1::BillingCycleClosed& c) {
-        batch_.closes.emplace_back(c.business_date(), e.id);
-      });
+      [](Batch& b, const Event& e, const t1::TaskCompleted& c) { OnCompleted(b, e, c); });
+  On<s1::BillingCycleClosed>([](Batch& b, const Event& e, const s1::BillingCycleClosed& c) {
+    b.closes.emplace_back(c.business_date(), e.id);
+  });
 }
 
-void LedgerHandler::OnCreated(const t2::TaskCreated& created) {
-  if (!events::IsUuid(created.task_id())) return;
-  batch_.task_ids.insert(created.task_id());
-  batch_.described[created.task_id()] = {created.title(), created.jira_id()};
-}
-
-void LedgerHandler::OnAssigned(const platform::InboundEvent& e, const t1::TaskAssigned& a) {
-  if (!events::IsUuid(a.task_id()) || !events::IsUuid(a.assignee_id())) return;
-  batch_.task_ids.insert(a.task_id());
-  batch_.postings.push_back(
-      {e.id, "assign_fee", a.assignee_id(), a.task_id(), ToText(a.assigned_at())});
-}
-
-void LedgerHandler::OnCompleted(const platform::InboundEvent& e, const t1::TaskCompleted& c) {
-  if (!events::IsUuid(c.task_id()) || !events::IsUuid(c.assignee_id())) return;
-  batch_.task_ids.insert(c.task_id());
-  batch_.postings.push_back(
-      {e.id, "completion_reward", c.assignee_id(), c.task_id(), ToText(c.completed_at())});
-}
-
-void LedgerHandler::Flush(pg::Transaction& tx) {
-  tx.Exec(batch_.closes.empty() ? sql::kPostingLock : sql::kCloseLock);
+void LedgerHandler::Flush(pg::Transaction& tx, LedgerBatch& batch) {
+  tx.Exec(batch.closes.empty() ? sql::kPostingLock : sql::kCloseLock);
   std::vector<events::OutgoingEvent> out;
-  PriceTasks(tx, out);
-  DescribeTasks(tx);
-  Post(tx, out);
-  std::sort(batch_.closes.begin(), batch_.closes.end());
-  for (const auto& [date, event_id] : batch_.closes) ClosePeriod(tx, date, event_id);
+  PriceTasks(tx, batch, out);
+  DescribeTasks(tx, batch);
+  Post(tx, batch, out);
+  std::sort(batch.closes.begin(), batch.closes.end());
+  for (const auto& [date, event_id] : batch.closes) ClosePeriod(tx, date, event_id);
   if (!out.empty()) tx.Exec(platform::OutboxInsertMany(out));
 }
 
@@ -134,9 +144,10 @@ void LedgerHandler::AfterCommit() {
   if (on_commit_) on_commit_();
 }
 
-void LedgerHandler::PriceTasks(pg::Transaction& tx, std::vector<events::OutgoingEvent>& out) {
-  if (batch_.task_ids.empty()) return;
-  std::vector<std::string> ids(batch_.task_ids.begin(), batch_.task_ids.end());
+void LedgerHandler::PriceTasks(pg::Transaction& tx, const LedgerBatch& batch,
+                               std::vector<events::OutgoingEvent>& out) {
+  if (batch.task_ids.empty()) return;
+  std::vector<std::string> ids(batch.task_ids.begin(), batch.task_ids.end());
   std::vector<int64_t> fees, rewards;
   for (size_t i = 0; i < ids.size(); ++i) {
     fees.push_back(random_.Between(1000, 2000));
@@ -150,21 +161,11 @@ void LedgerHandler::PriceTasks(pg::Transaction& tx, std::vector<events::Outgoing
   }
 }
 
-void LedgerHandler::DescribeTasks(pg::Transaction& tx) {
-  if (batch_.described.empty()) return;
-  std::vector<std::string> ids, titles, jira;
-  for (const auto& [id, tj] : batch_.described) {
-    ids.push_back(id);
-    titles.push_back(tj.first);
-    jira.push_back(tj.second);
-  }
-  tx.Exec(sql::kDescribeTasks, {pg::TextArray(ids), pg::TextArray(titles), pg::TextArray(jira)});
-}
-
-void LedgerHandler::Post(pg::Transaction& tx, std::vector<events::OutgoingEvent>& out) {
-  if (batch_.postings.empty()) return;
+void LedgerHandler::Post(pg::Transaction& tx, const LedgerBatch& batch,
+                         std::vector<events::OutgoingEvent>& out) {
+  if (batch.postings.empty()) return;
   std::vector<std::string> ids, kinds, accounts, tasks, times;
-  for (const auto& p : batch_.postings) {
+  for (const auto& p : batch.postings) {
     ids.push_back(p.event_id);
     kinds.push_back(p.kind);
     accounts.push_back(p.account_id);

@@ -32,14 +32,8 @@ struct LedgerSettings {
 // ledger: prices are inserted once (ON CONFLICT DO NOTHING), each posting's id
 // is the id of the event that caused it, each payout is unique per account
 // and business date.
-class LedgerHandler final : public contracts::EventRouter {
- public:
-  LedgerHandler(LedgerSettings settings, platform::RandomPicker& random,
-                std::function<void()> on_commit);
-
-  void AfterCommit() override;
-
- private:
+// What one batch asks of the ledger, by kind of change.
+struct LedgerBatch {
   // A fee (assigned) or reward (completed) due, caused by event `event_id`.
   struct Posting {
     std::string event_id;
@@ -48,23 +42,25 @@ class LedgerHandler final : public contracts::EventRouter {
     std::string task_id;
     std::string occurred_at;
   };
-  // What one batch asks of the ledger, by kind of change.
-  struct Batch {
-    std::set<std::string> task_ids;                                        // to price
-    std::map<std::string, std::pair<std::string, std::string>> described;  // title, jira
-    std::vector<Posting> postings;
-    std::vector<std::pair<std::string, std::string>> closes;  // date, event id
-  };
+  std::set<std::string> task_ids;                                        // to price
+  std::map<std::string, std::pair<std::string, std::string>> described;  // title, jira
+  std::vector<Posting> postings;
+  std::vector<std::pair<std::string, std::string>> closes;  // date, event id
+};
 
-  void OnCreated(const events::tasks::v2::TaskCreated& created);
-  void OnAssigned(const platform::InboundEvent& e, const events::tasks::v1::TaskAssigned& a);
-  void OnCompleted(const platform::InboundEvent& e, const events::tasks::v1::TaskCompleted& c);
-  void BeginBatch() override { batch_ = Batch{}; }
-  void Flush(pg::Transaction& tx) override;
+class LedgerHandler final : public contracts::EventRouter<LedgerBatch> {
+ public:
+  LedgerHandler(LedgerSettings settings, platform::RandomPicker& random,
+                std::function<void()> on_commit);
+
+  void AfterCommit() override;
+
+ private:
+  void Flush(pg::Transaction& tx, LedgerBatch& batch) override;
   // Each adds the events it causes to `out`.
-  void PriceTasks(pg::Transaction& tx, std::vector<events::OutgoingEvent>& out);
-  void DescribeTasks(pg::Transaction& tx);
-  void Post(pg::Transaction& tx, std::vector<events::OutgoingEvent>& out);
+  void PriceTasks(pg::Transaction& tx, const LedgerBatch& batch,
+                  std::vector<events::OutgoingEvent>& out);
+  void Post(pg::Transaction& tx, const LedgerBatch& batch, std::vector<events::OutgoingEvent>& out);
   // Closes `business_date` (after every earlier open day), or pays nothing when
   // it or a later day is closed; FutureCloseError for a day after today.
   void ClosePeriod(pg::Transaction& tx, const std::string& business_date,
@@ -76,7 +72,6 @@ class LedgerHandler final : public contracts::EventRouter {
   LedgerSettings settings_;
   platform::RandomPicker& random_;
   std::function<void()> on_commit_;
-  Batch batch_;
 };
 
 }  // namespace ates::billing

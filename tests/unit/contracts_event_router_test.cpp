@@ -20,20 +20,20 @@ using ::testing::ElementsAre;
 using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 
-class Recorder final : public EventRouter {
+using Seen = std::vector<std::string>;
+
+class Recorder final : public EventRouter<Seen> {
  public:
   Recorder() {
-    On<t2::TaskCreated>([this](const platform::InboundEvent& e, const t2::TaskCreated& c) {
+    On<t2::TaskCreated>([](Seen& seen, const platform::InboundEvent& e, const t2::TaskCreated& c) {
       seen.push_back(e.id + ":" + c.jira_id() + "|" + c.title());
     });
     Ignore<t1::TaskAssigned>();
   }
-  std::vector<std::string> seen;
-  int flushes = 0;
+  std::vector<Seen> flushed;
 
  private:
-  void BeginBatch() override { seen.clear(); }
-  void Flush(pg::Transaction&) override { ++flushes; }
+  void Flush(pg::Transaction&, Seen& seen) override { flushed.push_back(seen); }
 };
 
 platform::InboundEvent Event(std::string id, const google::protobuf::Message& body) {
@@ -63,10 +63,10 @@ TEST(EventRouter, HandlersSeeV1TaskCreatedAsV2AndIgnoredEventsNotAtAll) {
   pg::Connection never_opened("");
   pg::Transaction tx(never_opened);
   r.Apply(tx, {&a, &b, &c});
-  EXPECT_THAT(r.seen, ElementsAre("a:UP-1|Old", "b:UP-2|New"));
-  EXPECT_EQ(r.flushes, 1);
   r.Apply(tx, {&b});  // a new batch starts empty
-  EXPECT_THAT(r.seen, ElementsAre("b:UP-2|New"));
+  ASSERT_EQ(r.flushed.size(), 2u);
+  EXPECT_THAT(r.flushed[0], ElementsAre("a:UP-1|Old", "b:UP-2|New"));
+  EXPECT_THAT(r.flushed[1], ElementsAre("b:UP-2|New"));
 }
 
 TEST(Catalogue, MakeTakesNameVersionAndAggregateFromTheMessageType) {

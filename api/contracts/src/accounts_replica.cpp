@@ -9,31 +9,35 @@ namespace ates::contracts {
 
 namespace acc = ::ates::events::accounts::v1;
 
+namespace {
+
+void Keep(AccountStates& newest, const acc::AccountState& state) {
+  if (state.account_id().empty()) return;
+  auto& slot = newest[state.account_id()];
+  if (slot == nullptr || slot->version() < state.version()) slot = &state;
+}
+
+}  // namespace
+
 const std::vector<pg::Migration>& AccountsReplicaMigrations() {
   return AccountsReplicaMigrationList();
 }
 
 AccountsReplicaHandler::AccountsReplicaHandler(std::function<void()> on_change)
     : on_change_(std::move(on_change)) {
-  On<acc::AccountCreated>(
-      [this](const platform::InboundEvent&, const acc::AccountCreated& e) { Keep(e.account()); });
-  On<acc::AccountUpdated>(
-      [this](const platform::InboundEvent&, const acc::AccountUpdated& e) { Keep(e.account()); });
+  On<acc::AccountCreated>([](AccountStates& b, const platform::InboundEvent&,
+                             const acc::AccountCreated& e) { Keep(b, e.account()); });
+  On<acc::AccountUpdated>([](AccountStates& b, const platform::InboundEvent&,
+                             const acc::AccountUpdated& e) { Keep(b, e.account()); });
   // The updated event that goes with it carries the full state.
   Ignore<acc::AccountRoleChanged>();
 }
 
-void AccountsReplicaHandler::Keep(const acc::AccountState& state) {
-  if (state.account_id().empty()) return;
-  auto& slot = newest_[state.account_id()];
-  if (slot == nullptr || slot->version() < state.version()) slot = &state;
-}
-
-void AccountsReplicaHandler::Flush(pg::Transaction& tx) {
-  if (newest_.empty()) return;
+void AccountsReplicaHandler::Flush(pg::Transaction& tx, AccountStates& newest) {
+  if (newest.empty()) return;
   std::vector<std::string> ids, logins, names, emails, roles, actives;
   std::vector<int64_t> versions;
-  for (const auto& [id, s] : newest_) {
+  for (const auto& [id, s] : newest) {
     ids.push_back(id);
     logins.push_back(s->login());
     names.push_back(s->full_name());

@@ -20,9 +20,9 @@ std::pair<std::string, int> NameOf(const google::protobuf::Descriptor* type) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, int>> EventRouter::Accepts() const { return accepts_; }
+std::vector<std::pair<std::string, int>> EventRoutes::Accepts() const { return accepts_; }
 
-void EventRouter::AddRoute(const google::protobuf::Descriptor* type, Collect collect) {
+void EventRoutes::AddRoute(const google::protobuf::Descriptor* type, Collect collect) {
   for (const auto& up : Upcasters()) {
     if (up.to != type) continue;
     routes_.push_back(Route{up.from, collect, &up});
@@ -32,15 +32,8 @@ void EventRouter::AddRoute(const google::protobuf::Descriptor* type, Collect col
   accepts_.push_back(NameOf(type));
 }
 
-void EventRouter::Apply(pg::Transaction& tx,
-                        const std::vector<const platform::InboundEvent*>& events) {
-  upcast_.clear();
-  BeginBatch();
-  for (const auto* e : events) Dispatch(*e);
-  Flush(tx);
-}
-
-void EventRouter::Dispatch(const platform::InboundEvent& event) {
+void EventRoutes::Dispatch(void* batch, const platform::InboundEvent& event,
+                           std::vector<std::unique_ptr<google::protobuf::Message>>& upcast) const {
   if (event.body == nullptr) {
     throw std::invalid_argument("event " + event.id + " reached its handler undecoded");
   }
@@ -48,9 +41,9 @@ void EventRouter::Dispatch(const platform::InboundEvent& event) {
   for (const auto& route : routes_) {
     if (route.type != type) continue;
     if (!route.collect) return;
-    if (route.upcast == nullptr) return route.collect(event, *event.body);
-    upcast_.push_back(route.upcast->convert(*event.body));
-    return route.collect(event, *upcast_.back());
+    if (route.upcast == nullptr) return route.collect(batch, event, *event.body);
+    upcast.push_back(route.upcast->convert(*event.body));
+    return route.collect(batch, event, *upcast.back());
   }
   throw std::invalid_argument("no route for " + type->full_name() + " (event " + event.id + ")");
 }

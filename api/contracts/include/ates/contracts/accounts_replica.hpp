@@ -8,10 +8,13 @@
 
 namespace ates::contracts {
 
+// The newest state per account in a batch: one row per id in the upsert.
+using AccountStates = std::map<std::string, const events::accounts::v1::AccountState*>;
+
 // Keeps accounts_replica up to date from accounts.account.created/updated. Any
 // order, duplicates and replays give the newest version. Used by every service
 // that needs to know accounts (tasks for assignment, billing for e-mails).
-class AccountsReplicaHandler final : public EventRouter {
+class AccountsReplicaHandler final : public EventRouter<AccountStates> {
  public:
   explicit AccountsReplicaHandler(std::function<void()> on_change = {});
   void AfterCommit() override {
@@ -19,13 +22,9 @@ class AccountsReplicaHandler final : public EventRouter {
   }
 
  private:
-  void BeginBatch() override { newest_.clear(); }
-  void Flush(pg::Transaction& tx) override;
-  void Keep(const events::accounts::v1::AccountState& state);
+  void Flush(pg::Transaction& tx, AccountStates& newest) override;
 
   std::function<void()> on_change_;
-  // The newest state per account in the batch: one row per id in the upsert.
-  std::map<std::string, const events::accounts::v1::AccountState*> newest_;
 };
 
 const std::vector<pg::Migration>& AccountsReplicaMigrations();

@@ -3,7 +3,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -19,54 +18,67 @@ namespace ates::contracts {
 
 struct Upcaster;
 
-// An EventHandler typed by message. A handler says what it takes from each
-// event with On<T>(collect) and writes its batch's statements in Flush; the
-// router does the rest: Accepts() is what is registered (and the older versions
-// the upcasters turn into it), Apply() upcasts in one place and hands each
-// event to its collector, then calls Flush once. Names and versions are never
-// compared by hand. Apply runs inside the consumer's transaction, one batch at
-// a time (the consumer serialises it), so the collected batch is plain state.
-class EventRouter : public platform::EventHandler {
+// The untyped half of EventRouter: routes by message descriptor, upcasting
+// older versions (Upcasters()) before a route sees them.
+class EventRoutes : public platform::EventHandler {
  public:
   std::vector<std::pair<std::string, int>> Accepts() const final;
-  void Apply(pg::Transaction& tx, const std::vector<const platform::InboundEvent*>& events) final;
 
  protected:
-  // `collect(const platform::InboundEvent&, const T&)` for every T in a batch,
-  // also for older versions upcast to T. References stay valid until Flush ends.
+  using Collect = std::function<void(void* batch, const platform::InboundEvent&,
+                                     const google::protobuf::Message&)>;
+  // `collect` empty: accepted and ignored.
+  void AddRoute(const google::protobuf::Descriptor* type, Collect collect);
+  // Hands `event` to its route; bodies upcast for it are kept in `upcast`.
+  void Dispatch(void* batch, const platform::InboundEvent& event,
+                std::vector<std::unique_ptr<google::protobuf::Message>>& upcast) const;
+
+ private:
+  struct Route {
+    const google::protobuf::Descriptor* type;
+    Collect collect;
+    const Upcaster* upcast = nullptr;  // set: `type` is older, upcast first
+  };
+  std::vector<Route> routes_;
+  std::vector<std::pair<std::string, int>> accepts_;
+};
+
+// An EventHandler typed by message. A handler says what it takes from each
+// event into its Batch with On<T>(collect) and writes the batch's statements
+// in Flush; the router does the rest: Accepts() is what is registered (and the
+// older versions the upcasters turn into it), Apply() upcasts in one place,
+// hands each event to its collector, then calls Flush once. Names and versions
+// are never compared by hand. The Batch lives on Apply's stack: one handler
+// may serve several consumers (threads) at once.
+template <class Batch>
+class EventRouter : public EventRoutes {
+ public:
+  void Apply(pg::Transaction& tx, const std::vector<const platform::InboundEvent*>& events) final {
+    Batch batch;
+    std::vector<std::unique_ptr<google::protobuf::Message>> upcast;
+    for (const auto* e : events) Dispatch(&batch, *e, upcast);
+    Flush(tx, batch);
+  }
+
+ protected:
+  // `collect(Batch&, const platform::InboundEvent&, const T&)` for every T in a
+  // batch, also for older versions upcast to T. References stay valid until
+  // Flush returns.
   template <class T, class F>
   void On(F collect) {
-    AddRoute(T::descriptor(), [collect = std::move(collect)](const platform::InboundEvent& e,
-                                                             const google::protobuf::Message& m) {
-      collect(e, static_cast<const T&>(m));
-    });
+    AddRoute(T::descriptor(),
+             [collect = std::move(collect)](void* batch, const platform::InboundEvent& e,
+                                            const google::protobuf::Message& m) {
+               collect(*static_cast<Batch*>(batch), e, static_cast<const T&>(m));
+             });
   }
   // Accepts T (so it is not dead-lettered) and does nothing with it.
   template <class T>
   void Ignore() {
     AddRoute(T::descriptor(), nullptr);
   }
-  // Before a batch's first event (also a retried batch's): drop what an
-  // earlier, failed attempt collected.
-  virtual void BeginBatch() = 0;
   // The batch's statements, set-based: one per kind of change.
-  virtual void Flush(pg::Transaction& tx) = 0;
-
- private:
-  using Collect =
-      std::function<void(const platform::InboundEvent&, const google::protobuf::Message&)>;
-  struct Route {
-    const google::protobuf::Descriptor* type;
-    Collect collect;                   // empty: accepted and ignored
-    const Upcaster* upcast = nullptr;  // set: `type` is older, upcast first
-  };
-  void AddRoute(const google::protobuf::Descriptor* type, Collect collect);
-  void Dispatch(const platform::InboundEvent& event);
-
-  std::vector<Route> routes_;
-  std::vector<std::pair<std::string, int>> accepts_;
-  // Upcast bodies of the batch being applied (handlers may keep references).
-  std::vector<std::unique_ptr<google::protobuf::Message>> upcast_;
+  virtual void Flush(pg::Transaction& tx, Batch& batch) = 0;
 };
 
 }  // namespace ates::contracts
