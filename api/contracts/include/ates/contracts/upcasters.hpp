@@ -9,11 +9,6 @@
 #include "ates/events/tasks/v1/task_events.pb.h"
 #include "ates/events/tasks/v2/task_events.pb.h"
 
-namespace google::protobuf {
-class Descriptor;
-class Message;
-}  // namespace google::protobuf
-
 namespace ates::contracts {
 
 // An older version of an event that consumers still accept, and how it becomes
