@@ -21,7 +21,7 @@ std::vector<platform::ConfigKey> AnalyticsModule::ConfigKeys() const {
 void AnalyticsModule::Declare(platform::ModuleBuilder& builder) {
   auto s = builder.Settings(AnalyticsSettings::Schema());
   // The replica only serves token revocation here (ADR 0017).
-  builder.ReplicateAccounts({});
+  accounts_.Declare(builder);
   builder.Migrations(AnalyticsMigrations());
   projections_ = std::make_unique<Projections>(s.time_zone);
   queries_ = std::make_unique<AnalyticsQueries>(builder.db(), s.time_zone);

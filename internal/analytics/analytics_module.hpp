@@ -4,6 +4,7 @@
 
 #include "analytics_grpc_service.hpp"
 #include "analytics_queries.hpp"
+#include "ates/contracts/accounts_replica.hpp"
 #include "ates/platform/module.hpp"
 #include "projections.hpp"
 
@@ -25,6 +26,7 @@ class AnalyticsModule final : public platform::Module {
   std::unique_ptr<Projections> projections_;
   std::unique_ptr<AnalyticsQueries> queries_;
   std::unique_ptr<AnalyticsGrpcService> service_;
+  contracts::AccountsReplica accounts_;
 };
 
 }  // namespace ates::analytics

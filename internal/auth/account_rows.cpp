@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "ates/contracts/catalogue.hpp"
 #include "ates/events/accounts/v1/account_events.pb.h"
 #include "ates/platform/events.hpp"
 #include "ates/platform/outbox.hpp"
@@ -57,7 +58,7 @@ Clock::time_point Now() {
 std::string WriteUpdatedEvent(pg::Transaction& tx, const Account& account) {
   ev::AccountUpdated updated;
   FillState(account, updated.mutable_account());
-  auto event = events::Make("accounts.account.updated", 1, updated, "account", account.id);
+  auto event = contracts::Make(updated, account.id);
   event.occurred_at = account.updated_at;
   tx.Exec(platform::OutboxInsert(event));
   return event.id;
@@ -66,7 +67,7 @@ std::string WriteUpdatedEvent(pg::Transaction& tx, const Account& account) {
 pg::Query CreatedEventInsert(const Account& account) {
   ev::AccountCreated created;
   FillState(account, created.mutable_account());
-  auto event = events::Make("accounts.account.created", 1, created, "account", account.id);
+  auto event = contracts::Make(created, account.id);
   event.occurred_at = account.created_at;
   return platform::OutboxInsert(event);
 }

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "account_rows.hpp"
+#include "ates/contracts/catalogue.hpp"
 #include "ates/events/accounts/v1/account_events.pb.h"
 #include "ates/platform/error.hpp"
 #include "ates/platform/events.hpp"
@@ -26,7 +27,7 @@ void WriteRoleChanged(pg::Transaction& tx, const Account& before, const Account&
   *rc.mutable_changed_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
       std::chrono::duration_cast<std::chrono::microseconds>(after.updated_at.time_since_epoch())
           .count());
-  auto e = events::Make("accounts.account.role_changed", 1, rc, "account", after.id);
+  auto e = contracts::Make(rc, after.id);
   e.occurred_at = after.updated_at;
   e.causation_id = cause;
   tx.Exec(platform::OutboxInsert(e));

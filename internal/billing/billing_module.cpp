@@ -47,7 +47,7 @@ void BillingModule::Declare(platform::ModuleBuilder& builder) {
                 ? std::make_unique<platform::RandomPicker>()
                 : std::make_unique<platform::RandomPicker>(static_cast<uint64_t>(s.random_seed));
   DeclareMailer(builder, s);
-  builder.ReplicateAccounts({});
+  accounts_.Declare(builder);
   builder.Migrations(BillingMigrations());
   auto& relay = builder.relay();
   ledger_ = std::make_unique<LedgerHandler>(LedgerSettings{s.time_zone}, *random_, [this, &relay] {

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "ates/contracts/accounts_replica.hpp"
 #include "ates/platform/module.hpp"
 #include "ates/platform/random.hpp"
 #include "billing_grpc_service.hpp"
@@ -42,6 +43,7 @@ class BillingModule final : public platform::Module {
   std::unique_ptr<BillingQueries> queries_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<BillingGrpcService> service_;
+  contracts::AccountsReplica accounts_;
 };
 
 }  // namespace ates::billing

@@ -1,10 +1,14 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
-#include "ates/platform/consumer.hpp"
+#include "ates/contracts/event_router.hpp"
 #include "ates/platform/random.hpp"
 
 namespace ates::billing {
@@ -28,21 +32,40 @@ struct LedgerSettings {
 // ledger: prices are inserted once (ON CONFLICT DO NOTHING), each posting's id
 // is the id of the event that caused it, each payout is unique per account
 // and business date.
-class LedgerHandler final : public platform::EventHandler {
+// What one batch asks of the ledger, by kind of change.
+struct LedgerBatch {
+  // A fee (assigned) or reward (completed) due, caused by event `event_id`.
+  struct Posting {
+    std::string event_id;
+    std::string kind;
+    std::string account_id;
+    std::string task_id;
+    std::string occurred_at;
+  };
+  std::set<std::string> task_ids;                                        // to price
+  std::map<std::string, std::pair<std::string, std::string>> described;  // title, jira
+  std::vector<Posting> postings;
+  std::vector<std::pair<std::string, std::string>> closes;  // date, event id
+};
+
+class LedgerHandler final : public contracts::EventRouter<LedgerBatch> {
  public:
   LedgerHandler(LedgerSettings settings, platform::RandomPicker& random,
                 std::function<void()> on_commit);
 
-  std::vector<std::pair<std::string, int>> Accepts() const override;
-  void Apply(pg::Transaction& tx,
-             const std::vector<const platform::InboundEvent*>& events) override;
   void AfterCommit() override;
 
  private:
+  void Flush(pg::Transaction& tx, LedgerBatch& batch) override;
+  // Each adds the events it causes to `out`.
+  void PriceTasks(pg::Transaction& tx, const LedgerBatch& batch,
+                  std::vector<events::OutgoingEvent>& out);
+  void Post(pg::Transaction& tx, const LedgerBatch& batch, std::vector<events::OutgoingEvent>& out);
   // Closes `business_date` (after every earlier open day), or pays nothing when
   // it or a later day is closed; FutureCloseError for a day after today.
   void ClosePeriod(pg::Transaction& tx, const std::string& business_date,
                    const std::string& event_id);
+  void RefuseFutureClose(pg::Transaction& tx, const std::string& business_date);
   // Pays out what is due at the end of one day and records the day closed.
   void PayOut(pg::Transaction& tx, const std::string& business_date, const std::string& event_id);
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <memory>
 
-#include "ates/events/tasks/v1/task_events.pb.h"
+#include "ates/contracts/catalogue.hpp"
 #include "ates/platform/error.hpp"
 #include "ates/platform/event_envelope.hpp"
 #include "ates/platform/events.hpp"
@@ -64,6 +64,16 @@ Meta MetaOf(natsMsg* msg) {
   return m;
 }
 
+// The body of a T when the headers name T's catalogue entry and it parses.
+template <class T>
+std::optional<T> Parse(std::string_view name, std::string_view version, std::string_view payload) {
+  constexpr const auto& spec = contracts::Spec<T>();
+  if (name != spec.name || version != std::to_string(spec.version)) return std::nullopt;
+  T body;
+  if (!body.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) return std::nullopt;
+  return body;
+}
+
 Error Unavailable(const std::string& what, natsStatus s) {
   return Error(ErrorCode::kUnavailable, what + ": " + platform::NatsStatusText(s));
 }
@@ -74,28 +84,22 @@ std::optional<TaskEvent> DecodeTaskEvent(std::string_view subject, std::string_v
                                          std::string_view name, std::string_view producer,
                                          std::string_view version, std::string_view payload,
                                          uint64_t stream_seq) {
-  if (!events::IsUuid(event_id) || !events::EnvelopeMismatch(subject, name, producer).empty() ||
-      version != "1") {
+  if (!events::IsUuid(event_id) || !events::EnvelopeMismatch(subject, name, producer).empty()) {
     return std::nullopt;
   }
   TaskEvent e;
   e.id = std::string(event_id);
   e.stream_seq = stream_seq;
-  const auto size = static_cast<int>(payload.size());
-  if (subject == "tasks.task.assigned") {
-    t1::TaskAssigned a;
-    if (!a.ParseFromArray(payload.data(), size)) return std::nullopt;
+  if (auto a = Parse<t1::TaskAssigned>(name, version, payload)) {
     e.kind = TaskEvent::Kind::kAssigned;
-    e.task_id = a.task_id();
-    e.account_id = a.assignee_id();
-    e.occurred_us = Micros(a.assigned_at());
-  } else if (subject == "tasks.task.completed") {
-    t1::TaskCompleted c;
-    if (!c.ParseFromArray(payload.data(), size)) return std::nullopt;
+    e.task_id = a->task_id();
+    e.account_id = a->assignee_id();
+    e.occurred_us = Micros(a->assigned_at());
+  } else if (auto c = Parse<t1::TaskCompleted>(name, version, payload)) {
     e.kind = TaskEvent::Kind::kCompleted;
-    e.task_id = c.task_id();
-    e.account_id = c.assignee_id();
-    e.occurred_us = Micros(c.completed_at());
+    e.task_id = c->task_id();
+    e.account_id = c->assignee_id();
+    e.occurred_us = Micros(c->completed_at());
   } else {
     return std::nullopt;
   }
@@ -134,74 +138,90 @@ void TaskStreamReader::CheckHolds(int64_t start_ns) {
   }
 }
 
-void TaskStreamReader::Read(const std::string& subject, int64_t start_ns, int64_t from_us,
-                            int64_t until_us, ReadStop& stop,
-                            const std::function<bool()>& cancelled, Result& out) {
-  if (!nats_.Connected()) throw Error(ErrorCode::kUnavailable, "NATS is not reachable");
+namespace {
+
+// An ephemeral pull consumer on `subject` from the first message published at
+// or after `start_ns`.
+Subscription Subscribe(platform::JetStream& nats, const TaskStreamReader::Options& options,
+                       const std::string& subject, int64_t start_ns) {
   jsSubOptions so;
   jsSubOptions_Init(&so);
-  so.Stream = options_.stream.c_str();
+  so.Stream = options.stream.c_str();
   so.Config.DeliverPolicy = js_DeliverByStartTime;
   so.Config.OptStartTime = start_ns;
   // A pull consumer needs acks (server 2.9); one ack per batch acks it all.
   so.Config.AckPolicy = js_AckAll;
-  so.Config.MaxAckPending = options_.batch * 4;
+  so.Config.MaxAckPending = options.batch * 4;
   so.Config.InactiveThreshold = kInactiveThresholdNs;
   so.Config.Description = "ates-billing reconciliation (ephemeral)";
   natsSubscription* raw = nullptr;
   jsErrCode err = static_cast<jsErrCode>(0);
-  natsStatus s = js_PullSubscribe(&raw, nats_.js(), subject.c_str(), nullptr, nullptr, &so, &err);
+  natsStatus s = js_PullSubscribe(&raw, nats.js(), subject.c_str(), nullptr, nullptr, &so, &err);
   if (s != NATS_OK) {
     throw Unavailable(
         "reading " + subject + " (js error " + std::to_string(static_cast<int>(err)) + ")", s);
   }
-  Subscription sub(raw);
+  return Subscription(raw);
+}
 
-  // Nothing left to deliver, as the server says: a slow or lost fetch is
-  // never taken for the end of the stream.
-  auto caught_up = [&] {
-    jsConsumerInfo* info = nullptr;
-    natsStatus st = natsSubscription_GetConsumerInfo(&info, sub.get(), nullptr, &err);
-    std::unique_ptr<jsConsumerInfo, decltype(&jsConsumerInfo_Destroy)> guard(
-        info, jsConsumerInfo_Destroy);
-    if (st != NATS_OK || info == nullptr) throw Unavailable("consumer info " + subject, st);
-    return info->NumPending == 0 && info->NumAckPending == 0;
-  };
-  if (caught_up()) return;  // nothing published since the start
+// Nothing left to deliver, as the server says: a slow or lost fetch is never
+// taken for the end of the stream.
+bool CaughtUp(natsSubscription* sub, const std::string& subject) {
+  jsConsumerInfo* info = nullptr;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  natsStatus st = natsSubscription_GetConsumerInfo(&info, sub, nullptr, &err);
+  std::unique_ptr<jsConsumerInfo, decltype(&jsConsumerInfo_Destroy)> guard(info,
+                                                                           jsConsumerInfo_Destroy);
+  if (st != NATS_OK || info == nullptr) throw Unavailable("consumer info " + subject, st);
+  return info->NumPending == 0 && info->NumAckPending == 0;
+}
 
+// Takes one message into `out`; true when the read is done after it.
+bool Take(natsMsg* msg, int64_t from_us, int64_t until_us, ReadStop& stop,
+          TaskStreamReader::Result& out) {
+  Meta meta = MetaOf(msg);
+  ++out.messages;
+  out.last_published_ns = meta.published_ns;
+  auto event = DecodeTaskEvent(
+      natsMsg_GetSubject(msg), Header(msg, events::kHeaderMsgId), Header(msg, events::kHeaderName),
+      Header(msg, events::kHeaderProducer), Header(msg, events::kHeaderVersion),
+      std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))),
+      meta.seq);
+  if (!event) {
+    ++out.skipped;
+  } else {
+    stop.Saw(event->id);
+    if (event->occurred_us >= from_us && event->occurred_us < until_us) {
+      out.events.push_back(std::move(*event));
+    }
+  }
+  return meta.pending == 0 || stop.Done(meta.published_ns);
+}
+
+}  // namespace
+
+void TaskStreamReader::Read(const std::string& subject, int64_t start_ns, int64_t from_us,
+                            int64_t until_us, ReadStop& stop,
+                            const std::function<bool()>& cancelled, Result& out) {
+  if (!nats_.Connected()) throw Error(ErrorCode::kUnavailable, "NATS is not reachable");
+  Subscription sub = Subscribe(nats_, options_, subject, start_ns);
+  if (CaughtUp(sub.get(), subject)) return;  // nothing published since the start
   for (;;) {
     if (cancelled && cancelled()) {
       throw Error(ErrorCode::kUnavailable, "reconciliation cancelled or out of time");
     }
     MsgList batch;
-    s = natsSubscription_Fetch(&batch.list, sub.get(), options_.batch, options_.fetch_wait.count(),
-                               &err);
+    jsErrCode err = static_cast<jsErrCode>(0);
+    natsStatus s = natsSubscription_Fetch(&batch.list, sub.get(), options_.batch,
+                                          options_.fetch_wait.count(), &err);
     if (s == NATS_TIMEOUT || (s == NATS_OK && batch.list.Count == 0)) {
-      if (caught_up()) return;
+      if (CaughtUp(sub.get(), subject)) return;
       continue;
     }
     if (s != NATS_OK) throw Unavailable("fetch " + subject, s);
     bool done = false;
     for (int i = 0; i < batch.list.Count && !done; ++i) {
-      natsMsg* msg = batch.list.Msgs[i];
-      Meta meta = MetaOf(msg);
-      ++out.messages;
-      out.last_published_ns = meta.published_ns;
-      auto event = DecodeTaskEvent(
-          natsMsg_GetSubject(msg), Header(msg, events::kHeaderMsgId),
-          Header(msg, events::kHeaderName), Header(msg, events::kHeaderProducer),
-          Header(msg, events::kHeaderVersion),
-          std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))),
-          meta.seq);
-      if (!event) {
-        ++out.skipped;
-      } else {
-        stop.Saw(event->id);
-        if (event->occurred_us >= from_us && event->occurred_us < until_us) {
-          out.events.push_back(std::move(*event));
-        }
-      }
-      done = meta.pending == 0 || stop.Done(meta.published_ns);
+      done = Take(batch.list.Msgs[i], from_us, until_us, stop, out);
     }
     natsMsg_Ack(batch.list.Msgs[batch.list.Count - 1], nullptr);
     if (done) return;

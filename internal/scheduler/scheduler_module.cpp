@@ -116,7 +116,7 @@ void SchedulerModule::Declare(platform::ModuleBuilder& builder) {
   service_ = std::make_unique<SchedulerGrpcService>(*scheduler_);
   builder.Service(*service_, SchedulerGrpcService::Policy());
   // The scheduler keeps an accounts replica only for token revocation (ADR 0017).
-  builder.ReplicateAccounts({});
+  accounts_.Declare(builder);
   closer_ = std::make_unique<DayCloser>(*scheduler_, m.check_interval);
 
   auto& db = builder.db();

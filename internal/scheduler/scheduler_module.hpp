@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "ates/contracts/accounts_replica.hpp"
 #include "ates/platform/module.hpp"
 #include "day_closer.hpp"
 #include "scheduler_grpc_service.hpp"
@@ -44,6 +45,7 @@ class SchedulerModule final : public platform::Module {
   std::unique_ptr<SchedulerService> scheduler_;
   std::unique_ptr<SchedulerGrpcService> service_;
   std::unique_ptr<DayCloser> closer_;
+  contracts::AccountsReplica accounts_;
 };
 
 }  // namespace ates::scheduler

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "ates/contracts/catalogue.hpp"
 #include "ates/events/schedule/v1/schedule_events.pb.h"
 #include "ates/platform/error.hpp"
 #include "ates/platform/events.hpp"
@@ -18,8 +19,6 @@ namespace {
 using TimePoint = std::chrono::system_clock::time_point;
 namespace sv1 = ::ates::events::schedule::v1;
 
-constexpr std::string_view kEventName = "schedule.billing_cycle.closed";
-constexpr std::string_view kAggregate = "billing_cycle";
 
 TimePoint Micros(TimePoint tp) {
   return std::chrono::time_point_cast<std::chrono::microseconds>(tp);
@@ -158,9 +157,9 @@ CloseResult SchedulerService::CloseDay(Date day, bool manual) {
   *body.mutable_closed_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
       std::chrono::duration_cast<std::chrono::microseconds>(closed_at.time_since_epoch()).count());
   body.set_manual(manual);
-  auto event = events::Make(kEventName, 1, body, std::string(kAggregate), date);
+  auto event = contracts::Make(body, date);
   // The same fact always gets the same id, so JetStream and every inbox drop a copy.
-  event.id = events::NameUuid(std::string(kEventName) + ":" + date);
+  event.id = contracts::BillingCycleClosedId(date);
   event.occurred_at = closed_at;
 
   CloseResult result = db_.InTransaction([&](pg::Transaction& tx) {

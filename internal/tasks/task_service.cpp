@@ -4,13 +4,13 @@
 
 #include <cstdio>
 
-#include "ates/events/tasks/v1/task_events.pb.h"
-#include "ates/events/tasks/v2/task_events.pb.h"
+#include "ates/contracts/catalogue.hpp"
 #include "ates/platform/error.hpp"
 #include "ates/platform/events.hpp"
 #include "ates/platform/log.hpp"
 #include "ates/platform/outbox.hpp"
 #include "ates/platform/timestamps.hpp"
+#include "tasks/queries.hpp"
 
 namespace ates::tasks {
 namespace {
@@ -18,89 +18,6 @@ namespace {
 using Clock = std::chrono::system_clock;
 namespace t1 = ::ates::events::tasks::v1;
 namespace t2 = ::ates::events::tasks::v2;
-
-constexpr std::string_view kCandidates =
-    "SELECT id FROM accounts_replica WHERE active AND role IN ('worker', 'accountant')"
-    " ORDER BY id";
-
-// Inserts a batch of tasks, each only if its chosen assignee is still
-// assignable; a task that is not inserted, or an idempotency key that exists
-// (a unique violation: no ON CONFLICT, whose speculative insertion costs every
-// row), aborts the pipeline, events included, and the batch is retried task by
-// task.
-constexpr std::string_view kInsertTasks =
-    "WITH ins AS ("
-    " INSERT INTO tasks (id, title, jira_id, description, status, assignee_id, created_by,"
-    "  request_id, version, created_at, updated_at)"
-    " SELECT n.id, n.title, n.jira_id, n.description, 'open', n.assignee_id, n.created_by,"
-    "  n.request_id, 1, n.created_at, n.created_at"
-    " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::uuid[],"
-    "  $7::text[], $8::timestamptz[])"
-    "  AS n(id, title, jira_id, description, assignee_id, created_by, request_id, created_at)"
-    " WHERE EXISTS (SELECT 1 FROM accounts_replica a WHERE a.id = n.assignee_id AND a.active"
-    "  AND a.role IN ('worker', 'accountant'))"
-    " RETURNING 1)"
-    " SELECT ates_assert((SELECT count(*) FROM ins) = cardinality($1::uuid[]),"
-    "  'task not inserted')";
-
-constexpr std::string_view kSelectTask =
-    "SELECT id, title, jira_id, description, status, assignee_id, created_by, version,"
-    " EXTRACT(EPOCH FROM created_at)::float8, EXTRACT(EPOCH FROM completed_at)::float8"
-    " FROM tasks WHERE id = $1";
-constexpr std::string_view kSelectTaskForUpdate =
-    "SELECT id, title, jira_id, description, status, assignee_id, created_by, version,"
-    " EXTRACT(EPOCH FROM created_at)::float8, EXTRACT(EPOCH FROM completed_at)::float8"
-    " FROM tasks WHERE id = $1 FOR UPDATE";
-constexpr std::string_view kSelectByRequest =
-    "SELECT id, title, jira_id, description, status, assignee_id, created_by, version,"
-    " EXTRACT(EPOCH FROM created_at)::float8, EXTRACT(EPOCH FROM completed_at)::float8"
-    " FROM tasks WHERE created_by = $1 AND request_id = $2";
-constexpr std::string_view kListTasks =
-    "SELECT id, title, jira_id, description, status, assignee_id, created_by, version,"
-    " EXTRACT(EPOCH FROM created_at)::float8, EXTRACT(EPOCH FROM completed_at)::float8"
-    " FROM tasks WHERE id > $1 AND ($2 = '' OR assignee_id = $2::uuid)"
-    " AND ($3 = '' OR status = $3) ORDER BY id LIMIT $4";
-constexpr std::string_view kCompleteTask =
-    "UPDATE tasks SET status = 'completed', completed_at = $2, updated_at = $2,"
-    " version = version + 1 WHERE id = $1 RETURNING version";
-
-constexpr std::string_view kShuffleLock = "SELECT pg_advisory_xact_lock(4242003)";
-constexpr std::string_view kSetSeed = "SELECT setseed($1)";
-
-// One statement: every open task gets a uniformly random candidate (random()
-// is evaluated per row), and one tasks.task.assigned v1 event per task goes to
-// the outbox. The body is protobuf built in SQL: field 1 task_id, 2
-// assignee_id, 3 previous_assignee_id (each a 36-byte UUID string: tag, length
-// 0x24, text) and field 4 assigned_at, pre-encoded by the caller as $2.
-// A task completed meanwhile is skipped: `t.status = 'open'` is re-checked on
-// the locked row.
-constexpr std::string_view kShuffle =
-    "WITH c AS ("
-    " SELECT array_agg(id ORDER BY id) AS ids FROM accounts_replica"
-    " WHERE active AND role IN ('worker', 'accountant')),"
-    " upd AS ("
-    "  UPDATE tasks t SET previous_assignee_id = t.assignee_id,"
-    "   assignee_id = c.ids[1 + floor(random() * cardinality(c.ids))::int],"
-    "   version = t.version + 1, updated_at = $1"
-    "  FROM c WHERE t.status = 'open' AND cardinality(c.ids) > 0"
-    "  RETURNING t.id, t.assignee_id, t.previous_assignee_id),"
-    " ob AS ("
-    "  INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, event_version, payload,"
-    "   correlation_id, causation_id, occurred_at)"
-    "  SELECT gen_random_uuid(), 'task', upd.id::text, 'tasks.task.assigned', 1,"
-    "   '\\x0a24'::bytea || convert_to(upd.id::text, 'UTF8')"
-    "   || '\\x1224'::bytea || convert_to(upd.assignee_id::text, 'UTF8')"
-    "   || '\\x1a24'::bytea || convert_to(upd.previous_assignee_id::text, 'UTF8') || $2::bytea,"
-    "   $3, '', $1 FROM upd RETURNING 1)"
-    " SELECT (SELECT count(*) FROM ob), (SELECT cardinality(ids) FROM c)";
-
-// Milliseconds until the cool-down ends, when it has not ended.
-constexpr std::string_view kShuffleCooldownLeft =
-    "SELECT ceil(extract(epoch FROM last_at + make_interval(secs => $1::float8) - now())"
-    " * 1000)::bigint FROM shuffle_runs WHERE last_at + make_interval(secs => $1::float8) > now()";
-constexpr std::string_view kStampShuffle =
-    "INSERT INTO shuffle_runs (id, last_at) VALUES (true, now())"
-    " ON CONFLICT (id) DO UPDATE SET last_at = EXCLUDED.last_at";
 
 std::string RetryText(std::chrono::milliseconds wait) {
   char text[32];
@@ -113,20 +30,59 @@ Clock::time_point Now() {
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()));
 }
 
-Task ReadTask(const pg::Result& r, int row) {
+// A row of select_task.sql and the other task reads.
+Task TaskFrom(const pg::Row& row) {
   Task t;
-  t.id = r.String(row, 0);
-  t.title = r.String(row, 1);
-  t.jira_id = r.String(row, 2);
-  t.description = r.String(row, 3);
-  t.status = r.Text(row, 4) == "completed" ? TaskStatus::kCompleted : TaskStatus::kOpen;
-  t.assignee_id = r.String(row, 5);
-  t.created_by = r.String(row, 6);
-  t.version = r.Int(row, 7);
-  t.created_at = platform::FromEpochText(r.Text(row, 8));
-  if (!r.IsNull(row, 9)) t.completed_at = platform::FromEpochText(r.Text(row, 9));
+  t.id = row.String("id");
+  t.title = row.String("title");
+  t.jira_id = row.String("jira_id");
+  t.description = row.String("description");
+  t.status = row.Text("status") == "completed" ? TaskStatus::kCompleted : TaskStatus::kOpen;
+  t.assignee_id = row.String("assignee_id");
+  t.created_by = row.String("created_by");
+  t.version = row.Int("version");
+  t.created_at = platform::FromEpochText(row.Text("created_at"));
+  if (!row.IsNull("completed_at"))
+    t.completed_at = platform::FromEpochText(row.Text("completed_at"));
   return t;
 }
+
+// tasks.task.created v2 and tasks.task.assigned of a new task, one correlation.
+std::vector<events::OutgoingEvent> CreatedEvents(const Task& t) {
+  t2::TaskCreated created;
+  created.set_task_id(t.id);
+  created.set_title(t.title);
+  created.set_jira_id(t.jira_id);
+  created.set_description(t.description);
+  created.set_created_by(t.created_by);
+  created.set_assignee_id(t.assignee_id);
+  created.set_version(1);
+  *created.mutable_created_at() = platform::ToTimestamp(t.created_at);
+  t1::TaskAssigned assigned;
+  assigned.set_task_id(t.id);
+  assigned.set_assignee_id(t.assignee_id);
+  *assigned.mutable_assigned_at() = platform::ToTimestamp(t.created_at);
+  std::vector<events::OutgoingEvent> evs;
+  evs.reserve(2);
+  evs.push_back(contracts::Make(created, t.id));
+  evs.push_back(contracts::Make(assigned, t.id));
+  for (auto& e : evs) {
+    e.occurred_at = t.created_at;
+    e.correlation_id = evs.front().id;
+  }
+  evs[1].causation_id = evs[0].id;
+  return evs;
+}
+
+// A task a shuffle moved: shuffle_open_tasks.sql's row.
+struct Reassignment {
+  std::string task_id;
+  std::string assignee_id;
+  std::string previous_assignee_id;
+  static Reassignment From(const pg::Row& row) {
+    return {row.String("task_id"), row.String("assignee_id"), row.String("previous_assignee_id")};
+  }
+};
 
 void RequireUuid(const std::string& value, const char* field) {
   if (!events::IsUuid(value)) {
@@ -145,10 +101,10 @@ std::shared_ptr<const std::vector<std::string>> CandidateCache::Get() {
   std::lock_guard lock(mu_);
   auto now = std::chrono::steady_clock::now();
   if (ids_ && now - loaded_ < ttl_) return ids_;
-  auto r = db_.WithRetry([&](pg::Connection& c) { return c.Exec(kCandidates); });
+  auto r = db_.WithRetry([&](pg::Connection& c) { return c.Exec(sql::kSelectCandidates); });
   auto ids = std::make_shared<std::vector<std::string>>();
   ids->reserve(r.Rows());
-  for (int i = 0; i < r.Rows(); ++i) ids->push_back(r.String(i, 0));
+  for (int i = 0; i < r.Rows(); ++i) ids->push_back(r.At(i).String("id"));
   ids_ = std::move(ids);
   loaded_ = now;
   return ids_;
@@ -204,7 +160,7 @@ void TaskService::FlushCreates(const std::vector<PendingCreate*>& batch) {
   // a lost COMMIT reply is resolved instead of inserting the batch twice.
   db_.InTransaction([&](pg::Transaction& tx) {
     tx.ExecPipeline(
-        {{kInsertTasks,
+        {{sql::kInsertTasks,
           {pg::TextArray(ids), pg::TextArray(titles), pg::TextArray(jira_ids),
            pg::TextArray(descriptions), pg::TextArray(assignees), pg::TextArray(creators),
            pg::NullableTextArray(requests, ""), pg::TextArray(times)}},
@@ -217,10 +173,10 @@ void TaskService::FlushCreates(const std::vector<PendingCreate*>& batch) {
 std::optional<Task> TaskService::FindByRequest(const std::string& created_by,
                                                const std::string& request_id) {
   auto r = db_.WithRetry([&](pg::Connection& c) {
-    return c.Exec(kSelectByRequest, {pg::Text(created_by), pg::Text(request_id)});
+    return c.Exec(sql::kSelectTaskByRequest, {pg::Text(created_by), pg::Text(request_id)});
   });
   if (r.Rows() == 0) return std::nullopt;
-  return ReadTask(r, 0);
+  return TaskFrom(r.At(0));
 }
 
 void TaskService::CheckCreateRate(const auth::Principal& caller) {
@@ -233,36 +189,48 @@ void TaskService::CheckCreateRate(const auth::Principal& caller) {
       .WithRetryAfter(wait);
 }
 
+std::shared_ptr<const std::vector<std::string>> TaskService::AssignableAccounts() {
+  auto candidates = candidates_.Get();
+  if (!candidates->empty()) return candidates;
+  candidates_.Invalidate();
+  return candidates_.Get();
+}
+
+std::optional<Task> TaskService::Replayed(const auth::Principal& caller, const NewTask& request) {
+  if (request.request_id.empty()) return std::nullopt;
+  auto existing = FindByRequest(caller.account_id, request.request_id);
+  if (!existing) return std::nullopt;
+  if (existing->title != request.title || existing->jira_id != request.jira_id ||
+      existing->description != request.description) {
+    throw Error(ErrorCode::kAlreadyExists,
+                "request_id '" + request.request_id + "' was used for a different task");
+  }
+  return existing;
+}
+
+bool TaskService::TryInsert(const Task& task, const std::string& request_id) {
+  auto evs = CreatedEvents(task);
+  try {
+    PendingCreate pending{&task, &request_id, &evs};
+    creates_.Submit(pending);
+    return true;
+  } catch (const pg::PgError& e) {
+    if (!e.IsAssertion() && !e.IsUniqueViolation()) throw;
+  }
+  return false;
+}
+
 Task TaskService::Create(const auth::Principal& caller, const NewTask& request) {
   Validate(request);
   CheckCreateRate(caller);
-  auto same_request = [&](const Task& t) {
-    return t.title == request.title && t.jira_id == request.jira_id &&
-           t.description == request.description;
-  };
-  auto replay = [&](const Task& existing) {
-    if (!same_request(existing)) {
-      throw Error(ErrorCode::kAlreadyExists,
-                  "request_id '" + request.request_id + "' was used for a different task");
-    }
-    return existing;
-  };
   // A repeated request_id is found by the insert itself (its unique index
   // aborts the batch), so the common case, a new key, costs no look-up first.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    auto candidates = candidates_.Get();
+    auto candidates = AssignableAccounts();
     if (candidates->empty()) {
-      candidates_.Invalidate();
-      candidates = candidates_.Get();
-      if (candidates->empty()) {
-        if (!request.request_id.empty()) {
-          if (auto existing = FindByRequest(caller.account_id, request.request_id)) {
-            return replay(*existing);
-          }
-        }
-        throw Error(ErrorCode::kFailedPrecondition,
-                    "no account can take a task: there is no active worker or accountant");
-      }
+      if (auto existing = Replayed(caller, request)) return *existing;
+      throw Error(ErrorCode::kFailedPrecondition,
+                  "no account can take a task: there is no active worker or accountant");
     }
     Task t;
     t.id = events::NewUuid();
@@ -274,41 +242,9 @@ Task TaskService::Create(const auth::Principal& caller, const NewTask& request) 
     t.created_by = caller.account_id;
     t.version = 1;
     t.created_at = Now();
-
-    t2::TaskCreated created;
-    created.set_task_id(t.id);
-    created.set_title(t.title);
-    created.set_jira_id(t.jira_id);
-    created.set_description(t.description);
-    created.set_created_by(t.created_by);
-    created.set_assignee_id(t.assignee_id);
-    created.set_version(1);
-    *created.mutable_created_at() = platform::ToTimestamp(t.created_at);
-    t1::TaskAssigned assigned;
-    assigned.set_task_id(t.id);
-    assigned.set_assignee_id(t.assignee_id);
-    *assigned.mutable_assigned_at() = platform::ToTimestamp(t.created_at);
-    std::vector<events::OutgoingEvent> evs;
-    evs.push_back(events::Make("tasks.task.created", 2, created, "task", t.id));
-    evs.push_back(events::Make("tasks.task.assigned", 1, assigned, "task", t.id));
-    for (auto& e : evs) {
-      e.occurred_at = t.created_at;
-      e.correlation_id = evs.front().id;
-    }
-    evs[1].causation_id = evs[0].id;
-    try {
-      PendingCreate pending{&t, &request.request_id, &evs};
-      creates_.Submit(pending);
-      return t;
-    } catch (const pg::PgError& e) {
-      if (!e.IsAssertion() && !e.IsUniqueViolation()) throw;
-    }
+    if (TryInsert(t, request.request_id)) return t;
     // Not inserted: the key was taken meanwhile, or the assignee stopped being assignable.
-    if (!request.request_id.empty()) {
-      if (auto existing = FindByRequest(caller.account_id, request.request_id)) {
-        return replay(*existing);
-      }
-    }
+    if (auto existing = Replayed(caller, request)) return *existing;
     candidates_.Invalidate();
   }
   throw Error(ErrorCode::kUnavailable, "accounts changed while assigning; retry");
@@ -316,10 +252,10 @@ Task TaskService::Create(const auth::Principal& caller, const NewTask& request) 
 
 Task TaskService::Get(const auth::Principal& caller, const std::string& task_id) {
   RequireUuid(task_id, "task_id");
-  auto r =
-      db_.WithRetry([&](pg::Connection& c) { return c.Exec(kSelectTask, {pg::Text(task_id)}); });
+  auto r = db_.WithRetry(
+      [&](pg::Connection& c) { return c.Exec(sql::kSelectTask, {pg::Text(task_id)}); });
   if (r.Rows() == 0) throw Error(ErrorCode::kNotFound, "no task " + task_id);
-  Task t = ReadTask(r, 0);
+  Task t = TaskFrom(r.At(0));
   if (!SeesAllTasks(caller.role) && t.assignee_id != caller.account_id) {
     throw Error(ErrorCode::kPermissionDenied, "task " + task_id + " is not assigned to you");
   }
@@ -348,11 +284,11 @@ TaskPage TaskService::List(const auth::Principal& caller, const TaskFilter& filt
   std::string after =
       filter.page_token.empty() ? "00000000-0000-0000-0000-000000000000" : filter.page_token;
   auto r = db_.WithRetry([&](pg::Connection& c) {
-    return c.Exec(kListTasks,
+    return c.Exec(sql::kListTasks,
                   {pg::Text(after), pg::Text(assignee), pg::Text(status), pg::Int(limit + 1)});
   });
   TaskPage page;
-  for (int i = 0; i < r.Rows() && i < limit; ++i) page.tasks.push_back(ReadTask(r, i));
+  for (int i = 0; i < r.Rows() && i < limit; ++i) page.tasks.push_back(TaskFrom(r.At(i)));
   if (r.Rows() > limit) page.next_page_token = page.tasks.back().id;
   return page;
 }
@@ -362,23 +298,24 @@ Task TaskService::Complete(const auth::Principal& caller, const std::string& tas
   bool changed = false;
   Task t = db_.InTransaction([&](pg::Transaction& tx) {
     changed = false;
-    auto r = tx.Exec(kSelectTaskForUpdate, {pg::Text(task_id)});
+    auto r = tx.Exec(sql::kSelectTaskForUpdate, {pg::Text(task_id)});
     if (r.Rows() == 0) throw Error(ErrorCode::kNotFound, "no task " + task_id);
-    Task task = ReadTask(r, 0);
+    Task task = TaskFrom(r.At(0));
     if (task.assignee_id != caller.account_id) {
       throw Error(ErrorCode::kPermissionDenied, "only the assignee may complete task " + task_id);
     }
     if (task.status == TaskStatus::kCompleted) return task;  // final; no second event
     auto now = Now();
-    auto v = tx.Exec(kCompleteTask, {pg::Text(task_id), pg::Text(events::FormatTimestamp(now))});
-    task.version = v.Int(0, 0);
+    auto v =
+        tx.Exec(sql::kCompleteTask, {pg::Text(task_id), pg::Text(events::FormatTimestamp(now))});
+    task.version = v.At(0).Int("version");
     task.status = TaskStatus::kCompleted;
     task.completed_at = now;
     t1::TaskCompleted completed;
     completed.set_task_id(task.id);
     completed.set_assignee_id(task.assignee_id);
     *completed.mutable_completed_at() = platform::ToTimestamp(now);
-    auto e = events::Make("tasks.task.completed", 1, completed, "task", task.id);
+    auto e = contracts::Make(completed, task.id);
     e.occurred_at = now;
     tx.Exec(platform::OutboxInsert(e));
     changed = true;
@@ -393,15 +330,15 @@ void TaskService::CheckShuffleCooldown(pg::Transaction& tx) {
   // Under the shuffle lock: the check and the stamp cannot interleave with
   // another replica's. A shuffle that fails rolls its stamp back.
   auto seconds = pg::Text(std::to_string(limits_.shuffle_cooldown.count() / 1000.0));
-  auto left = tx.Exec(kShuffleCooldownLeft, {seconds});
+  auto left = tx.Exec(sql::kShuffleCooldownLeft, {seconds});
   if (left.Rows() > 0) {
-    std::chrono::milliseconds wait(left.Int(0, 0));
+    std::chrono::milliseconds wait(left.At(0).Int("wait_ms"));
     throw Error(
         ErrorCode::kResourceExhausted,
         "tasks were shuffled moments ago; the next shuffle is possible in " + RetryText(wait))
         .WithRetryAfter(wait);
   }
-  tx.Exec(kStampShuffle);
+  tx.Exec(sql::kStampShuffle);
 }
 
 int64_t TaskService::Shuffle(const auth::Principal& caller) {
@@ -409,29 +346,49 @@ int64_t TaskService::Shuffle(const auth::Principal& caller) {
     throw Error(ErrorCode::kPermissionDenied, "only an admin or a manager may shuffle tasks");
   }
   auto now = Now();
-  t1::TaskAssigned stamp;
-  *stamp.mutable_assigned_at() = platform::ToTimestamp(now);
-  std::string assigned_at_field = stamp.SerializeAsString();
   std::string correlation = events::NewUuid();
   int64_t count = 0;
-  int64_t candidates = 0;
   db_.InTransaction([&](pg::Transaction& tx) {
-    tx.Exec(kShuffleLock);
+    tx.Exec(sql::kShuffleLock);
     CheckShuffleCooldown(tx);
-    if (shuffle_seed_) tx.Exec(kSetSeed, {pg::Text(std::to_string(*shuffle_seed_))});
-    auto r = tx.Exec(kShuffle, {pg::Text(events::FormatTimestamp(now)),
-                                pg::Bytes(assigned_at_field), pg::Text(correlation)});
-    count = r.Int(0, 0);
-    candidates = r.IsNull(0, 1) ? 0 : r.Int(0, 1);
     // Thrown inside the transaction: a refused shuffle starts no cool-down.
-    if (candidates == 0) {
+    if (tx.Exec(sql::kCountCandidates).At(0).Int("candidates") == 0) {
       throw Error(ErrorCode::kFailedPrecondition,
                   "no account can take a task: there is no active worker or accountant");
     }
+    if (shuffle_seed_) tx.Exec(sql::kSetSeed, {pg::Text(std::to_string(*shuffle_seed_))});
+    count = ReassignOpenTasks(tx, now, correlation);
   });
   if (count > 0) on_commit_();
   log::Info("tasks shuffled", {{"count", std::to_string(count)}, {"correlation_id", correlation}});
   return count;
+}
+
+int64_t TaskService::ReassignOpenTasks(pg::Transaction& tx, Clock::time_point now,
+                                       const std::string& correlation) {
+  auto moved = tx.Exec(sql::kShuffleOpenTasks, {pg::Text(events::FormatTimestamp(now))});
+  if (moved.Rows() == 0) return 0;
+  // One tasks.task.assigned per task, built here from the rows (the message is
+  // reused: only its ids change from task to task).
+  t1::TaskAssigned assigned;
+  *assigned.mutable_assigned_at() = platform::ToTimestamp(now);
+  std::vector<std::string> task_ids, payloads;
+  task_ids.reserve(moved.Rows());
+  payloads.reserve(moved.Rows());
+  for (int i = 0; i < moved.Rows(); ++i) {
+    auto r = Reassignment::From(moved.At(i));
+    assigned.set_task_id(r.task_id);
+    assigned.set_assignee_id(r.assignee_id);
+    assigned.set_previous_assignee_id(r.previous_assignee_id);
+    payloads.push_back(assigned.SerializeAsString());
+    task_ids.push_back(std::move(r.task_id));
+  }
+  constexpr const auto& spec = contracts::Spec<t1::TaskAssigned>();
+  tx.Exec(sql::kInsertShuffleEvents,
+          {pg::Text(std::string(spec.aggregate_type)), pg::Text(std::string(spec.name)),
+           pg::Int(spec.version), pg::Text(correlation), pg::Text(events::FormatTimestamp(now)),
+           pg::TextArray(task_ids), pg::BytesArray(payloads)});
+  return moved.Rows();
 }
 
 }  // namespace ates::tasks

@@ -94,6 +94,18 @@ class TaskService final {
 
  private:
   std::optional<Task> FindByRequest(const std::string& created_by, const std::string& request_id);
+  // The candidates, loaded again once when the cache says there are none.
+  std::shared_ptr<const std::vector<std::string>> AssignableAccounts();
+  // The task this request created before (same request_id), if any;
+  // ALREADY_EXISTS when that key was used for a different task.
+  std::optional<Task> Replayed(const auth::Principal& caller, const NewTask& request);
+  // Inserts `task` with its events in the next batch; false when the batch
+  // refused it (its key is taken or its assignee is no longer assignable).
+  bool TryInsert(const Task& task, const std::string& request_id);
+  // Reassigns every open task with one statement, and adds one assigned event
+  // per task; returns how many tasks moved.
+  int64_t ReassignOpenTasks(pg::Transaction& tx, std::chrono::system_clock::time_point now,
+                            const std::string& correlation);
   void FlushCreates(const std::vector<PendingCreate*>& batch);
   void CheckCreateRate(const auth::Principal& caller);
   void CheckShuffleCooldown(pg::Transaction& tx);

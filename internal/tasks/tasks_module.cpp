@@ -35,7 +35,7 @@ void TasksModule::Declare(platform::ModuleBuilder& builder) {
   limits.create_burst = static_cast<double>(s.create_burst);
   limits.shuffle_cooldown = s.shuffle_cooldown;
 
-  builder.ReplicateAccounts([this] { tasks_->candidates().Invalidate(); });
+  accounts_.Declare(builder, [this] { tasks_->candidates().Invalidate(); });
   builder.Migrations(TasksMigrations());
   auto& relay = builder.relay();
   tasks_ = std::make_unique<TaskService>(

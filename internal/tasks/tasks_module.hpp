@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "ates/contracts/accounts_replica.hpp"
 #include "ates/platform/module.hpp"
 #include "ates/platform/random.hpp"
 #include "task_grpc_service.hpp"
@@ -29,6 +30,7 @@ class TasksModule final : public platform::Module {
   std::unique_ptr<platform::RandomPicker> picker_;
   std::unique_ptr<TaskService> tasks_;
   std::unique_ptr<TaskGrpcService> service_;
+  contracts::AccountsReplica accounts_;
 };
 
 }  // namespace ates::tasks

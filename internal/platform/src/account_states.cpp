@@ -6,10 +6,6 @@
 namespace ates::platform {
 namespace {
 
-constexpr std::string_view kReplicaSince =
-    "SELECT id::text, version, active, EXTRACT(EPOCH FROM updated_at)::float8"
-    " FROM accounts_replica WHERE updated_at >= to_timestamp($1)";
-
 // A transaction that set updated_at before the last refresh may commit after
 // it: rows this much older than the newest seen are read again.
 constexpr double kOverlapSeconds = 10;
@@ -95,10 +91,6 @@ AccountStates::Loader QueryAccountLoader(pg::Pool& db, std::string_view query) {
     }
     return out;
   };
-}
-
-AccountStates::Loader ReplicaAccountLoader(pg::Pool& db) {
-  return QueryAccountLoader(db, kReplicaSince);
 }
 
 }  // namespace ates::platform

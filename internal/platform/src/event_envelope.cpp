@@ -2,15 +2,7 @@
 
 namespace ates::events {
 
-const std::vector<DomainOwner>& DomainOwners() {
-  static const std::vector<DomainOwner> owners{
-      {"accounts", "ACCOUNTS", "ates-auth"},
-      {"tasks", "TASKS", "ates-tasks"},
-      {"billing", "BILLING", "ates-billing"},
-      {"schedule", "SCHEDULE", "ates-scheduler"},
-  };
-  return owners;
-}
+const std::vector<DomainOwner>& DomainOwners() { return Registry::Global().Domains(); }
 
 const DomainOwner* OwnerOf(std::string_view subject) {
   std::string_view domain = subject.substr(0, subject.find('.'));

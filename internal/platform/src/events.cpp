@@ -8,38 +8,22 @@
 #include <cstring>
 #include <ctime>
 
-#include "ates/events/accounts/v1/account_events.pb.h"
-#include "ates/events/billing/v1/billing_events.pb.h"
-#include "ates/events/schedule/v1/schedule_events.pb.h"
-#include "ates/events/tasks/v1/task_events.pb.h"
-#include "ates/events/tasks/v2/task_events.pb.h"
 #include "ates/platform/error.hpp"
 
 namespace ates::events {
 
-const Registry& Registry::Global() {
-  static const Registry registry = [] {
-    Registry r;
-    namespace acc = ::ates::events::accounts::v1;
-    r.Register("accounts.account.created", 1, acc::AccountCreated::default_instance());
-    r.Register("accounts.account.updated", 1, acc::AccountUpdated::default_instance());
-    r.Register("accounts.account.role_changed", 1, acc::AccountRoleChanged::default_instance());
-    namespace t1 = ::ates::events::tasks::v1;
-    namespace t2 = ::ates::events::tasks::v2;
-    r.Register("tasks.task.created", 1, t1::TaskCreated::default_instance());
-    r.Register("tasks.task.created", 2, t2::TaskCreated::default_instance());
-    r.Register("tasks.task.assigned", 1, t1::TaskAssigned::default_instance());
-    r.Register("tasks.task.completed", 1, t1::TaskCompleted::default_instance());
-    namespace b1 = ::ates::events::billing::v1;
-    r.Register("billing.task.priced", 1, b1::TaskPriced::default_instance());
-    r.Register("billing.transaction.applied", 1, b1::TransactionApplied::default_instance());
-    r.Register("billing.payout.made", 1, b1::PayoutMade::default_instance());
-    r.Register("schedule.billing_cycle.closed", 1,
-               ::ates::events::schedule::v1::BillingCycleClosed::default_instance());
-    return r;
-  }();
+namespace {
+
+Registry& ProcessRegistry() {
+  static Registry registry;
   return registry;
 }
+
+}  // namespace
+
+const Registry& Registry::Global() { return ProcessRegistry(); }
+
+void Registry::InstallGlobal(Registry registry) { ProcessRegistry() = std::move(registry); }
 
 void Registry::Register(std::string name, int version, const google::protobuf::Message& prototype) {
   types_.push_back(EventType{std::move(name), version, &prototype});
@@ -70,55 +54,6 @@ std::unique_ptr<google::protobuf::Message> Registry::Decode(std::string_view nam
   return msg;
 }
 
-ates::events::tasks::v2::TaskCreated UpcastTaskCreated(
-    const ates::events::tasks::v1::TaskCreated& v1) {
-  ates::events::tasks::v2::TaskCreated v2;
-  v2.set_task_id(v1.task_id());
-  auto [jira_id, title] = SplitLegacyTitle(v1.title());
-  v2.set_title(title);
-  v2.set_jira_id(jira_id);
-  v2.set_description(v1.description());
-  v2.set_created_by(v1.created_by());
-  v2.set_assignee_id(v1.assignee_id());
-  v2.set_version(v1.version());
-  *v2.mutable_created_at() = v1.created_at();
-  return v2;
-}
-
-std::pair<std::string, std::string> SplitLegacyTitle(std::string_view title) {
-  auto space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-  };
-  auto trim = [&](std::string_view s) {
-    while (!s.empty() && space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && space(s.back())) s.remove_suffix(1);
-    return s;
-  };
-  // v2 titles never contain '[' or ']': stray brackets become parentheses.
-  auto unbracket = [](std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-      if (c == '[') c = '(';
-      if (c == ']') c = ')';
-    }
-    return out;
-  };
-  std::string_view t = trim(title);
-  if (t.size() > 2 && t.front() == '[') {
-    auto close = t.find(']');
-    if (close != std::string_view::npos && close > 1) {
-      auto key = trim(t.substr(1, close - 1));
-      auto rest = trim(t.substr(close + 1));
-      if (!key.empty() && key.find('[') == std::string_view::npos) {
-        return {std::string(key), unbracket(rest)};
-      }
-    }
-  }
-  // No leading key: the whole title stays; brackets elsewhere become parentheses
-  // so the v2 rule (no '[' or ']') holds.
-  return {"", unbracket(t)};
-}
-
 std::string StreamFor(std::string_view subject) {
   auto dot = subject.find('.');
   std::string stream(subject.substr(0, dot));
@@ -139,6 +74,11 @@ OutgoingEvent Make(std::string_view name, int version, const google::protobuf::M
                                           std::to_string(version) + " must be a " +
                                           type->prototype->GetDescriptor()->full_name());
   }
+  return Wrap(name, version, body, std::move(aggregate_type), std::move(aggregate_id));
+}
+
+OutgoingEvent Wrap(std::string_view name, int version, const google::protobuf::Message& body,
+                   std::string aggregate_type, std::string aggregate_id) {
   OutgoingEvent e;
   e.id = NewUuid();
   e.name = std::string(name);

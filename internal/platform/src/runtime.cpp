@@ -8,7 +8,6 @@
 #include <cstring>
 #include <iostream>
 
-#include "ates/platform/accounts_replica.hpp"
 #include "ates/platform/auth_keys.hpp"
 #include "ates/platform/dead_letter_service.hpp"
 #include "ates/platform/log.hpp"
@@ -143,17 +142,6 @@ AccountStates& Runtime::RevokeTokensFrom(AccountStates::Loader loader) {
   });
   OnStop([this] { account_states_->Stop(); });
   return *account_states_;
-}
-
-void Runtime::ReplicateAccounts(std::function<void()> on_change) {
-  Migrations(AccountsReplicaMigrations());
-  auto& states = RevokeTokensFrom(ReplicaAccountLoader(*db_));
-  accounts_replica_ =
-      std::make_unique<AccountsReplicaHandler>([on_change = std::move(on_change), &states] {
-        if (on_change) on_change();
-        states.Poke();
-      });
-  Consume("accounts", "ACCOUNTS", *accounts_replica_);
 }
 
 void Runtime::Consume(const std::string& key, const std::string& stream, EventHandler& handler) {

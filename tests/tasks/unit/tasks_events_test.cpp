@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "ates/contracts/upcasters.hpp"
 #include "ates/events/tasks/v1/task_events.pb.h"
 #include "ates/events/tasks/v2/task_events.pb.h"
 #include "ates/platform/events.hpp"
@@ -16,6 +17,8 @@ namespace {
 namespace t1 = ::ates::events::tasks::v1;
 namespace t2 = ::ates::events::tasks::v2;
 using Split = std::pair<std::string, std::string>;
+using ::ates::contracts::SplitLegacyTitle;
+using ::ates::contracts::UpcastTaskCreated;
 
 TEST(SplitLegacyTitle, LeadingKeyBecomesJiraIdAndTheRestTheTitle) {
   EXPECT_EQ(SplitLegacyTitle("[UP-42] Fix it"), Split("UP-42", "Fix it"));

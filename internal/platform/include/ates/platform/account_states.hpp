@@ -72,11 +72,9 @@ class AccountStates final {
   std::unique_ptr<Worker> worker_ ABSL_GUARDED_BY(worker_mu_);
 };
 
-// Loader over a table with (id uuid, version bigint, active boolean,
-// updated_at timestamptz): accounts_replica in every daemon but ates-auth.
-AccountStates::Loader ReplicaAccountLoader(pg::Pool& db);
-// The same over a query with those four columns and the watermark as $1
-// (seconds since the epoch), e.g. ates-auth's own accounts table.
+// Loader over a query with the columns (id uuid, version bigint, active
+// boolean, updated_at timestamptz) and the watermark as $1 (seconds since the
+// epoch): ates-auth's own accounts table, the other daemons' accounts_replica.
 AccountStates::Loader QueryAccountLoader(pg::Pool& db, std::string_view query);
 
 }  // namespace ates::platform

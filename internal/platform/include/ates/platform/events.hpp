@@ -11,28 +11,38 @@
 namespace google::protobuf {
 class Message;
 }
-namespace ates::events::tasks::v1 {
-class TaskCreated;
-}
-namespace ates::events::tasks::v2 {
-class TaskCreated;
-}
 
 namespace ates::events {
 
-// The schema registry: every event the system publishes, by name (= subject,
+// The schema registry mechanism: events by name (= subject,
 // `<domain>.<entity>.<event>`) and version, with the protobuf message that is
-// its body. Producers validate against it before writing to the outbox;
-// consumers decode with it and dead-letter what it does not know.
+// their body, and the domains that publish them. Producers validate against it
+// before writing to the outbox; consumers decode with it and dead-letter what
+// it does not know. What the system's events are is not the platform's
+// knowledge: the contracts library (api/contracts, ADR 0021) declares them and
+// installs them as the process's registry before main() runs.
 struct EventType {
   std::string name;
   int version;
   const google::protobuf::Message* prototype;
 };
 
+// Who alone publishes a domain's subjects: the stream, its subject prefix and
+// the service whose NATS user may publish there and whose name its events carry
+// in Ates-Producer (ADR 15).
+struct DomainOwner {
+  std::string_view domain;    // first subject token, e.g. "tasks"
+  std::string_view stream;    // e.g. "TASKS"
+  std::string_view producer;  // e.g. "ates-tasks"
+};
+
 class Registry final {
  public:
+  // The process's registry: empty unless a catalogue was installed.
   static const Registry& Global();
+  // Replaces the process's registry; only during static initialisation (before
+  // any thread reads it), as the contracts library's catalogue does.
+  static void InstallGlobal(Registry registry);
 
   const EventType* Find(std::string_view name, int version) const;
   const std::vector<EventType>& All() const { return types_; }
@@ -43,20 +53,19 @@ class Registry final {
 
   void Register(std::string name, int version, const google::protobuf::Message& prototype);
 
+  const std::vector<DomainOwner>& Domains() const { return domains_; }
+  void AddDomain(DomainOwner owner) { domains_.push_back(owner); }
+
  private:
   std::vector<EventType> types_;
+  std::vector<DomainOwner> domains_;
 };
-
-// Upcaster: a v1 task.created ("[UP-42] text" titles) as the v2 event.
-ates::events::tasks::v2::TaskCreated UpcastTaskCreated(
-    const ates::events::tasks::v1::TaskCreated& v1);
-// "[UP-42] Fix it" -> {"UP-42", "Fix it"}; a title without a leading key -> {"", title}.
-std::pair<std::string, std::string> SplitLegacyTitle(std::string_view title);
 
 // Stream that holds a subject: the upper-cased first token ("tasks.task.x" -> TASKS).
 std::string StreamFor(std::string_view subject);
 
-// An event ready for the outbox. Build it with Make(), which checks the registry.
+// An event ready for the outbox. Build it with contracts::Make (typed), or
+// Make() here, which checks the registry.
 struct OutgoingEvent {
   std::string id;  // UUID; becomes Nats-Msg-Id
   std::string name;
@@ -70,6 +79,10 @@ struct OutgoingEvent {
 };
 
 OutgoingEvent Make(std::string_view name, int version, const google::protobuf::Message& body,
+                   std::string aggregate_type, std::string aggregate_id);
+// The same without the registry look-up, for a caller that knows at compile
+// time that `body` is event `name` v`version` (contracts::Make).
+OutgoingEvent Wrap(std::string_view name, int version, const google::protobuf::Message& body,
                    std::string aggregate_type, std::string aggregate_id);
 
 // Time-ordered random UUID (version 7), lower-case text form.

@@ -50,12 +50,10 @@ class ModuleBuilder {
   // A durable consumer of `stream` configured by consumers.<key>.*.
   virtual void Consume(const std::string& key, const std::string& stream,
                        EventHandler& handler) = 0;
-  // accounts_replica kept from ACCOUNTS (consumer "accounts"), and tokens of
-  // accounts it shows deactivated or changed refused (ADR 0017). `on_change`
-  // (may be empty) runs after each applied batch.
-  virtual void ReplicateAccounts(std::function<void()> on_change) = 0;
-  // Token revocation from another source than the replica (ates-auth's own
-  // accounts). Returns the view, e.g. to Refresh() after a change.
+  // Tokens of accounts that `loader` shows deactivated or changed are refused
+  // (ADR 0017): ates-auth's own accounts, or every other daemon's
+  // accounts_replica (contracts::AccountsReplica). Returns the view, e.g. to
+  // Refresh() or Poke() it after a change.
   virtual AccountStates& RevokeTokensFrom(AccountStates::Loader loader) = 0;
   // Where verification keys come from; by default GetPublicKeys of auth.keys_url.
   virtual void VerificationKeys(KeyRefresher::Loader loader) = 0;

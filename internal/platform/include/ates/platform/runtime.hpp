@@ -18,7 +18,6 @@
 
 namespace ates::platform {
 
-class AccountsReplicaHandler;
 class DeadLetterGrpcService;
 
 // The daemon runtime: database pool, NATS, outbox relay, consumers, token
@@ -46,7 +45,6 @@ class Runtime final : public ModuleBuilder {
   void Migrations(const std::vector<pg::Migration>& migrations) override;
   void Service(grpc::Service& service, const ServicePolicy& policy) override;
   void Consume(const std::string& key, const std::string& stream, EventHandler& handler) override;
-  void ReplicateAccounts(std::function<void()> on_change) override;
   AccountStates& RevokeTokensFrom(AccountStates::Loader loader) override;
   void VerificationKeys(KeyRefresher::Loader loader) override;
   void OnReady(std::function<void()> step) override { on_ready_.push_back(std::move(step)); }
@@ -89,7 +87,6 @@ class Runtime final : public ModuleBuilder {
   PolicyTable policies_;
   std::unique_ptr<CallAdmission> admission_;
   std::unique_ptr<AccountStates> account_states_;
-  std::unique_ptr<AccountsReplicaHandler> accounts_replica_;
   std::vector<pg::Migration> migrations_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::vector<std::unique_ptr<Consumer>> consumers_;

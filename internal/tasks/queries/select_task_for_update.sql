@@ -1,0 +1,5 @@
+-- Task $1, locked for a change in this transaction.
+SELECT id, title, jira_id, description, status, assignee_id, created_by, version,
+  EXTRACT(EPOCH FROM created_at)::float8 AS created_at,
+  EXTRACT(EPOCH FROM completed_at)::float8 AS completed_at
+FROM tasks WHERE id = $1 FOR UPDATE
