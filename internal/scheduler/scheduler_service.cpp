@@ -19,7 +19,6 @@ namespace {
 using TimePoint = std::chrono::system_clock::time_point;
 namespace sv1 = ::ates::events::schedule::v1;
 
-
 TimePoint Micros(TimePoint tp) {
   return std::chrono::time_point_cast<std::chrono::microseconds>(tp);
 }
