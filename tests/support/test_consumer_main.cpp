@@ -14,24 +14,14 @@
 #include "ates/platform/log.hpp"
 #include "ates/platform/pg.hpp"
 #include "support/test_handler.hpp"
+#include "support/test_program.hpp"
 
 namespace {
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') {
-    std::cerr << "test_consumer: " << name << " is not set\n";
-    std::exit(2);
-  }
-  return v;
-}
+std::string Env(const char* name) { return ates::test::RequiredEnv("test_consumer", name); }
 }  // namespace
 
 int main() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  sigset_t set = ates::test::BlockStopSignals();
 
   std::string nats_url = Env("ATES_TEST_NATS_URL");
   std::string db_url = Env("ATES_TEST_DATABASE_URL");

@@ -14,24 +14,14 @@
 #include "ates/platform/jetstream.hpp"
 #include "ates/platform/log.hpp"
 #include "ates/platform/outbox.hpp"
+#include "support/test_program.hpp"
 
 namespace {
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') {
-    std::cerr << "test_relay: " << name << " is not set\n";
-    std::exit(2);
-  }
-  return v;
-}
+std::string Env(const char* name) { return ates::test::RequiredEnv("test_relay", name); }
 }  // namespace
 
 int main() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  sigset_t set = ates::test::BlockStopSignals();
 
   ates::platform::RelayOptions o;
   o.producer = Env("ATES_TEST_PRODUCER");

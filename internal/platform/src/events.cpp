@@ -90,6 +90,23 @@ OutgoingEvent Wrap(std::string_view name, int version, const google::protobuf::M
   return e;
 }
 
+namespace {
+
+// The 16 bytes of a UUID in its lower-case text form (8-4-4-4-12).
+std::string UuidText(const unsigned char* b) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string NewUuid() {
   // Random bytes come from the OS in blocks (one getrandom call per 32 ids,
   // not one per id: producers make thousands per batch).
@@ -109,15 +126,7 @@ std::string NewUuid() {
   for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
   b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0f));
   b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[b[i] >> 4]);
-    out.push_back(kHex[b[i] & 0xf]);
-  }
-  return out;
+  return UuidText(b);
 }
 
 std::string NameUuid(std::string_view name) {
@@ -126,15 +135,7 @@ std::string NameUuid(std::string_view name) {
   unsigned char* b = digest;
   b[6] = static_cast<unsigned char>(0x80 | (b[6] & 0x0f));  // version 8: custom
   b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[b[i] >> 4]);
-    out.push_back(kHex[b[i] & 0xf]);
-  }
-  return out;
+  return UuidText(b);
 }
 
 bool IsUuid(std::string_view t) {

@@ -191,20 +191,29 @@ size_t TokenVerifier::KeyCount() const {
   return keys_.size();
 }
 
-Principal TokenVerifier::Verify(std::string_view token, Clock::time_point now,
-                                std::string* unknown_kid) const {
-  {
-    std::lock_guard lock(cache_mu_);
-    auto it = verified_.find(token);
-    if (it != verified_.end()) {
-      if (ToUnix(now) >= it->second.expires_at) {
-        verified_.erase(it);
-        Reject("expired");
-      }
-      if (KeyIs(it->second.kid, it->second.public_key)) return it->second.principal;
-      verified_.erase(it);  // its key was rotated out: verify (and refuse) in full
-    }
+// A compact JWS split in its three parts, decoded.
+struct TokenVerifier::Parts {
+  std::string_view signing_input;
+  std::string header_json;
+  std::string payload_json;
+  std::string signature;
+};
+
+std::optional<Principal> TokenVerifier::Cached(std::string_view token,
+                                               Clock::time_point now) const {
+  std::lock_guard lock(cache_mu_);
+  auto it = verified_.find(token);
+  if (it == verified_.end()) return std::nullopt;
+  if (ToUnix(now) >= it->second.expires_at) {
+    verified_.erase(it);
+    Reject("expired");
   }
+  if (KeyIs(it->second.kid, it->second.public_key)) return it->second.principal;
+  verified_.erase(it);  // its key was rotated out: verify (and refuse) in full
+  return std::nullopt;
+}
+
+TokenVerifier::Parts TokenVerifier::Split(std::string_view token) {
   if (token.empty()) Reject("empty");
   if (token.size() > 8192) Reject("too long");
   auto dot1 = token.find('.');
@@ -216,13 +225,17 @@ Principal TokenVerifier::Verify(std::string_view token, Clock::time_point now,
   auto payload_json = Base64UrlDecode(token.substr(dot1 + 1, dot2 - dot1 - 1));
   auto signature = Base64UrlDecode(token.substr(dot2 + 1));
   if (!header_json || !payload_json || !signature) Reject("bad base64url");
+  return Parts{token.substr(0, dot2), std::move(*header_json), std::move(*payload_json),
+               std::move(*signature)};
+}
 
+std::pair<std::string, std::array<unsigned char, 32>> TokenVerifier::CheckSignature(
+    const Parts& parts, std::string* unknown_kid) const {
   google::protobuf::Struct header;
-  if (!ParseJsonObject(*header_json, &header)) Reject("bad header");
+  if (!ParseJsonObject(parts.header_json, &header)) Reject("bad header");
   // Only EdDSA is accepted: "none", HS256 with the public key, etc. are refused.
   if (StringField(header, "alg") != "EdDSA") Reject("unsupported alg");
   std::string kid = StringField(header, "kid");
-
   std::array<unsigned char, 32> public_key;
   {
     std::lock_guard lock(mu_);
@@ -233,32 +246,44 @@ Principal TokenVerifier::Verify(std::string_view token, Clock::time_point now,
     }
     public_key = it->second;
   }
-  if (signature->size() != crypto_sign_BYTES) Reject("bad signature");
-  std::string_view signing_input = token.substr(0, dot2);
-  if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature->data()),
-                                  reinterpret_cast<const unsigned char*>(signing_input.data()),
-                                  signing_input.size(), public_key.data()) != 0) {
+  if (parts.signature.size() != crypto_sign_BYTES) Reject("bad signature");
+  if (crypto_sign_verify_detached(
+          reinterpret_cast<const unsigned char*>(parts.signature.data()),
+          reinterpret_cast<const unsigned char*>(parts.signing_input.data()),
+          parts.signing_input.size(), public_key.data()) != 0) {
     Reject("bad signature");
   }
+  return {std::move(kid), public_key};
+}
 
+Principal TokenVerifier::ReadClaims(const std::string& payload_json, Clock::time_point now,
+                                    int64_t* expires_at) const {
   google::protobuf::Struct claims;
-  if (!ParseJsonObject(*payload_json, &claims)) Reject("bad payload");
+  if (!ParseJsonObject(payload_json, &claims)) Reject("bad payload");
   if (StringField(claims, "iss") != issuer_) Reject("wrong issuer");
   if (StringField(claims, "aud") != audience_) Reject("wrong audience");
-  int64_t exp = NumberField(claims, "exp");
-  if (ToUnix(now) >= exp) Reject("expired");
+  *expires_at = NumberField(claims, "exp");
+  if (ToUnix(now) >= *expires_at) Reject("expired");
   Principal p;
   p.account_id = StringField(claims, "sub");
   auto role = ParseRole(StringField(claims, "role"));
   if (!role) Reject("unknown role");
   p.role = *role;
   p.account_version = NumberField(claims, "ver");
-  {
-    constexpr size_t kMaxCached = 4096;
-    std::lock_guard lock(cache_mu_);
-    if (verified_.size() >= kMaxCached) verified_.clear();
-    verified_.emplace(std::string(token), Verified{p, exp, kid, public_key});
-  }
+  return p;
+}
+
+Principal TokenVerifier::Verify(std::string_view token, Clock::time_point now,
+                                std::string* unknown_kid) const {
+  if (auto cached = Cached(token, now)) return *cached;
+  Parts parts = Split(token);
+  auto [kid, public_key] = CheckSignature(parts, unknown_kid);
+  int64_t expires_at = 0;
+  Principal p = ReadClaims(parts.payload_json, now, &expires_at);
+  constexpr size_t kMaxCached = 4096;
+  std::lock_guard lock(cache_mu_);
+  if (verified_.size() >= kMaxCached) verified_.clear();
+  verified_.emplace(std::string(token), Verified{p, expires_at, kid, public_key});
   return p;
 }
 

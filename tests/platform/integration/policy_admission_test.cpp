@@ -12,6 +12,7 @@
 #include "ates/tasks/v1/task_service.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "support/in_process_server.hpp"
 #include "support/raw_call.hpp"
 
 namespace ates::platform {
@@ -51,34 +52,20 @@ class PolicyAdmissionTest : public ::testing::Test {
   void SetUp() override {
     // TaskService is registered without any policy entry; BillingService has
     // GetBalance public (the control).
-    table_.Add(ServicePolicy::For<bv1::BillingService>()
-                   .Public("GetBalance")
-                   .Authenticated("ListTransactions")
-                   .Authenticated("ListPayouts")
-                   .Authenticated("GetManagementEarnings")
-                   .Authenticated("ReconcileDay"));
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
-    factories.push_back(admission_.InterceptorFactory());
-    builder.experimental().SetInterceptorCreators(std::move(factories));
-    builder.RegisterService(&tasks_);
-    builder.RegisterService(&billing_);
-    server_ = builder.BuildAndStart();
-    ASSERT_TRUE(server_ && port > 0);
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                   grpc::InsecureChannelCredentials());
+    server_.Add(billing_, ServicePolicy::For<bv1::BillingService>()
+                              .Public("GetBalance")
+                              .Authenticated("ListTransactions")
+                              .Authenticated("ListPayouts")
+                              .Authenticated("GetManagementEarnings")
+                              .Authenticated("ReconcileDay"));
+    server_.AddWithoutPolicy(tasks_);
+    server_.Start();
+    channel_ = server_.channel();
   }
-  void TearDown() override { server_->Shutdown(); }
 
-  auth::TokenVerifier verifier_{"ates-auth", "ates"};
-  Authenticator authenticator_{verifier_};
-  PolicyTable table_;
-  CallAdmission admission_{table_, authenticator_};
   CountingTasks tasks_;
   CountingBilling billing_;
-  std::unique_ptr<grpc::Server> server_;
+  test::InProcessServer server_;
   std::shared_ptr<grpc::Channel> channel_;
 };
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ates::auth {
@@ -100,6 +101,16 @@ class TokenVerifier final {
     std::array<unsigned char, 32> public_key{};
   };
   bool KeyIs(const std::string& kid, const std::array<unsigned char, 32>& public_key) const;
+  // The steps of Verify: a cached verdict, the three parts, the signature (the
+  // kid and key it was made with), the claims. Each throws as Verify does.
+  struct Parts;
+  using Clock = std::chrono::system_clock;
+  std::optional<Principal> Cached(std::string_view token, Clock::time_point now) const;
+  static Parts Split(std::string_view token);
+  std::pair<std::string, std::array<unsigned char, 32>> CheckSignature(
+      const Parts& parts, std::string* unknown_kid) const;
+  Principal ReadClaims(const std::string& payload_json, Clock::time_point now,
+                       int64_t* expires_at) const;
   mutable std::mutex cache_mu_;
   mutable std::map<std::string, Verified, std::less<>> verified_;
 };
