@@ -6,6 +6,7 @@
 #include <optional>
 #include <tuple>
 
+#include "ates/contracts/catalogue.hpp"
 #include "ates/platform/events.hpp"
 
 namespace ates::billing {
@@ -15,7 +16,9 @@ constexpr const char* kAssignFee = "assign_fee";
 constexpr const char* kCompletionReward = "completion_reward";
 
 std::string EventName(TaskEvent::Kind kind) {
-  return kind == TaskEvent::Kind::kAssigned ? "tasks.task.assigned" : "tasks.task.completed";
+  return std::string(kind == TaskEvent::Kind::kAssigned
+                         ? contracts::Spec<events::tasks::v1::TaskAssigned>().name
+                         : contracts::Spec<events::tasks::v1::TaskCompleted>().name);
 }
 
 std::string TimeText(int64_t unix_us) {
@@ -200,7 +203,8 @@ void ClassifyExtra(const TaskKind& key, std::vector<const LedgerPosting*>& extra
       tally.Add(Of(DifferenceKind::kDuplicated, p,
                    std::to_string(n_postings) + " " + p.kind + " postings for task " + p.task_id +
                        ", which has " + std::to_string(n_events) + " " +
-                       (key.second == kAssignFee ? "tasks.task.assigned" : "tasks.task.completed") +
+                       EventName(key.second == kAssignFee ? TaskEvent::Kind::kAssigned
+                                                          : TaskEvent::Kind::kCompleted) +
                        " event(s) on TASKS that day"),
                 p.account_id);
     } else {

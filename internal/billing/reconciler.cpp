@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "ates/contracts/catalogue.hpp"
 #include "ates/platform/dates.hpp"
 #include "ates/platform/error.hpp"
 #include "ates/platform/log.hpp"
@@ -199,11 +200,11 @@ TaskStreamReader::Result Reconciler::ReadEvents(ReconcileReport& report,
   reader_.CheckHolds(start_ns);
   TaskStreamReader::Result read;
   ReadStop fee_stop(stop_after_ns, std::move(fees_to_meet));
-  reader_.Read("tasks.task.assigned", start_ns, report.day_start_us, report.day_end_us, fee_stop,
-               stop_asked, read);
+  reader_.Read(std::string(contracts::Spec<events::tasks::v1::TaskAssigned>().name), start_ns,
+               report.day_start_us, report.day_end_us, fee_stop, stop_asked, read);
   ReadStop reward_stop(stop_after_ns, std::move(rewards_to_meet));
-  reader_.Read("tasks.task.completed", start_ns, report.day_start_us, report.day_end_us,
-               reward_stop, stop_asked, read);
+  reader_.Read(std::string(contracts::Spec<events::tasks::v1::TaskCompleted>().name), start_ns,
+               report.day_start_us, report.day_end_us, reward_stop, stop_asked, read);
   report.messages_read = read.messages;
   report.skipped = read.skipped;
   report.read_until_ns = read.last_published_ns;
