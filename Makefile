@@ -10,9 +10,9 @@ APT_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev \
   libnats-dev nats-server libpq-dev postgresql libspdlog-dev libyaml-cpp-dev \
   libgtest-dev libgmock-dev libsodium-dev libssl-dev prometheus-cpp-dev \
-  libcurl4-openssl-dev clang-format openssl
+  libcurl4-openssl-dev libcivetweb-dev clang-format openssl chromium fonts-dejavu-core
 
-.PHONY: all deps build run test unit integration test-faults bench lint format buf-lint buf-breaking clean distclean
+.PHONY: all deps build web run test unit integration test-faults bench lint format buf-lint buf-breaking clean distclean
 
 all: build
 
@@ -23,16 +23,23 @@ deps:
 $(BUILD_DIR)/build.ninja: CMakeLists.txt
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-build: deps $(BUILD_DIR)/build.ninja
+build: deps $(BUILD_DIR)/build.ninja web
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The web app (web/, ADR 0025): TypeScript clients generated from api/proto with
+# buf + protoc-gen-es into web/src/gen, then vite bundles web/dist for the gateway.
+# scripts/deps.sh has run `npm ci` in web/ when its lock changed.
+web: deps
+	cd web && npm run --silent build
 
 # The embedded default: PostgreSQL + nats-server under .run/, every daemon, first admin
 # (cmd/ates-devstack; `$(BUILD_DIR)/bin/ates-devstack --help` lists its ATES_RUN_* knobs).
-run: deps $(BUILD_DIR)/build.ninja
+run: deps $(BUILD_DIR)/build.ninja web
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target ates_programs
 	@$(BUILD_DIR)/bin/ates-devstack $(BUILD_DIR)
 
-# Unit, integration and end-to-end tests, plus proto lint and breaking-change check.
+# Unit, integration, end-to-end and browser tests (label "browser": Playwright
+# driving Debian's chromium against a devstack), plus proto lint and breaking-change check.
 # The fault suite's counts (one FAULT-RESULT line per case) are printed at the end.
 test: build lint
 	@rm -f $(BUILD_DIR)/fault-results.txt
@@ -73,4 +80,4 @@ clean:
 	rm -rf $(BUILD_DIR)
 
 distclean: clean
-	rm -rf .run .deps node_modules .ccache
+	rm -rf .run .deps node_modules .ccache web/node_modules web/dist web/src/gen

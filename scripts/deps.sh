@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages given as arguments and the npm tools in
-# package.json, but only what is missing, so a second run takes a second.
+# Installs the Debian packages given as arguments and the npm packages of
+# package.json and web/package.json, but only what is missing or whose lock
+# changed, so a second run takes a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,8 +30,20 @@ if ! command -v npm >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 
+# npm packages never download browsers or binaries of their own: the browser
+# tests drive Debian's chromium.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
 if [[ ! -x node_modules/.bin/buf || package.json -nt node_modules/.stamp ]]; then
   echo "deps: installing npm tools (buf)" >&2
   npm ci --no-audit --no-fund --loglevel=error
   touch node_modules/.stamp
+fi
+
+# The web app's own packages (vite, preact, protoc-gen-es, connect-web,
+# playwright-core for the browser tests), again only when its lock changed.
+if [[ ! -x web/node_modules/.bin/vite || web/package-lock.json -nt web/node_modules/.stamp ]]; then
+  echo "deps: installing the web app's npm packages" >&2
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  touch web/node_modules/.stamp
 fi
