@@ -1,6 +1,7 @@
 #include "banner.hpp"
 
 #include <cstdio>
+#include <filesystem>
 
 namespace ates::devstack {
 namespace {
@@ -59,6 +60,21 @@ void PrintServices(const Settings& s) {
   }
 }
 
+void PrintWebApp(const Settings& s) {
+  if (s.gateway.binary.empty()) {
+    Line("  ates-gateway    not built: no web app");
+    return;
+  }
+  std::string host = s.bind == "0.0.0.0" ? "127.0.0.1" : s.bind;
+  Line("");
+  Line("  Web app:        http://" + host + ":" + std::to_string(s.gateway_http_port) +
+       "/   (log in as the admin below; Connect API on the same address)");
+  if (!std::filesystem::exists(s.web_root + "/index.html")) {
+    Line("                  " + s.Short(s.web_root) +
+         " has no index.html yet: build the web app first");
+  }
+}
+
 // Without daemons, PostgreSQL and NATS stay up for daemons started by hand.
 void PrintStartByHand(const Settings& s) {
   Line("  PostgreSQL and NATS stay up for daemons you start yourself, e.g.:");
@@ -82,6 +98,7 @@ void PrintBanner(const Settings& s, const Secrets& secrets, const std::string& p
                    "/ca.pem; ates-auth requires client certificates (mTLS)"
              : "  gRPC         plaintext (ATES_RUN_TLS=1 for TLS)");
   PrintServices(s);
+  PrintWebApp(s);
   Line("");
   Line("  admin login:    " + s.admin_login);
   Line("  admin password: " + secrets.admin_password + "   (stored in " + s.run_dir +

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 
@@ -11,6 +12,11 @@ namespace {
 using namespace std::chrono_literals;
 
 void Say(const std::string& text) { std::fprintf(stderr, "[run] %s\n", text.c_str()); }
+
+std::string Upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
 
 // gRPC over TLS (ATES_RUN_TLS=1): the daemon's server certificate, and either
 // the client CA (ates-auth requires client certificates) or the client
@@ -64,19 +70,55 @@ DaemonOptions Daemons::OptionsFor(const Service& svc) const {
   return o;
 }
 
+DaemonOptions Daemons::GatewayOptions() const {
+  const Settings& s = settings_;
+  DaemonOptions o;
+  o.name = s.gateway.program();
+  o.binary = s.gateway.binary;
+  o.config = s.config_dir + "/" + o.name + ".yaml";
+  o.ready_timeout = 60s;
+  o.drop_env_prefixes = {"ATES_RUN_", "ATES_ADMIN_LOGIN", "ATES_ADMIN_PASSWORD"};
+  o.echo_prefix = "[gateway] ";
+  o.env = {{"ATES_GRPC_LISTEN", s.bind + ":" + std::to_string(s.gateway.grpc_port)},
+           {"ATES_ADMIN_LISTEN", s.bind + ":" + std::to_string(s.gateway.metrics_port)},
+           {"ATES_GATEWAY_LISTEN", s.bind + ":" + std::to_string(s.gateway_http_port)},
+           {"ATES_GATEWAY_WEB_ROOT", s.web_root}};
+  for (const auto& svc : s.services) {
+    o.env["ATES_GATEWAY_UPSTREAMS_" + Upper(svc.name)] =
+        "127.0.0.1:" + std::to_string(svc.grpc_port);
+  }
+  if (s.tls) {
+    // The daemons' CA, and atesctl's client certificate for ates-auth's mTLS.
+    const std::string dir = s.tls_dir() + "/";
+    o.env["ATES_GATEWAY_UPSTREAM_TLS_CA"] = dir + "ca.pem";
+    o.env["ATES_GATEWAY_UPSTREAM_TLS_CERT"] = dir + "atesctl.pem";
+    o.env["ATES_GATEWAY_UPSTREAM_TLS_KEY"] = dir + "atesctl.key";
+  }
+  return o;
+}
+
+void Daemons::Launch(const Service& svc, DaemonOptions options, const std::string& what) {
+  std::string log = settings_.log_dir() + "/" + svc.name + ".log";
+  auto daemon = std::make_unique<Daemon>(std::move(options),
+                                         [log, root = settings_.root](const std::string&) {
+                                           return DaemonPlace{log, root};
+                                         });
+  daemon->Start();
+  Say("started " + svc.program() + " (pid " + std::to_string(daemon->pid()) + "): " + what +
+      ", metrics http://" + settings_.bind + ":" + std::to_string(svc.metrics_port) +
+      "/metrics, log " + log);
+  running_.push_back(std::move(daemon));
+}
+
 void Daemons::Start() {
   for (const auto& svc : settings_.services) {
     if (svc.binary.empty()) continue;
-    std::string log = settings_.log_dir() + "/" + svc.name + ".log";
-    auto daemon =
-        std::make_unique<Daemon>(OptionsFor(svc), [log, root = settings_.root](const std::string&) {
-          return DaemonPlace{log, root};
-        });
-    daemon->Start();
-    Say("started " + svc.program() + " (pid " + std::to_string(daemon->pid()) + "): gRPC " +
-        settings_.bind + ":" + std::to_string(svc.grpc_port) + ", metrics http://" +
-        settings_.bind + ":" + std::to_string(svc.metrics_port) + "/metrics, log " + log);
-    running_.push_back(std::move(daemon));
+    Launch(svc, OptionsFor(svc), "gRPC " + settings_.bind + ":" + std::to_string(svc.grpc_port));
+  }
+  // Last: it forwards to the others.
+  if (!settings_.gateway.binary.empty()) {
+    Launch(settings_.gateway, GatewayOptions(),
+           "http://" + settings_.bind + ":" + std::to_string(settings_.gateway_http_port));
   }
 }
 

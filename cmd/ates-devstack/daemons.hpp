@@ -29,6 +29,8 @@ class Daemons final {
 
  private:
   DaemonOptions OptionsFor(const Service& svc) const;
+  DaemonOptions GatewayOptions() const;
+  void Launch(const Service& svc, DaemonOptions options, const std::string& what);
 
   const Settings& settings_;
   const Secrets& secrets_;

@@ -54,6 +54,9 @@ void CheckTools(const Settings& s) {
     if (!svc.binary.empty() && !fs::exists(config))
       throw std::runtime_error(config + " is missing");
   }
+  if (!s.gateway.binary.empty() && !fs::exists(s.config_dir + "/ates-gateway.yaml")) {
+    throw std::runtime_error(s.config_dir + "/ates-gateway.yaml is missing");
+  }
 }
 
 // Everything is checked before anything starts (PostgreSQL's port when it starts:
@@ -70,6 +73,11 @@ void CheckPorts(const Settings& s) {
     if (svc.binary.empty()) continue;
     require(s.bind, svc.grpc_port, svc.program() + " gRPC");
     require(s.bind, svc.metrics_port, svc.program() + " metrics");
+  }
+  if (!s.gateway.binary.empty()) {
+    require(s.bind, s.gateway_http_port, "ates-gateway HTTP");
+    require(s.bind, s.gateway.grpc_port, "ates-gateway gRPC");
+    require(s.bind, s.gateway.metrics_port, "ates-gateway metrics");
   }
   require("127.0.0.1", s.nats_port, "nats-server");
   if (s.nats_monitor_port != 0) require("127.0.0.1", s.nats_monitor_port, "nats-server monitoring");

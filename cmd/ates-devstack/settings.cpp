@@ -108,6 +108,11 @@ Settings LoadSettings(int argc, char** argv) {
     s.services.push_back(svc);
     ++offset;
   }
+  s.gateway.grpc_port = EnvPort("ATES_RUN_GATEWAY_GRPC_PORT", s.gateway.grpc_port);
+  s.gateway.metrics_port = EnvPort("ATES_RUN_GATEWAY_METRICS_PORT", s.gateway.metrics_port);
+  s.gateway.binary = FindBinary(s.build_dir, s.gateway.program());
+  s.gateway_http_port = EnvPort("ATES_RUN_GATEWAY_PORT", s.gateway_http_port);
+  s.web_root = Absolute(s.root, Env("ATES_RUN_WEB_ROOT", "web/dist"));
   s.atesctl = FindBinary(s.build_dir, "atesctl");
   return s;
 }
@@ -129,6 +134,9 @@ They are ates-devstack's own and do not reach the daemons:
   ATES_RUN_NATS_MONITOR_PORT (unset: monitoring off),
   ATES_RUN_<SVC>_PORT and ATES_RUN_<SVC>_METRICS_PORT for SVC in AUTH TASKS
   BILLING ANALYTICS SCHEDULER (50051..50055 and 9151..9155),
+  ATES_RUN_GATEWAY_PORT (8080: the web app and Connect API over HTTP),
+  ATES_RUN_GATEWAY_GRPC_PORT (50056, health only), ATES_RUN_GATEWAY_METRICS_PORT
+  (9156), ATES_RUN_WEB_ROOT (web/dist: the built web app the gateway serves),
   ATES_RUN_STOP_TIMEOUT (seconds a daemon gets to drain, 30),
   ATES_RUN_CONFIG_DIR (config; the daemons get --config DIR/ates-<svc>.yaml),
   ATES_RUN_PG_BIN (/usr/lib/postgresql/15/bin),

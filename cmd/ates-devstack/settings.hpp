@@ -31,7 +31,11 @@ struct Settings {
   bool tls = false;
   std::string pg_bin = "/usr/lib/postgresql/15/bin";
   std::vector<Service> services;  // auth, tasks, billing, analytics, scheduler
-  std::string atesctl;            // "" when not built
+  // ates-gateway: no database, no NATS; its gRPC port serves health only.
+  Service gateway{"gateway", 50056, 9156, ""};
+  int gateway_http_port = 8080;
+  std::string web_root;  // <root>/web/dist
+  std::string atesctl;   // "" when not built
 
   std::string log_dir() const { return run_dir + "/logs"; }
   std::string tls_dir() const { return run_dir + "/tls"; }

@@ -41,7 +41,7 @@ std::optional<Arguments> ParseArguments(const std::string& service, int argc, ch
 }
 
 void PrintConfigKeys(const Module& module) {
-  auto keys = Runtime::ConfigKeys();
+  auto keys = Runtime::ConfigKeys(module.stateless());
   for (auto& key : module.ConfigKeys()) keys.push_back(std::move(key));
   std::cout << FormatConfigKeys(keys);
 }
@@ -49,7 +49,7 @@ void PrintConfigKeys(const Module& module) {
 int Serve(const std::string& service, const std::string& config_path, Module& module) {
   auto config = Config::FromFile(config_path);
   log::Init(service, config.GetString("log.level"));
-  Runtime runtime(service, std::move(config));
+  Runtime runtime(service, std::move(config), module.stateless());
   module.Declare(runtime);
   return runtime.Run();
 }

@@ -96,35 +96,47 @@ int WaitForStopSignal() {
 
 }  // namespace
 
-Runtime::Runtime(std::string service, Config config)
+Runtime::Runtime(std::string service, Config config, bool stateless)
     : service_(std::move(service)),
+      stateless_(stateless),
       config_(std::move(config)),
-      settings_(RuntimeSettings::Schema().Read(config_)) {
+      settings_(RuntimeSettings::Schema(stateless).Read(config_)) {
+  verifier_ = std::make_unique<auth::TokenVerifier>(settings_.issuer, settings_.audience);
+  verifier_->SetRetiredKeyGrace(settings_.retired_key_grace);
+  authenticator_ = std::make_unique<Authenticator>(*verifier_);
+  admission_ = std::make_unique<CallAdmission>(policies_, *authenticator_);
+  for (const auto& policy : PlatformServicePolicies()) policies_.Add(policy);
+  keys_ = std::make_unique<KeyRefresher>(*verifier_, settings_.keys_refresh);
+  authenticator_->SetKeyRefresh([this] { keys_->Refresh(); });
+  if (!stateless_) BuildStatefulParts();
+}
+
+void Runtime::BuildStatefulParts() {
   auto po = PoolOptionsOf(settings_);
   db_ = std::make_unique<pg::Pool>(settings_.database_url, settings_.pool_size, po);
   nats_ = std::make_unique<JetStream>(settings_.nats_url, service_, ReadNatsCredentials(config_));
   streams_ = StreamsOf(settings_);
   relay_ = std::make_unique<OutboxRelay>(RelayOptionsOf(settings_, service_, po.connection),
                                          db_->conninfo(), *nats_, &metrics_);
-  verifier_ = std::make_unique<auth::TokenVerifier>(settings_.issuer, settings_.audience);
-  verifier_->SetRetiredKeyGrace(settings_.retired_key_grace);
-  authenticator_ = std::make_unique<Authenticator>(*verifier_);
-  admission_ = std::make_unique<CallAdmission>(policies_, *authenticator_);
-  for (const auto& policy : PlatformServicePolicies()) policies_.Add(policy);
   migrations_ = pg::PlatformMigrations();
-  keys_ = std::make_unique<KeyRefresher>(*verifier_, settings_.keys_refresh);
   auto keys_tls = ReadClientTls(config_, "auth.tls");
   if (!settings_.keys_url.empty()) {
     keys_->SetLoader(RemoteKeyLoader(GrpcTarget(settings_.keys_url), std::move(keys_tls)));
   }
-  authenticator_->SetKeyRefresh([this] { keys_->Refresh(); });
+}
+
+void Runtime::RefuseStateful(const char* what) const {
+  throw std::logic_error(service_ + " is a stateless module: it has no " + what);
 }
 
 Runtime::~Runtime() = default;
 
-std::vector<ConfigKey> Runtime::ConfigKeys() { return RuntimeSettings::Schema().keys(); }
+std::vector<ConfigKey> Runtime::ConfigKeys(bool stateless) {
+  return RuntimeSettings::Schema(stateless).keys();
+}
 
 void Runtime::Migrations(const std::vector<pg::Migration>& migrations) {
+  if (stateless_) RefuseStateful("migrations");
   migrations_.insert(migrations_.end(), migrations.begin(), migrations.end());
 }
 
@@ -134,6 +146,7 @@ void Runtime::Service(grpc::Service& service, const ServicePolicy& policy) {
 }
 
 AccountStates& Runtime::RevokeTokensFrom(AccountStates::Loader loader) {
+  if (stateless_) RefuseStateful("token revocation");
   account_states_ = std::make_unique<AccountStates>(std::move(loader));
   authenticator_->SetAccountStates(account_states_.get());
   OnReady([this] {
@@ -145,6 +158,7 @@ AccountStates& Runtime::RevokeTokensFrom(AccountStates::Loader loader) {
 }
 
 void Runtime::Consume(const std::string& key, const std::string& stream, EventHandler& handler) {
+  if (stateless_) RefuseStateful("consumers");
   auto settings = ConsumerSchema(key).Read(config_);
   ConsumerOptions options;
   options.name = settings.durable;
@@ -239,8 +253,8 @@ bool Runtime::Listen() {
 void Runtime::StartUp(Worker& worker, std::stop_token /*stop*/) {
   try {
     // Retry until the database is there: a daemon may start before PostgreSQL.
-    if (!RetryUntilDone(worker, "database not ready, retrying", 10,
-                        [this] { pg::Migrate(*db_, migrations_); })) {
+    if (!stateless_ && !RetryUntilDone(worker, "database not ready, retrying", 10,
+                                       [this] { pg::Migrate(*db_, migrations_); })) {
       return;
     }
     for (const auto& step : on_ready_) {
@@ -258,6 +272,12 @@ void Runtime::StartUp(Worker& worker, std::stop_token /*stop*/) {
 }
 
 void Runtime::StartEventsAndWorkers() {
+  if (stateless_) {
+    ReportReadiness();
+    StartWorker("readiness", [this](Worker& w, std::stop_token s) { WatchReadiness(w, s); });
+    for (auto& [name, body] : backgrounds_) StartWorker(name, body);
+    return;
+  }
   // Events flow whether or not ates-auth is up: the relay and consumers need
   // no token. Only RPCs that need one wait for the keys (UNAVAILABLE until then).
   relay_->Start();
@@ -319,7 +339,7 @@ void Runtime::ReportReadiness() {
   }
   // Nor before the first verification keys: every RPC that needs a token would
   // answer UNAVAILABLE. The relay and consumers run all the same.
-  bool ready = keys_->HaveKeys() && database_ok;
+  bool ready = (stateless_ || keys_->HaveKeys()) && database_ok;
   {
     absl::MutexLock lock(&health_mu_);
     if (ready == ready_) return;
@@ -341,7 +361,7 @@ void Runtime::ShutDown() {
   server_->Shutdown(std::chrono::system_clock::now() + settings_.shutdown_grace);
   startup_.reset();  // an unfinished phase ends at its next retry pause
   for (auto& c : consumers_) c->Stop();
-  relay_->Stop();
+  if (relay_) relay_->Stop();
   for (auto it = on_stop_.rbegin(); it != on_stop_.rend(); ++it) (*it)();
   keys_->Stop();
   std::vector<std::unique_ptr<Worker>> workers;

@@ -75,10 +75,12 @@ ConfigSchema<S> TokenKeys(ConfigSchema<S>&& s) {
 
 }  // namespace
 
-const ConfigSchema<RuntimeSettings>& RuntimeSettings::Schema() {
+const ConfigSchema<RuntimeSettings>& RuntimeSettings::Schema(bool stateless) {
   static const ConfigSchema<S> schema =
       TokenKeys(EventKeys(DatabaseKeys(ListenerKeys(ConfigSchema<S>()))));
-  return schema;
+  // A stateless daemon (the gateway) has no database, NATS or token keys.
+  static const ConfigSchema<S> stateless_schema = ListenerKeys(ConfigSchema<S>());
+  return stateless ? stateless_schema : schema;
 }
 
 }  // namespace ates::platform

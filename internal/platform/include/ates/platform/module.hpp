@@ -74,6 +74,12 @@ class Module {
   virtual void Declare(ModuleBuilder& builder) = 0;
   // The module's own config keys, for --print-config.
   virtual std::vector<ConfigKey> ConfigKeys() const = 0;
+  // True for a module that keeps no state (the gateway): the runtime then
+  // creates no database pool, NATS connection, relay, consumers or token
+  // verification keys, reads none of their config keys, and reports ready once
+  // the OnReady steps ran. db(), nats(), relay(), Migrations(), Consume() and
+  // RevokeTokensFrom() are then programming errors (std::logic_error).
+  virtual bool stateless() const { return false; }
 };
 
 }  // namespace ates::platform

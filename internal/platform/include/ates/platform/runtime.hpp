@@ -28,18 +28,20 @@ class DeadLetterGrpcService;
 // is a Worker (ADR 0019).
 class Runtime final : public ModuleBuilder {
  public:
-  Runtime(std::string service, Config config);
+  // `stateless`: no database, NATS, relay, consumers or token keys
+  // (Module::stateless()).
+  Runtime(std::string service, Config config, bool stateless = false);
   ~Runtime() override;
 
   // The runtime's own config keys, for --print-config.
-  static std::vector<ConfigKey> ConfigKeys();
+  static std::vector<ConfigKey> ConfigKeys(bool stateless = false);
 
   const std::string& service() const override { return service_; }
   Config& config() override { return config_; }
-  pg::Pool& db() override { return *db_; }
-  JetStream& nats() override { return *nats_; }
+  pg::Pool& db() override { return Stateful(db_, "a database"); }
+  JetStream& nats() override { return Stateful(nats_, "NATS"); }
   Metrics& metrics() override { return metrics_; }
-  OutboxRelay& relay() override { return *relay_; }
+  OutboxRelay& relay() override { return Stateful(relay_, "an outbox relay"); }
   auth::TokenVerifier& verifier() override { return *verifier_; }
 
   void Migrations(const std::vector<pg::Migration>& migrations) override;
@@ -57,6 +59,14 @@ class Runtime final : public ModuleBuilder {
   void RequestStop();
 
  private:
+  // The part, or std::logic_error when a stateless module asks for it.
+  template <class T>
+  T& Stateful(const std::unique_ptr<T>& part, const char* what) const {
+    if (!part) RefuseStateful(what);
+    return *part;
+  }
+  [[noreturn]] void RefuseStateful(const char* what) const;
+  void BuildStatefulParts();
   void AddConsumer(ConsumerOptions options, EventHandler& handler);
   std::unique_ptr<grpc::Server> BuildServer(
       const std::shared_ptr<grpc::ServerCredentials>& credentials, int& port);
@@ -75,6 +85,7 @@ class Runtime final : public ModuleBuilder {
   static constexpr const char* kEventsHealth = "events";
 
   std::string service_;
+  bool stateless_ = false;
   Config config_;
   RuntimeSettings settings_;
   Metrics metrics_;

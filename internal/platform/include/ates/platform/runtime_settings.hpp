@@ -47,7 +47,8 @@ struct RuntimeSettings {
   std::chrono::milliseconds keys_refresh{0};
   std::chrono::milliseconds retired_key_grace{0};
 
-  static const ConfigSchema<RuntimeSettings>& Schema();
+  // `stateless`: only the listener keys (Module::stateless()).
+  static const ConfigSchema<RuntimeSettings>& Schema(bool stateless = false);
 };
 
 }  // namespace ates::platform
