@@ -115,7 +115,7 @@ describe("web app in Chromium", { concurrency: false }, () => {
       await admin.locator(`tr[data-login="${p.login}"]`).waitFor();
     }
     for (const a of await all(admin, `${AUTH}ListAccounts`, {}, "accounts")) ids[a.login] = a.id;
-    await ui.shootEveryPage(admin, "admin");
+    await ui.shot(admin, "admin-accounts");
   });
 
   it("manager sees the task pages only; bad input shows the server's field errors; creates and shuffles tasks", async () => {
@@ -147,20 +147,22 @@ describe("web app in Chromium", { concurrency: false }, () => {
       assignments += 1;
     }
     await manager.locator('tr[data-jira-id="UP-2"]').waitFor();
+    await shuffleAndCheckCount(manager);
+    await giveEachWorkerATask(manager);
+    await ui.open(manager, "All tasks");
+    await ui.shot(manager, "manager-all-tasks");
     const board = await manager.locator("table.tasks").innerText();
     assert.doesNotMatch(board, kUuid, "people appear by name, not by id");
     const names = Object.values(kPeople).filter((p) => p.role !== "manager").map((p) => `${p.name} (${p.login})`);
     assert.ok(names.some((n) => board.includes(n)), `an assignee by name and login in:\n${board}`);
-    await shuffleAndCheckCount(manager);
-    await ui.shot(manager, "manager-all-tasks");
-    await giveEachWorkerATask(manager);
   });
 
   it("worker sees only her own tasks and money; her balance and audit log move by exactly the fee and reward", async () => {
     assert.deepEqual(await ui.navTitles(worker), ["My tasks", "My balance", "Password"]);
     const fees = await eventually(async () => {
-      const company = await all(admin, `${BILLING}ListTransactions`, { accountId: "*" }, "transactions");
-      assert.equal(company.filter((t) => t.kind === "TRANSACTION_KIND_ASSIGN_FEE").length, assignments, "billing has every fee");
+      const assignable = await Promise.all([ids.wanda, ids.walt, ids.abe].map(transactionsOf));
+      const fees = assignable.flat().filter((t) => t.kind === "TRANSACTION_KIND_ASSIGN_FEE");
+      assert.equal(fees.length, assignments, "billing has posted every fee");
       return transactionsOf(ids.wanda);
     });
     assert.ok(fees.length > 0, "she holds a task, so she paid a fee");
@@ -208,6 +210,7 @@ describe("web app in Chromium", { concurrency: false }, () => {
   it("accountant sees her own and the company's money, exports CSV, and no task board", async () => {
     const acc = await ui.logIn(kPeople.accountant.login, passwordOf(kPeople.accountant));
     assert.deepEqual(await ui.navTitles(acc), ["My tasks", "My balance", "Earnings", "Balances and payouts", "Export", "Password"]);
+    await ui.shootEveryPage(acc, "accountant");
     const earnings = await ok(acc, `${BILLING}GetManagementEarnings`, {});
     await ui.open(acc, "Earnings");
     assert.equal(parseDollars(await acc.getByTestId("earnings-today").innerText()), cents(earnings.today?.earningsCents));
@@ -231,10 +234,10 @@ describe("web app in Chromium", { concurrency: false }, () => {
     const ids_in_csv = new Set(csv.slice(1).map((line) => line.split(",").at(-1)));
     assert.deepEqual([...ids_in_csv].sort(), company.map((t) => t.id).sort());
     assert.ok(csv.some((line) => line.includes(",wanda,Wanda Worker,reward,")), "the worker's reward, by name");
-    await ui.shootEveryPage(acc, "accountant");
   });
 
   it("admin's analytics show today's figures; a password reset on the Accounts page lets the user in", async () => {
+    await ui.shootEveryPage(admin, "admin");
     const summary = await ok(admin, `${ANALYTICS}GetDailySummary`, {});
     await ui.open(admin, "Analytics");
     assert.equal(await admin.getByTestId("negative-balances").innerText(), String(summary.negativeBalanceAccounts ?? 0));

@@ -54,11 +54,11 @@ export class Ui {
       await link.click();
     }
     await page.getByRole("heading", { level: 1, name: title }).waitFor();
-    await page.waitForLoadState("networkidle");
+    await settled(page);
   }
 
   async shot(page, name) {
-    await page.waitForLoadState("networkidle");
+    await settled(page);
     await page.screenshot({ path: path.join(this.screenshotDir, `${name}.png`), fullPage: true });
   }
 
@@ -73,6 +73,12 @@ export class Ui {
   async close() {
     for (const c of this.contexts) await c.close().catch(() => {});
   }
+}
+
+/** Waits for the page's loads to finish (the app marks them on <html data-loading>). */
+export async function settled(page) {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50)))));
+  await page.locator("html:not([data-loading])").waitFor({ state: "attached" });
 }
 
 /** The text shown beside a form field, found through the field's label. */

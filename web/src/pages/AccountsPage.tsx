@@ -26,7 +26,7 @@ export function AccountsPage() {
           </tr>
         </thead>
         <tbody>
-          {paged.items.map((a) => <AccountRow key={`${a.id}/${a.version}`} account={a} onChanged={paged.reload} />)}
+          {paged.items.map((a) => <AccountRow key={a.id} account={a} onChanged={paged.reload} />)}
         </tbody>
       </table>
       <Pager paged={paged} label="Accounts" />
