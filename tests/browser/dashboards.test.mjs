@@ -251,6 +251,24 @@ describe("web app in Chromium", { concurrency: false }, () => {
     assert.match(await walt.getByTestId("who").innerText(), /Walt Worker \(walt, worker\)/);
   });
 
+  it("admin changes a role and deactivates an account on the Accounts page", async () => {
+    await ui.open(admin, "Accounts");
+    let row = admin.locator(`tr[data-login="${kPeople.other.login}"]`);
+    await row.getByLabel(/^Role of/).selectOption({ label: "accountant" });
+    await row.getByRole("button", { name: "Save role" }).click();
+    await row.getByRole("status").filter({ hasText: "Role: done." }).waitFor();
+    const changed = await ok(admin, `${AUTH}GetAccount`, { accountId: ids.walt });
+    assert.equal(changed.account.role, "ROLE_ACCOUNTANT");
+    await row.getByRole("button", { name: "Deactivate" }).click();
+    await row.getByRole("status").filter({ hasText: "Deactivate: done." }).waitFor();
+    await row.getByRole("cell", { name: "deactivated", exact: true }).waitFor();
+    assert.equal(await row.getByRole("button", { name: "Deactivate" }).count(), 0);
+    const page = await ui.newPage();
+    await ui.submitLogin(page, kPeople.other.login, "walt-reset-2026");
+    await page.getByRole("alert").waitFor();
+    assert.equal(await page.getByTestId("who").count(), 0, "a deactivated account cannot log in");
+  });
+
   it("everyone can change the password; logout ends the session", async () => {
     await ui.open(worker, "Password");
     await worker.getByLabel("Current password").fill(passwordOf(kPeople.worker));
