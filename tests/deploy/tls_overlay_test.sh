@@ -24,7 +24,7 @@ kubectl kustomize "$k8s/overlays/prod" >"$work/prod.yaml"
 kubectl kustomize "$k8s/overlays/prod-cert-manager" >"$work/cm.yaml"
 "$checker" prod "$work/cm.yaml" || fail "manifest check of prod-cert-manager"
 
-for svc in auth tasks billing analytics scheduler; do
+for svc in auth tasks billing analytics scheduler gateway; do
   for var in ATES_GRPC_TLS_CERT ATES_GRPC_TLS_KEY; do
     grep -q "name: $var" "$work/prod.yaml" || fail "prod: no $var"
   done
@@ -32,7 +32,7 @@ for svc in auth tasks billing analytics scheduler; do
   n=$(grep -c "secretName: ates-$svc-grpc-tls" "$work/cm.yaml")
   [[ $n -eq 2 ]] || fail "prod-cert-manager: ates-$svc-grpc-tls named $n times (want the volume and the Certificate)"
 done
-[[ $(grep -c "^kind: Certificate$" "$work/cm.yaml") -eq 5 ]] || fail "prod-cert-manager: not 5 Certificates"
+[[ $(grep -c "^kind: Certificate$" "$work/cm.yaml") -eq 6 ]] || fail "prod-cert-manager: not 6 Certificates"
 [[ $(grep -c "^kind: Certificate$" "$work/prod.yaml") -eq 0 ]] || fail "prod: Certificates without cert-manager"
 [[ $(grep -c "name: ATES_AUTH_TLS_CA" "$work/prod.yaml") -eq 4 ]] || fail "prod: not 4 daemons verifying ates-auth"
 grep -q "grpc:" <(grep -A2 "readinessProbe:" "$work/prod.yaml") && fail "prod: a plaintext gRPC probe against a TLS port"
