@@ -149,8 +149,8 @@ describe("web app in Chromium", { concurrency: false }, () => {
     await manager.locator('tr[data-jira-id="UP-2"]').waitFor();
     await shuffleAndCheckCount(manager);
     await giveEachWorkerATask(manager);
+    await ui.shootEveryPage(manager, "manager");
     await ui.open(manager, "All tasks");
-    await ui.shot(manager, "manager-all-tasks");
     const board = await manager.locator("table.tasks").innerText();
     assert.doesNotMatch(board, kUuid, "people appear by name, not by id");
     const names = Object.values(kPeople).filter((p) => p.role !== "manager").map((p) => `${p.name} (${p.login})`);

@@ -16,6 +16,7 @@ export class Ui {
 
   async newPage() {
     const context = await this.browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    context.setDefaultTimeout(10_000); // a page that will not show something fails fast
     this.contexts.push(context);
     const page = await context.newPage();
     page.on("pageerror", (err) => this.pageProblems.push(`script error: ${err.message}`));
