@@ -284,8 +284,32 @@ describe("web app in Chromium", { concurrency: false }, () => {
     await ui.shot(worker, "login");
     await ui.submitLogin(worker, kPeople.worker.login, passwordOf(kPeople.worker));
     await worker.getByRole("alert").waitFor();
-    await ui.submitLogin(worker, kPeople.worker.login, "wanda-new-pass-1");
+    await worker.getByLabel("Password", { exact: true }).fill("");
+    await worker.getByLabel("Login", { exact: true }).focus();
+    await worker.keyboard.press("Tab"); // from Login to Password, as a person types
+    await worker.keyboard.type("wanda-new-pass-1");
+    await worker.keyboard.press("Enter");
     await worker.getByTestId("who").waitFor();
+  });
+
+  it("admin closes the business day by hand after a confirmation", async () => {
+    const today = (await ok(admin, `${ANALYTICS}GetDailySummary`, {})).businessDate;
+    await ui.open(admin, "Close a day");
+    await admin.getByLabel("Business day (empty: today)").fill(today);
+    await admin.getByRole("button", { name: "Close the day…" }).click();
+    const dialog = admin.getByRole("dialog", { name: "Close this business day?" });
+    await dialog.waitFor();
+    await admin.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    const closedBefore = await all(admin, "ates.scheduler.v1.SchedulerService/ListClosedCycles", {}, "cycles");
+    assert.ok(!closedBefore.some((c) => c.businessDate === today), "Escape closed nothing");
+    await admin.getByRole("button", { name: "Close the day…" }).click();
+    await dialog.getByRole("button", { name: "Close the day" }).click();
+    await admin.getByRole("status").filter({ hasText: `Closed ${today}` }).waitFor();
+    const closed = await all(admin, "ates.scheduler.v1.SchedulerService/ListClosedCycles", {}, "cycles");
+    assert.ok(closed.some((c) => c.businessDate === today && c.manual), "the day is closed, by hand");
+    await admin.getByRole("listitem").filter({ hasText: `${today} (by hand)` }).waitFor();
+    await ui.shot(admin, "admin-close-a-day-done");
   });
 
   it("no page had a script error or a Content-Security-Policy violation", () => {
