@@ -3,7 +3,6 @@ import { useState } from "preact/hooks";
 import { authClient } from "../api/clients";
 import { fieldErrorsOf, messageOf } from "../api/errors";
 import type { Account } from "../gen/ates/auth/v1/auth_service_pb";
-
 import { RoleSelect } from "./RoleSelect";
 
 export function AccountRow({ account, onChanged }: { account: Account; onChanged: () => void }) {

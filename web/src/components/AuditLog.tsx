@@ -34,12 +34,12 @@ function DayTable({ day, items }: { day: string; items: Transaction[] }) {
   );
 }
 
-export function AuditLog({ accountId, refresh }: { accountId: string; refresh: number }) {
+export function AuditLog({ accountId }: { accountId: string }) {
   const [range, setRange] = useState<Range>({ from: "", to: "" });
   const paged = usePaged(async (pageToken) => {
     const r = await billingClient.listTransactions({ accountId, fromDate: range.from, toDate: range.to, pageToken, pageSize: 50 });
     return { items: r.transactions, next: r.nextPageToken };
-  }, `${accountId}/${range.from}/${range.to}/${refresh}`);
+  }, `${accountId}/${range.from}/${range.to}`);
   return (
     <section aria-labelledby="audit-title">
       <h2 id="audit-title">Audit log</h2>

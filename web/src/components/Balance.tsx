@@ -4,8 +4,8 @@ import { dollars } from "../format";
 import { ErrorText } from "./ErrorText";
 
 /** An account's current balance; accountId "" is the caller's own. */
-export function Balance({ accountId, refresh }: { accountId: string; refresh: number }) {
-  const balance = useLoad(() => billingClient.getBalance({ accountId }), `${accountId}/${refresh}`);
+export function Balance({ accountId }: { accountId: string }) {
+  const balance = useLoad(() => billingClient.getBalance({ accountId }), accountId);
   return (
     <section aria-labelledby="balance-title">
       <h2 id="balance-title">Balance</h2>

@@ -5,11 +5,11 @@ import { dollars, person } from "../format";
 import { ErrorText } from "./ErrorText";
 import { Pager } from "./Pager";
 
-export function Payouts({ accountId, refresh }: { accountId: string; refresh: number }) {
+export function Payouts({ accountId }: { accountId: string }) {
   const paged = usePaged(async (pageToken) => {
     const r = await billingClient.listPayouts({ accountId, pageToken, pageSize: 50 });
     return { items: r.payouts, next: r.nextPageToken };
-  }, `${accountId}/${refresh}`);
+  }, accountId);
   return (
     <section aria-labelledby="payouts-title">
       <h2 id="payouts-title">Payouts</h2>

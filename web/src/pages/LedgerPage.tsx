@@ -55,12 +55,12 @@ export function LedgerPage({ role }: { role: Role }) {
       </Field>
       {accountId && (
         <>
-          <Balance accountId={accountId} refresh={0} />
-          <AuditLog accountId={accountId} refresh={0} />
+          <Balance accountId={accountId} />
+          <AuditLog accountId={accountId} />
         </>
       )}
       <h2 class="section">Everyone's payouts</h2>
-      <Payouts accountId="*" refresh={0} />
+      <Payouts accountId="*" />
     </>
   );
 }

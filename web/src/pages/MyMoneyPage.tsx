@@ -6,9 +6,9 @@ import { Payouts } from "../components/Payouts";
 export function MyMoneyPage() {
   return (
     <>
-      <Balance accountId="" refresh={0} />
-      <AuditLog accountId="" refresh={0} />
-      <Payouts accountId="" refresh={0} />
+      <Balance accountId="" />
+      <AuditLog accountId="" />
+      <Payouts accountId="" />
     </>
   );
 }
