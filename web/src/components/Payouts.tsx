@@ -5,14 +5,14 @@ import { dollars, person } from "../format";
 import { ErrorText } from "./ErrorText";
 import { Pager } from "./Pager";
 
-export function Payouts({ accountId }: { accountId: string }) {
+export function Payouts({ accountId, title = "Payouts" }: { accountId: string; title?: string }) {
   const paged = usePaged(async (pageToken) => {
     const r = await billingClient.listPayouts({ accountId, pageToken, pageSize: 50 });
     return { items: r.payouts, next: r.nextPageToken };
   }, accountId);
   return (
     <section aria-labelledby="payouts-title">
-      <h2 id="payouts-title">Payouts</h2>
+      <h2 id="payouts-title">{title}</h2>
       <ErrorText error={paged.error} />
       {!paged.loading && paged.items.length === 0 && !paged.error && <p>No payouts yet.</p>}
       {paged.items.length > 0 && (

@@ -59,8 +59,7 @@ export function LedgerPage({ role }: { role: Role }) {
           <AuditLog accountId={accountId} />
         </>
       )}
-      <h2 class="section">Everyone's payouts</h2>
-      <Payouts accountId="*" />
+      <Payouts accountId="*" title="Everyone's payouts" />
     </>
   );
 }
