@@ -68,6 +68,10 @@ export async function startDevstack({ buildDir, sourceDir, adminPassword }) {
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const stop = () => stopDevstack(child);
+  // If this runner is stopped (ctest's timeout, Ctrl-C), the stack goes too.
+  const onExit = () => child.exitCode === null && child.kill("SIGINT");
+  process.once("exit", onExit);
+  for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => { onExit(); process.exit(1); });
   try {
     const match = await waitForLine(child, /Web app:\s+(http:\/\/\S+?)\/?\s/, 90_000, logPath);
     await waitForPage(match[1]);
