@@ -19,7 +19,7 @@
 // Sizes: ATES_BENCH_CLIENTS (8), ATES_BENCH_CREATE_SECONDS (5),
 // ATES_BENCH_SHUFFLE_TASKS (100000), ATES_BENCH_BILLING_EVENTS (100000),
 // ATES_BENCH_CLOSE_ACCOUNTS (10000), ATES_BENCH_ANALYTICS_EVENTS (100000);
-// ATES_BENCH_ONLY=create,shuffle,billing,close,analytics runs some of them;
+// ATES_BENCH_ONLY=create,shuffle,billing,close,analytics,gateway runs some of them;
 // ATES_BENCH_KEEP=1 keeps the daemons' logs.
 
 #include <absl/synchronization/mutex.h>
@@ -47,6 +47,7 @@
 #include "ates/auth/v1/auth_service.grpc.pb.h"
 #include "ates/devstack/daemon.hpp"
 #include "ates/devstack/files.hpp"
+#include "ates/devstack/process.hpp"
 #include "ates/events/billing/v1/billing_events.pb.h"
 #include "ates/events/schedule/v1/schedule_events.pb.h"
 #include "ates/events/tasks/v1/task_events.pb.h"
@@ -57,6 +58,7 @@
 #include "ates/platform/pg.hpp"
 #include "ates/tasks/v1/task_service.grpc.pb.h"
 #include "common.hpp"
+#include "gateway_overhead.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 #ifndef ATES_SOURCE_DIR
@@ -357,6 +359,7 @@ class System {
   }
 
   const Account& admin() const { return admin_; }
+  std::string auth_target() const { return auth_->target(); }
 
  private:
   const ates::bench::Settings& s_;
@@ -943,6 +946,19 @@ void BenchAnalytics(const ates::bench::Settings& s, System& sys) {
   sys.Stop(analytics);
 }
 
+// ---- 11: ates-gateway --------------------------------------------------------
+
+void BenchGateway(const ates::bench::Settings& s, System& sys) {
+  std::string listen = "127.0.0.1:" + std::to_string(ates::devstack::FreePort());
+  auto& gateway = sys.Start("ates-gateway", ATES_GATEWAY_BIN,
+                            {{"ATES_GATEWAY_LISTEN", listen},
+                             {"ATES_GATEWAY_UPSTREAMS_AUTH", sys.auth_target()},
+                             {"ATES_GATEWAY_WEB_ROOT", sys.dir()}});
+  ates::bench::BenchGatewayOverhead(s, sys.auth_target(), "http://" + listen, sys.admin().token,
+                                    3000);
+  sys.Stop(gateway);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -960,6 +976,7 @@ int main(int argc, char** argv) {
     if (Enabled("create") || Enabled("shuffle")) BenchTasks(s, *sys);
     if (Enabled("billing") || Enabled("close")) BenchBilling(s, *sys);
     if (Enabled("analytics")) BenchAnalytics(s, *sys);
+    if (Enabled("gateway")) BenchGateway(s, *sys);
     sys.reset();
     return 0;
   } catch (const std::exception& e) {

@@ -42,17 +42,21 @@ bool ReadBody(mg_connection* conn, size_t limit, std::string& body) {
   }
 }
 
+// Status line, headers and body in one write: two writes meet Nagle's
+// algorithm and the client's delayed ACK, 40 ms per answer.
 void Write(mg_connection* conn, const HttpRequest& request, HttpResponse& response) {
   AddSecurityHeaders(response);
-  mg_response_header_start(conn, response.status);
+  std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " +
+                    mg_get_response_code_text(conn, response.status) + "\r\n";
+  bool close = false;
   for (const auto& [name, value] : response.headers) {
-    mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+    out += name + ": " + value + "\r\n";
+    close = close || (name == "Connection" && value == "close");
   }
-  mg_response_header_add(conn, "Content-Length", std::to_string(response.body.size()).c_str(), -1);
-  mg_response_header_send(conn);
-  if (request.method != "HEAD" && !response.body.empty()) {
-    mg_write(conn, response.body.data(), response.body.size());
-  }
+  if (!close) out += "Connection: keep-alive\r\n";
+  out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n\r\n";
+  if (request.method != "HEAD") out += response.body;
+  mg_write(conn, out.data(), out.size());
 }
 
 HttpResponse TooLarge() {
