@@ -295,7 +295,11 @@ TEST_F(BillingCloseTest, ClosesArrivingTogetherPayEachDayItsOwnPostings) {
     auto s = w().stub->ListPayouts(&c.ctx, req, &resp);
     ASSERT_TRUE(s.ok()) << Describe(s);
     ASSERT_LE(resp.payouts_size(), 1);
-    for (const auto& p : resp.payouts()) listed.push_back(p.business_date());
+    for (const auto& p : resp.payouts()) {
+      listed.push_back(p.business_date());
+      EXPECT_EQ(p.account_login(), BillingWorld::LoginOf(a));  // from billing's replica
+      EXPECT_EQ(p.account_name(), "Test " + BillingWorld::LoginOf(a));
+    }
     token = resp.next_page_token();
   } while (!token.empty() && listed.size() < 5);
   EXPECT_EQ(listed, (std::vector<std::string>{d, d2}));
