@@ -40,6 +40,7 @@ struct CommandSpec {
   std::vector<PositionalSpec> positionals{};
   std::string example{};
   std::string details{};  // Extra paragraph for --help; may be empty.
+  bool csv = false;       // Also prints -o csv.
 };
 
 class ParsedArgs final {

@@ -29,7 +29,9 @@ std::string TaskView(const v1::Task& task) {
   t.AddRow({"jira_id", task.jira_id()});
   t.AddRow({"title", task.title()});
   t.AddRow({"status", StatusName(task.status())});
-  t.AddRow({"assignee", task.assignee_id()});
+  t.AddRow({"assignee", LoginOrId(task.assignee_login(), task.assignee_id())});
+  t.AddRow({"assignee_name", task.assignee_name()});
+  t.AddRow({"assignee_id", task.assignee_id()});
   t.AddRow({"created_by", task.created_by()});
   t.AddRow({"created", FormatUnixTime(task.created_at().seconds())});
   t.AddRow({"completed", FormatUnixTime(task.completed_at().seconds())});
@@ -39,10 +41,18 @@ std::string TaskView(const v1::Task& task) {
 }
 
 std::string TaskTable(const v1::ListTasksResponse& resp) {
-  Table t({{"ID"}, {"JIRA"}, {"TITLE"}, {"STATUS"}, {"ASSIGNEE"}, {"CREATED"}, {"COMPLETED"}});
+  Table t({{"ID"},
+           {"JIRA"},
+           {"TITLE"},
+           {"STATUS"},
+           {"ASSIGNEE"},
+           {"NAME"},
+           {"CREATED"},
+           {"COMPLETED"}});
   for (const auto& task : resp.tasks()) {
     t.AddRow({task.id(), task.jira_id(), task.title(), StatusName(task.status()),
-              task.assignee_id(), FormatUnixTime(task.created_at().seconds()),
+              LoginOrId(task.assignee_login(), task.assignee_id()), task.assignee_name(),
+              FormatUnixTime(task.created_at().seconds()),
               FormatUnixTime(task.completed_at().seconds())});
   }
   return t.Render();
@@ -145,7 +155,10 @@ std::vector<Command> TaskCommands() {
                   {"all", '\0', "", "tasks of any status"},
                   {"assignee", '\0', "ID", "only this assignee's tasks (admin, manager)"},
                   LimitFlag()},
-        .example = "atesctl tasks list --all -o json"},
+        .example = "atesctl tasks list --all -o json",
+        .details = "ASSIGNEE is the assignee's login (their id while the tasks service has "
+                   "not heard of the account yet), NAME their full name; -o json has both "
+                   "with the id."},
        ListTasks});
   commands.push_back({{.path = {"tasks", "get"},
                        .summary = "Show one task.",

@@ -38,6 +38,29 @@ std::string FormatCents(std::int64_t cents) {
   return (cents < 0 ? "-" : "") + std::to_string(magnitude / 100) + "." + fraction;
 }
 
+std::string CsvRecord(const std::vector<std::string>& fields) {
+  std::string out;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i) out += ',';
+    const std::string& f = fields[i];
+    if (f.find_first_of(",\"\r\n") == std::string::npos) {
+      out += f;
+      continue;
+    }
+    out += '"';
+    for (char c : f) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "\r\n";
+}
+
+std::string LoginOrId(const std::string& login, const std::string& id) {
+  return login.empty() ? id : login;
+}
+
 std::string FormatUnixTime(std::int64_t seconds) {
   if (seconds == 0) return "-";
   std::time_t t = static_cast<std::time_t>(seconds);

@@ -54,6 +54,14 @@ class Table final {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// One RFC 4180 record ending in CRLF: fields joined by commas; a field holding
+// a comma, a double quote, CR or LF is quoted, its double quotes doubled.
+std::string CsvRecord(const std::vector<std::string>& fields);
+
+// Who a row is about, for a table: the login, or the bare id while the server
+// does not know the login yet (its accounts replica has not seen the account).
+std::string LoginOrId(const std::string& login, const std::string& id);
+
 // Display width of UTF-8 text (code points; control characters count as one).
 std::size_t TextWidth(const std::string& text);
 

@@ -124,7 +124,11 @@ int RunCommand(const Command& command, const Resolved& r, std::span<const std::s
     if (value == nullptr) return std::nullopt;
     return std::string(value);
   };
-  Session session(ResolveOptions(args, env));
+  Options options = ResolveOptions(args, env);
+  if (options.output == OutputFormat::kCsv && !command.spec.csv) {
+    throw UsageError("-o csv is available for 'billing transactions' and 'billing payouts' only");
+  }
+  Session session(std::move(options));
   return command.run(session, args);
 }
 

@@ -31,7 +31,9 @@ const ServiceInfo& InfoOf(Service service) { return kServices[static_cast<std::s
 
 std::vector<FlagSpec> GlobalFlags() {
   std::vector<FlagSpec> flags = {
-      {"output", 'o', "FORMAT", "table (default) or json (protobuf JSON of the response)"},
+      {"output", 'o', "FORMAT",
+       "table (default), json (protobuf JSON of the response), or csv (RFC 4180; "
+       "billing transactions and payouts only)"},
   };
   for (const auto& s : kServices) {
     flags.push_back({s.name, '\0', "ADDR",
@@ -63,8 +65,10 @@ std::string DefaultTokenFile(const EnvLookup& env) {
 Options ResolveOptions(const ParsedArgs& args, const EnvLookup& env) {
   Options options;
   if (auto output = args.Find("output")) {
-    options.output = OneOf("-o", *output, {"table", "json"}) == "json" ? OutputFormat::kJson
-                                                                       : OutputFormat::kTable;
+    std::string format = OneOf("-o", *output, {"table", "json", "csv"});
+    options.output = format == "json"  ? OutputFormat::kJson
+                     : format == "csv" ? OutputFormat::kCsv
+                                       : OutputFormat::kTable;
   }
   for (std::size_t i = 0; i < kServices.size(); ++i) {
     const auto& s = kServices[i];

@@ -33,7 +33,7 @@ inline constexpr std::array<ServiceInfo, 5> kServices = {{
 
 const ServiceInfo& InfoOf(Service service);
 
-enum class OutputFormat { kTable, kJson };
+enum class OutputFormat { kTable, kJson, kCsv };
 
 struct Options {
   OutputFormat output = OutputFormat::kTable;

@@ -82,7 +82,13 @@ std::string Session::Token() {
 }
 
 void Session::Emit(const google::protobuf::Message& response,
-                   const std::function<std::string()>& table) {
+                   const std::function<std::string()>& table,
+                   const std::function<std::string()>& csv) {
+  if (options_.output == OutputFormat::kCsv) {
+    if (!csv) throw UsageError("-o csv is not available for this command");
+    std::cout << csv() << std::flush;
+    return;
+  }
   if (!json()) {
     std::cout << table() << std::flush;
     return;

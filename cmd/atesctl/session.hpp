@@ -47,8 +47,10 @@ class Session final {
   // The stored token; CliError (exit 3) when not logged in.
   std::string Token();
 
-  // Prints the response as protobuf JSON, or `table()` as text.
-  void Emit(const google::protobuf::Message& response, const std::function<std::string()>& table);
+  // Prints the response as protobuf JSON, `table()` as text, or `csv()` for -o csv
+  // (only commands whose spec says csv get here with -o csv).
+  void Emit(const google::protobuf::Message& response, const std::function<std::string()>& table,
+            const std::function<std::string()>& csv = nullptr);
 
  private:
   Options options_;

@@ -9,6 +9,7 @@
 #include "ates/platform/events.hpp"
 #include "ates/platform/log.hpp"
 #include "ates/platform/outbox.hpp"
+#include "ates/platform/page_token.hpp"
 #include "auth/queries.hpp"
 #include "passwords.hpp"
 
@@ -135,21 +136,18 @@ Account AccountService::Get(const std::string& account_id) {
 }
 
 AccountPage AccountService::List(int page_size, const std::string& page_token) {
-  Validator v;
-  v.Check(page_size >= 0 && page_size <= 500, "page_size", "must be 0..500 (0 means 100)");
-  v.Check(page_token.empty() || events::IsUuid(page_token), "page_token",
-          "must be a token returned by a previous call");
-  v.ThrowIfInvalid();
-  int limit = page_size == 0 ? 100 : page_size;
-  std::string after = page_token.empty() ? "00000000-0000-0000-0000-000000000000" : page_token;
+  auto page =
+      platform::PageRequest::Read(page_size, page_token, platform::PageFilter("ListAccounts"));
+  std::string after = page.cursor().value_or("00000000-0000-0000-0000-000000000000");
+  if (!events::IsUuid(after)) platform::ThrowBadPageToken();
   auto r = db_.WithRetry([&](pg::Connection& c) {
-    return c.Exec(sql::kSelectAccountPage, {pg::Text(after), pg::Int(limit + 1)});
+    return c.Exec(sql::kSelectAccountPage, {pg::Text(after), pg::Int(page.limit() + 1)});
   });
-  AccountPage page;
-  for (int i = 0; i < r.Rows() && i < limit; ++i)
-    page.accounts.push_back(rows::ReadAccount(r.At(i)));
-  if (r.Rows() > limit) page.next_page_token = page.accounts.back().id;
-  return page;
+  AccountPage out;
+  for (int i = 0; i < r.Rows() && i < page.limit(); ++i)
+    out.accounts.push_back(rows::ReadAccount(r.At(i)));
+  if (r.Rows() > page.limit()) out.next_page_token = page.NextToken(out.accounts.back().id);
+  return out;
 }
 
 std::optional<AccountStanding> AccountService::Standing(const std::string& account_id) {

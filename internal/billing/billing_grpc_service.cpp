@@ -96,6 +96,8 @@ void Fill(const DayEarnings& d, v1::DailyEarnings* out) {
 void Fill(const TransactionRow& t, v1::Transaction* out) {
   out->set_id(t.id);
   out->set_account_id(t.account_id);
+  out->set_account_login(t.account_login);
+  out->set_account_name(t.account_name);
   out->set_kind(Kind(t.kind));
   out->set_amount_cents(t.amount_cents);
   out->set_task_id(t.task_id);
@@ -108,6 +110,8 @@ void Fill(const TransactionRow& t, v1::Transaction* out) {
 void Fill(const PayoutRow& p, v1::Payout* out) {
   out->set_id(p.id);
   out->set_account_id(p.account_id);
+  out->set_account_login(p.account_login);
+  out->set_account_name(p.account_name);
   out->set_business_date(p.business_date);
   out->set_amount_cents(p.amount_cents);
   *out->mutable_paid_at() = platform::ToTimestamp(p.paid_at);
@@ -120,7 +124,8 @@ BillingGrpcService::BillingGrpcService(BillingQueries& queries, Reconciler& reco
     : queries_(queries), reconciler_(reconciler) {}
 
 platform::ServicePolicy BillingGrpcService::Policy() {
-  // Own account for everyone; any account for admin/accountant (checked in BillingQueries).
+  // Own account for everyone; any account, or "*" for all of them, for admin/accountant
+  // (checked in BillingQueries: a worker or manager asking for either gets PERMISSION_DENIED).
   return platform::ServicePolicy::For<v1::BillingService>()
       .Authenticated("GetBalance")
       .Authenticated("ListTransactions")

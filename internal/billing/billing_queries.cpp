@@ -3,6 +3,7 @@
 #include "ates/platform/dates.hpp"
 #include "ates/platform/error.hpp"
 #include "ates/platform/events.hpp"
+#include "ates/platform/page_token.hpp"
 #include "ates/platform/timestamps.hpp"
 #include "billing/queries.hpp"
 #include "ledger.hpp"
@@ -10,37 +11,38 @@
 namespace ates::billing {
 namespace {
 
-int Limit(int page_size) {
-  Validator v;
-  v.Check(page_size >= 0 && page_size <= 500, "page_size", "must be 0..500 (0 means 100)");
-  v.ThrowIfInvalid();
-  return page_size == 0 ? 100 : page_size;
+// The filter a ListTransactions or ListPayouts token is bound to: the resolved
+// account ("" = every account) and dates.
+platform::PageFilter DatedFilter(std::string_view method, const std::string& account,
+                                 const std::string& from, const std::string& to) {
+  return platform::PageFilter(method)
+      .Add("account_id", account)
+      .Add("from_date", from)
+      .Add("to_date", to);
 }
 
-Error BadPageToken() {
-  return Error(ErrorCode::kInvalidArgument, "bad page_token",
-               {{"page_token", "must be a token returned by a previous call"}});
-}
-
-// A ListTransactions page token: the seq of the page's last row (0 for the first page).
-int64_t TransactionsAfter(const std::string& token) {
-  if (token.empty()) return 0;
+// The seq of the transaction a ListTransactions page starts after (0 on the first page).
+int64_t TransactionsAfter(const platform::PageRequest& page) {
+  if (!page.cursor()) return 0;
   try {
-    return std::stoll(token);
-  } catch (...) {
-    throw BadPageToken();
+    size_t used = 0;
+    int64_t seq = std::stoll(*page.cursor(), &used);
+    if (used == page.cursor()->size() && seq >= 0) return seq;
+  } catch (const std::exception&) {
   }
+  platform::ThrowBadPageToken();
 }
 
-// A ListPayouts page token: "<business date>|<payout id>" of the page's last row.
-std::pair<std::string, std::string> PayoutsAfter(const std::string& token) {
-  if (token.empty()) return {"1970-01-01", "00000000-0000-0000-0000-000000000000"};
-  auto bar = token.find('|');
-  if (bar == std::string::npos || !platform::ParseDate(token.substr(0, bar)) ||
-      !events::IsUuid(token.substr(bar + 1))) {
-    throw BadPageToken();
+// The (business date, payout id) a ListPayouts page starts after: "<date>|<id>".
+std::pair<std::string, std::string> PayoutsAfter(const platform::PageRequest& page) {
+  if (!page.cursor()) return {"1970-01-01", "00000000-0000-0000-0000-000000000000"};
+  const std::string& cursor = *page.cursor();
+  auto bar = cursor.find('|');
+  if (bar == std::string::npos || !platform::ParseDate(cursor.substr(0, bar)) ||
+      !events::IsUuid(cursor.substr(bar + 1))) {
+    platform::ThrowBadPageToken();
   }
-  return {token.substr(0, bar), token.substr(bar + 1)};
+  return {cursor.substr(0, bar), cursor.substr(bar + 1)};
 }
 
 }  // namespace
@@ -48,6 +50,8 @@ std::pair<std::string, std::string> PayoutsAfter(const std::string& token) {
 TransactionRow TransactionRow::From(const pg::Row& row) {
   return {row.String("id"),
           row.String("account_id"),
+          row.String("account_login"),
+          row.String("account_name"),
           row.String("kind"),
           row.Int("amount_cents"),
           row.String("task_id"),
@@ -64,6 +68,8 @@ DayEarnings DayEarnings::From(const pg::Row& row) {
 PayoutRow PayoutRow::From(const pg::Row& row) {
   return {row.String("id"),
           row.String("account_id"),
+          row.String("account_login"),
+          row.String("account_name"),
           row.String("business_date"),
           row.Int("amount_cents"),
           platform::FromEpochText(row.Text("paid_at")),
@@ -132,19 +138,21 @@ int64_t BillingQueries::Balance(const auth::Principal& caller, std::string& acco
 Page<TransactionRow> BillingQueries::Transactions(const auth::Principal& caller,
                                                   std::string account_id, DateRange range,
                                                   int page_size, const std::string& token) {
-  account_id = ResolveAccount(caller, account_id, false);
-  int limit = Limit(page_size);
+  account_id = ResolveAccount(caller, account_id, true);
   auto [from, to] = ResolveRange(range, 3660);
-  int64_t after = TransactionsAfter(token);
+  auto page = platform::PageRequest::Read(page_size, token,
+                                          DatedFilter("ListTransactions", account_id, from, to));
+  int64_t after = TransactionsAfter(page);
+  int limit = page.limit();
   auto r = db_.WithRetry([&](pg::Connection& c) {
     return c.Exec(sql::kSelectTransactions, {pg::Text(account_id), pg::Text(from), pg::Text(to),
                                              pg::Int(after), pg::Int(limit + 1)});
   });
-  Page<TransactionRow> page;
+  Page<TransactionRow> out;
   for (int i = 0; i < r.Rows() && i < limit; ++i)
-    page.items.push_back(TransactionRow::From(r.At(i)));
-  if (r.Rows() > limit) page.next_page_token = std::to_string(r.At(limit - 1).Int("seq"));
-  return page;
+    out.items.push_back(TransactionRow::From(r.At(i)));
+  if (r.Rows() > limit) out.next_page_token = page.NextToken(r.At(limit - 1).String("seq"));
+  return out;
 }
 
 std::vector<DayEarnings> BillingQueries::Earnings(const auth::Principal& caller, DateRange range,
@@ -175,20 +183,23 @@ std::vector<DayEarnings> BillingQueries::ReadEarnings(const std::string& from,
 Page<PayoutRow> BillingQueries::Payouts(const auth::Principal& caller, std::string account_id,
                                         DateRange range, int page_size, const std::string& token) {
   account_id = ResolveAccount(caller, account_id, true);
-  int limit = Limit(page_size);
   auto [from, to] = ResolveRange(range, 3660);
-  auto [after_date, after_id] = PayoutsAfter(token);
+  auto page = platform::PageRequest::Read(page_size, token,
+                                          DatedFilter("ListPayouts", account_id, from, to));
+  auto [after_date, after_id] = PayoutsAfter(page);
+  int limit = page.limit();
   auto r = db_.WithRetry([&](pg::Connection& c) {
     return c.Exec(sql::kSelectPayouts,
                   {pg::Text(account_id), pg::Text(from), pg::Text(to), pg::Text(after_date),
                    pg::Text(after_id), pg::Int(limit + 1)});
   });
-  Page<PayoutRow> page;
-  for (int i = 0; i < r.Rows() && i < limit; ++i) page.items.push_back(PayoutRow::From(r.At(i)));
+  Page<PayoutRow> out;
+  for (int i = 0; i < r.Rows() && i < limit; ++i) out.items.push_back(PayoutRow::From(r.At(i)));
   if (r.Rows() > limit) {
-    page.next_page_token = page.items.back().business_date + "|" + page.items.back().id;
+    out.next_page_token =
+        page.NextToken(out.items.back().business_date + "|" + out.items.back().id);
   }
-  return page;
+  return out;
 }
 
 }  // namespace ates::billing

@@ -12,6 +12,8 @@ namespace ates::billing {
 struct TransactionRow {
   std::string id;
   std::string account_id;
+  std::string account_login;  // from accounts_replica; "" while the replica has not seen it
+  std::string account_name;
   std::string kind;  // assign_fee | completion_reward | payout
   int64_t amount_cents = 0;
   std::string task_id;
@@ -32,6 +34,8 @@ struct DayEarnings {
 struct PayoutRow {
   std::string id;
   std::string account_id;
+  std::string account_login;  // from accounts_replica; "" while the replica has not seen it
+  std::string account_name;
   std::string business_date;
   int64_t amount_cents = 0;
   std::chrono::system_clock::time_point paid_at;
@@ -51,7 +55,8 @@ struct DateRange {
 };
 
 // Read side of billing with its access rules: a worker (or manager) sees only
-// their own account; admin and accountant see every account.
+// their own account; admin and accountant see every account, and every account
+// at once with account_id "*" (ListTransactions and ListPayouts).
 class BillingQueries final {
  public:
   BillingQueries(pg::Pool& db, std::string time_zone) : db_(db), time_zone_(std::move(time_zone)) {}

@@ -44,15 +44,14 @@ Date ValidateCloseDate(std::string_view business_date, Date today) {
 }
 
 PageRequest ValidatePage(int page_size, std::string_view page_token) {
-  Validator v;
-  v.Check(page_size >= 0 && page_size <= 500, "page_size", "must be 0..500 (0 means 100)");
+  auto page =
+      platform::PageRequest::Read(page_size, page_token, platform::PageFilter("ListClosedCycles"));
   std::optional<Date> before;
-  if (!page_token.empty()) {
-    before = ParseDate(page_token);
-    v.Check(before.has_value(), "page_token", "must be a token returned by a previous call");
+  if (page.cursor()) {
+    before = ParseDate(*page.cursor());
+    if (!before) platform::ThrowBadPageToken();
   }
-  v.ThrowIfInvalid();
-  return {page_size == 0 ? 100 : page_size, before};
+  return {page.limit(), before, std::move(page)};
 }
 
 }  // namespace ates::scheduler

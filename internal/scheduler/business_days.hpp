@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ates/platform/dates.hpp"
+#include "ates/platform/page_token.hpp"
 
 namespace ates::scheduler {
 
@@ -50,10 +51,13 @@ Date CurrentDay(const ClockReading& clocks);
 // first business date may be closed by hand.
 Date ValidateCloseDate(std::string_view business_date, Date today);
 
-// page_size 0..500 (0 means 100) and a page token that is a date; INVALID_ARGUMENT otherwise.
+// A ListClosedCycles page: its size after AIP-158, the day it starts before, and
+// the request that issues the next token. INVALID_ARGUMENT for a negative size
+// or a token this service did not issue (platform::PageRequest).
 struct PageRequest {
-  int limit = 100;
+  int limit = platform::kDefaultPageSize;
   std::optional<Date> before;
+  platform::PageRequest tokens;
 };
 PageRequest ValidatePage(int page_size, std::string_view page_token);
 

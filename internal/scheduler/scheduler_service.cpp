@@ -226,7 +226,8 @@ CyclePage SchedulerService::List(const auth::Principal& caller, int page_size,
   CyclePage out;
   for (int i = 0; i < r.Rows() && i < page.limit; ++i)
     out.cycles.push_back(ClosedCycle::From(r.At(i)));
-  if (r.Rows() > page.limit) out.next_page_token = out.cycles.back().business_date;
+  if (r.Rows() > page.limit)
+    out.next_page_token = page.tokens.NextToken(out.cycles.back().business_date);
   return out;
 }
 

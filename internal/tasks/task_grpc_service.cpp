@@ -16,6 +16,8 @@ void ToProto(const Task& t, v1::Task* out) {
   out->set_description(t.description);
   out->set_status(t.status == TaskStatus::kOpen ? v1::TASK_STATUS_OPEN : v1::TASK_STATUS_COMPLETED);
   out->set_assignee_id(t.assignee_id);
+  out->set_assignee_login(t.assignee_login);
+  out->set_assignee_name(t.assignee_name);
   out->set_created_by(t.created_by);
   *out->mutable_created_at() = platform::ToTimestamp(t.created_at);
   if (t.completed_at) *out->mutable_completed_at() = platform::ToTimestamp(*t.completed_at);

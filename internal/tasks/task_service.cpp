@@ -9,6 +9,7 @@
 #include "ates/platform/events.hpp"
 #include "ates/platform/log.hpp"
 #include "ates/platform/outbox.hpp"
+#include "ates/platform/page_token.hpp"
 #include "ates/platform/timestamps.hpp"
 #include "tasks/queries.hpp"
 
@@ -39,6 +40,8 @@ Task TaskFrom(const pg::Row& row) {
   t.description = row.String("description");
   t.status = row.Text("status") == "completed" ? TaskStatus::kCompleted : TaskStatus::kOpen;
   t.assignee_id = row.String("assignee_id");
+  t.assignee_login = row.String("assignee_login");
+  t.assignee_name = row.String("assignee_name");
   t.created_by = row.String("created_by");
   t.version = row.Int("version");
   t.created_at = platform::FromEpochText(row.Text("created_at"));
@@ -97,14 +100,17 @@ bool SeesAllTasks(auth::Role role) {
   return role == auth::Role::kAdmin || role == auth::Role::kManager;
 }
 
-std::shared_ptr<const std::vector<std::string>> CandidateCache::Get() {
+std::shared_ptr<const std::vector<Candidate>> CandidateCache::Get() {
   std::lock_guard lock(mu_);
   auto now = std::chrono::steady_clock::now();
   if (ids_ && now - loaded_ < ttl_) return ids_;
   auto r = db_.WithRetry([&](pg::Connection& c) { return c.Exec(sql::kSelectCandidates); });
-  auto ids = std::make_shared<std::vector<std::string>>();
+  auto ids = std::make_shared<std::vector<Candidate>>();
   ids->reserve(r.Rows());
-  for (int i = 0; i < r.Rows(); ++i) ids->push_back(r.At(i).String("id"));
+  for (int i = 0; i < r.Rows(); ++i) {
+    auto row = r.At(i);
+    ids->push_back({row.String("id"), row.String("login"), row.String("full_name")});
+  }
   ids_ = std::move(ids);
   loaded_ = now;
   return ids_;
@@ -189,7 +195,7 @@ void TaskService::CheckCreateRate(const auth::Principal& caller) {
       .WithRetryAfter(wait);
 }
 
-std::shared_ptr<const std::vector<std::string>> TaskService::AssignableAccounts() {
+std::shared_ptr<const std::vector<Candidate>> TaskService::AssignableAccounts() {
   auto candidates = candidates_.Get();
   if (!candidates->empty()) return candidates;
   candidates_.Invalidate();
@@ -238,7 +244,10 @@ Task TaskService::Create(const auth::Principal& caller, const NewTask& request) 
     t.jira_id = request.jira_id;
     t.description = request.description;
     t.status = TaskStatus::kOpen;
-    t.assignee_id = (*candidates)[picker_.Pick(candidates->size())];
+    const Candidate& assignee = (*candidates)[picker_.Pick(candidates->size())];
+    t.assignee_id = assignee.id;
+    t.assignee_login = assignee.login;
+    t.assignee_name = assignee.name;
     t.created_by = caller.account_id;
     t.version = 1;
     t.created_at = Now();
@@ -264,10 +273,6 @@ Task TaskService::Get(const auth::Principal& caller, const std::string& task_id)
 
 TaskPage TaskService::List(const auth::Principal& caller, const TaskFilter& filter) {
   Validator v;
-  v.Check(filter.page_size >= 0 && filter.page_size <= 500, "page_size",
-          "must be 0..500 (0 means 100)");
-  v.Check(filter.page_token.empty() || events::IsUuid(filter.page_token), "page_token",
-          "must be a token returned by a previous call");
   v.Check(filter.assignee_id.empty() || events::IsUuid(filter.assignee_id), "assignee_id",
           "must be an account id (UUID)");
   v.ThrowIfInvalid();
@@ -278,19 +283,21 @@ TaskPage TaskService::List(const auth::Principal& caller, const TaskFilter& filt
     }
     assignee = caller.account_id;
   }
-  int limit = filter.page_size == 0 ? 100 : filter.page_size;
   std::string status;
   if (filter.status) status = *filter.status == TaskStatus::kOpen ? "open" : "completed";
-  std::string after =
-      filter.page_token.empty() ? "00000000-0000-0000-0000-000000000000" : filter.page_token;
+  auto page = platform::PageRequest::Read(
+      filter.page_size, filter.page_token,
+      platform::PageFilter("ListTasks").Add("status", status).Add("assignee_id", assignee));
+  std::string after = page.cursor().value_or("00000000-0000-0000-0000-000000000000");
+  if (!events::IsUuid(after)) platform::ThrowBadPageToken();
   auto r = db_.WithRetry([&](pg::Connection& c) {
-    return c.Exec(sql::kListTasks,
-                  {pg::Text(after), pg::Text(assignee), pg::Text(status), pg::Int(limit + 1)});
+    return c.Exec(sql::kListTasks, {pg::Text(after), pg::Text(assignee), pg::Text(status),
+                                    pg::Int(page.limit() + 1)});
   });
-  TaskPage page;
-  for (int i = 0; i < r.Rows() && i < limit; ++i) page.tasks.push_back(TaskFrom(r.At(i)));
-  if (r.Rows() > limit) page.next_page_token = page.tasks.back().id;
-  return page;
+  TaskPage out;
+  for (int i = 0; i < r.Rows() && i < page.limit(); ++i) out.tasks.push_back(TaskFrom(r.At(i)));
+  if (r.Rows() > page.limit()) out.next_page_token = page.NextToken(out.tasks.back().id);
+  return out;
 }
 
 Task TaskService::Complete(const auth::Principal& caller, const std::string& task_id) {

@@ -27,6 +27,8 @@ struct Task {
   std::string description;
   TaskStatus status = TaskStatus::kOpen;
   std::string assignee_id;
+  std::string assignee_login;  // from accounts_replica; "" while the replica has not seen them
+  std::string assignee_name;
   std::string created_by;
   int64_t version = 1;
   std::chrono::system_clock::time_point created_at;
@@ -45,20 +47,27 @@ struct TaskFilter {
   std::string page_token;
 };
 
-// Ids of the accounts a task may go to (active, neither admin nor manager),
+// An account a task may go to, with the login and name a new task shows.
+struct Candidate {
+  std::string id;
+  std::string login;
+  std::string name;
+};
+
+// The accounts a task may go to (active, neither admin nor manager),
 // read from accounts_replica and kept for a moment; a write re-checks the
 // chosen id in SQL, so a stale entry can never be assigned.
 class CandidateCache final {
  public:
   CandidateCache(pg::Pool& db, std::chrono::milliseconds ttl) : db_(db), ttl_(ttl) {}
-  std::shared_ptr<const std::vector<std::string>> Get();
+  std::shared_ptr<const std::vector<Candidate>> Get();
   void Invalidate();
 
  private:
   pg::Pool& db_;
   std::chrono::milliseconds ttl_;
   std::mutex mu_;
-  std::shared_ptr<const std::vector<std::string>> ids_;
+  std::shared_ptr<const std::vector<Candidate>> ids_;
   std::chrono::steady_clock::time_point loaded_{};
 };
 
@@ -95,7 +104,7 @@ class TaskService final {
  private:
   std::optional<Task> FindByRequest(const std::string& created_by, const std::string& request_id);
   // The candidates, loaded again once when the cache says there are none.
-  std::shared_ptr<const std::vector<std::string>> AssignableAccounts();
+  std::shared_ptr<const std::vector<Candidate>> AssignableAccounts();
   // The task this request created before (same request_id), if any;
   // ALREADY_EXISTS when that key was used for a different task.
   std::optional<Task> Replayed(const auth::Principal& caller, const NewTask& request);

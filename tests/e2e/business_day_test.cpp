@@ -46,6 +46,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace schedv1 = ::ates::scheduler::v1;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr const char* kTimeZone = "UTC";
 constexpr const char* kPassword = "popug-pass-1";  // NewAccountRequest's default
@@ -837,6 +838,7 @@ TEST_F(BusinessDayTest, AtesctlAWorkerLogsInAndListsTasksAsTableAndJson) {
   for (const auto& t : parsed.tasks()) {
     listed.insert(t.id());
     EXPECT_EQ(t.assignee_id(), w.id);
+    EXPECT_EQ(t.assignee_login(), w.login);
   }
   EXPECT_EQ(listed, mine);
 
@@ -845,7 +847,7 @@ TEST_F(BusinessDayTest, AtesctlAWorkerLogsInAndListsTasksAsTableAndJson) {
   std::istringstream lines(table.out);
   std::string header;
   std::getline(lines, header);
-  for (const char* column : {"ID", "JIRA", "TITLE", "STATUS", "ASSIGNEE"}) {
+  for (const char* column : {"ID", "JIRA", "TITLE", "STATUS", "ASSIGNEE", "NAME"}) {
     EXPECT_THAT(header, HasSubstr(column)) << table.out;
   }
   std::set<std::string> rows;
@@ -853,7 +855,12 @@ TEST_F(BusinessDayTest, AtesctlAWorkerLogsInAndListsTasksAsTableAndJson) {
   while (std::getline(lines, line)) {
     std::istringstream ls(line);
     std::string first;
-    if (ls >> first && first.size() == 36) rows.insert(first);
+    if (ls >> first && first.size() == 36) {
+      rows.insert(first);
+      // The assignee by login, never by bare id.
+      EXPECT_THAT(line, HasSubstr(" " + w.login + " ")) << line;
+      EXPECT_THAT(line, Not(HasSubstr(w.id))) << line;
+    }
   }
   EXPECT_EQ(rows, mine_open) << table.out;  // open tasks by default
 }

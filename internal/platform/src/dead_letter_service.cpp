@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "ates/platform/page_token.hpp"
 #include "ates/platform/queries.hpp"
 #include "ates/platform/rpc_status.hpp"
 
@@ -12,8 +13,6 @@ namespace {
 
 namespace v1 = ops::v1;
 
-constexpr int kDefaultPage = 100;
-constexpr int kMaxPage = 500;
 // Replay --all takes at most this many per call (an operator runs it again).
 constexpr int kMaxReplayAll = 10000;
 
@@ -32,14 +31,13 @@ void ReadWaiting(const pg::Row& row, v1::DeadLetter& d) {
       static_cast<int64_t>(std::stod(row.String("created_at_s")) * 1e6));
 }
 
-int64_t PageStart(const std::string& token) {
-  if (token.empty()) return 0;
+// The dead letter id a page starts after (0 on the first page).
+int64_t PageStart(const PageRequest& page) {
+  if (!page.cursor()) return 0;
+  const std::string& cursor = *page.cursor();
   int64_t after = 0;
-  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), after);
-  if (ec != std::errc() || end != token.data() + token.size() || after < 0) {
-    throw Error(ErrorCode::kInvalidArgument, "malformed page token",
-                {{"page_token", "not a token this service returned"}});
-  }
+  auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), after);
+  if (ec != std::errc() || end != cursor.data() + cursor.size() || after < 0) ThrowBadPageToken();
   return after;
 }
 
@@ -72,19 +70,17 @@ grpc::Status DeadLetterGrpcService::ListDeadLetters(grpc::ServerContext* ctx,
                                                     const v1::ListDeadLettersRequest* req,
                                                     v1::ListDeadLettersResponse* resp) {
   return Handle(*ctx, [&] {
-    Validator v;
-    v.Check(req->page_size() >= 0 && req->page_size() <= kMaxPage, "page_size",
-            "must be between 0 and " + std::to_string(kMaxPage));
-    v.ThrowIfInvalid();
-    int64_t after = PageStart(req->page_token());
-    int limit = req->page_size() == 0 ? kDefaultPage : req->page_size();
+    auto page =
+        PageRequest::Read(req->page_size(), req->page_token(), PageFilter("ListDeadLetters"));
+    int64_t after = PageStart(page);
+    int limit = page.limit();
     auto rows = db_.WithRetry([&](pg::Connection& c) {
       return c.Exec(sql::kDeadLetterListWaiting, {pg::Int(after), pg::Int(limit + 1)});
     });
     int n = std::min(rows.Rows(), limit);
     for (int i = 0; i < n; ++i) ReadWaiting(rows.At(i), *resp->add_dead_letters());
     if (rows.Rows() > limit) {
-      resp->set_next_page_token(std::to_string(rows.At(limit - 1).Int("id")));
+      resp->set_next_page_token(page.NextToken(std::to_string(rows.At(limit - 1).Int("id"))));
     }
   });
 }

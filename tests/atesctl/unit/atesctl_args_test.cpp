@@ -172,6 +172,12 @@ TEST(ResolveOptions, ExplicitTokenFileAndBadValues) {
   EXPECT_THROW(ResolveOptions(bad_timeout, Env({})), UsageError);
 }
 
+TEST(ResolveOptions, CsvIsAnOutputFormat) {
+  ParsedArgs args;
+  args.Set("output", "csv");
+  EXPECT_EQ(ResolveOptions(args, Env({})).output, OutputFormat::kCsv);
+}
+
 TEST(ResolveOptions, NoHomeLeavesTokenFileEmpty) {
   EXPECT_EQ(ResolveOptions(ParsedArgs(), Env({})).token_file, "");
 }

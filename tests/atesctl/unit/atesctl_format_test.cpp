@@ -24,6 +24,25 @@ TEST(FormatCents, ExtremesDoNotOverflow) {
   EXPECT_EQ(FormatCents(std::numeric_limits<std::int64_t>::min()), "-92233720368547758.08");
 }
 
+TEST(CsvRecord, PlainFieldsJoinedByCommasEndingInCrlf) {
+  EXPECT_EQ(CsvRecord({"2026-03-10", "-12.50", "popug"}), "2026-03-10,-12.50,popug\r\n");
+  EXPECT_EQ(CsvRecord({}), "\r\n");
+  EXPECT_EQ(CsvRecord({"", "x", ""}), ",x,\r\n");
+}
+
+TEST(CsvRecord, QuotesFieldsWithCommasQuotesAndLineBreaks) {
+  EXPECT_EQ(CsvRecord({"Feed, then clean"}), "\"Feed, then clean\"\r\n");
+  EXPECT_EQ(CsvRecord({"the \"big\" cage"}), "\"the \"\"big\"\" cage\"\r\n");
+  EXPECT_EQ(CsvRecord({"two\nlines", "cr\rhere"}), "\"two\nlines\",\"cr\rhere\"\r\n");
+  EXPECT_EQ(CsvRecord({"\""}), "\"\"\"\"\r\n");
+  EXPECT_EQ(CsvRecord({"Пополугай"}), "Пополугай\r\n");  // UTF-8 passes through
+}
+
+TEST(LoginOrId, TheLoginWhenKnownElseTheId) {
+  EXPECT_EQ(LoginOrId("popug", "5f1e2d3c"), "popug");
+  EXPECT_EQ(LoginOrId("", "5f1e2d3c"), "5f1e2d3c");
+}
+
 TEST(FormatUnixTime, UtcOrDash) {
   EXPECT_EQ(FormatUnixTime(0), "-");
   EXPECT_EQ(FormatUnixTime(1714557600), "2024-05-01 10:00:00Z");

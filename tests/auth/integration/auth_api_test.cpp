@@ -7,6 +7,7 @@
 #include <set>
 
 #include "ates/platform/events.hpp"
+#include "ates/platform/page_token.hpp"
 #include "ates/platform/token.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "key_sealer.hpp"
@@ -611,12 +612,24 @@ TEST_F(AuthApiTest, ListAccountsPagesThroughEveryAccountOnce) {
   EXPECT_EQ(all.accounts_size(), static_cast<int>(expected.size()));
   EXPECT_TRUE(all.next_page_token().empty());
 
-  auto too_big = ListAccounts(*admin_token_, 501);
-  EXPECT_EQ(too_big.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(BadRequestFields(too_big), Contains("page_size"));
+  authv1::ListAccountsResponse capped;  // AIP-158: above 500 is capped, not refused
+  auto too_big = ListAccounts(*admin_token_, 501, "", &capped);
+  EXPECT_TRUE(too_big.ok()) << Describe(too_big);
+  EXPECT_EQ(capped.accounts_size(), static_cast<int>(expected.size()));
+  auto negative = ListAccounts(*admin_token_, -1);
+  EXPECT_EQ(negative.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(BadRequestFields(negative), Contains("page_size"));
   auto bad_token = ListAccounts(*admin_token_, 2, "garbage");
   EXPECT_EQ(bad_token.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(BadRequestFields(bad_token), Contains("page_token"));
+  // A bare account id was the old token; a token minted for another method's filter is refused too.
+  auto bare_id = ListAccounts(*admin_token_, 2, expected.front());
+  EXPECT_THAT(BadRequestFields(bare_id), Contains("page_token"));
+  auto foreign =
+      ListAccounts(*admin_token_, 2,
+                   platform::EncodePageToken(expected.front(), platform::PageFilter("ListTasks")));
+  EXPECT_EQ(foreign.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(BadRequestFields(foreign), Contains("page_token"));
 }
 
 // ---- process life cycle -----------------------------------------------------

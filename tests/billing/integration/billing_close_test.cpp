@@ -295,10 +295,37 @@ TEST_F(BillingCloseTest, ClosesArrivingTogetherPayEachDayItsOwnPostings) {
     auto s = w().stub->ListPayouts(&c.ctx, req, &resp);
     ASSERT_TRUE(s.ok()) << Describe(s);
     ASSERT_LE(resp.payouts_size(), 1);
-    for (const auto& p : resp.payouts()) listed.push_back(p.business_date());
+    for (const auto& p : resp.payouts()) {
+      listed.push_back(p.business_date());
+      EXPECT_EQ(p.account_login(), BillingWorld::LoginOf(a));  // from billing's replica
+      EXPECT_EQ(p.account_name(), "Test " + BillingWorld::LoginOf(a));
+    }
     token = resp.next_page_token();
   } while (!token.empty() && listed.size() < 5);
   EXPECT_EQ(listed, (std::vector<std::string>{d, d2}));
+  {  // AIP-158: a size above 500 is capped; the first page's token is bound to its filter.
+    auto payouts = [&](const std::string& account, int size, const std::string& page_token,
+                       billv1::ListPayoutsResponse* out) {
+      Call c(w().accountant.token);
+      billv1::ListPayoutsRequest req;
+      req.set_account_id(account);
+      req.set_from_date(d);
+      req.set_to_date(d3);
+      req.set_page_size(size);
+      req.set_page_token(page_token);
+      return w().stub->ListPayouts(&c.ctx, req, out);
+    };
+    billv1::ListPayoutsResponse big, first, other;
+    auto s = payouts(a, 100000, "", &big);
+    ASSERT_TRUE(s.ok()) << Describe(s);
+    EXPECT_EQ(big.payouts_size(), 2);
+    ASSERT_TRUE(payouts(a, 1, "", &first).ok());
+    ASSERT_FALSE(first.next_page_token().empty());
+    s = payouts("*", 1, first.next_page_token(), &other);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(s);
+    EXPECT_THAT(BadRequestFields(s), ::testing::Contains("page_token"));
+    EXPECT_EQ(other.payouts_size(), 0);
+  }
   ASSERT_TRUE(MailsSent());
   EXPECT_THAT(MailsTo(a), SizeIs(2));
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "ates/ops/v1/dead_letter_service.grpc.pb.h"
+#include "ates/platform/page_token.hpp"
 #include "support/billing_helpers.hpp"
 #include "support/e2e_support.hpp"
 
@@ -15,6 +16,7 @@
 namespace ates::test {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 class BillingDeadLetterTest : public BillingTest {
@@ -123,6 +125,33 @@ TEST_F(BillingDeadLetterTest, OnlyAnAdminMayListOrReplay) {
   ops::v1::ReplayDeadLettersResponse replayed;
   status = stub->ReplayDeadLetters(&c2.ctx, req, &replayed);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+}
+
+TEST_F(BillingDeadLetterTest, ListDeadLettersCapsTheSizeAndRefusesANegativeOneOrAForeignToken) {
+  auto stub = ops::v1::DeadLetterService::NewStub(w().billing->channel());
+  auto list = [&](int size, const std::string& token, ops::v1::ListDeadLettersResponse* out) {
+    Call c(w().admin_token);
+    ops::v1::ListDeadLettersRequest req;
+    req.set_page_size(size);
+    req.set_page_token(token);
+    return stub->ListDeadLetters(&c.ctx, req, out);
+  };
+  ops::v1::ListDeadLettersResponse resp;
+  auto s = list(100000, "", &resp);
+  EXPECT_TRUE(s.ok()) << "capped, not refused: " << s.error_message();
+  s = list(-1, "", &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(BadRequestFields(s), ElementsAre("page_size"));
+  // The old token (a bare id) and a token of another List method are refused.
+  for (const std::string& token :
+       {std::string("17"), platform::EncodePageToken("17", platform::PageFilter("ListTasks"))}) {
+    s = list(1, token, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token;
+    EXPECT_THAT(BadRequestFields(s), ElementsAre("page_token")) << token;
+  }
+  // A token this method issued is read back.
+  s = list(1, platform::EncodePageToken("17", platform::PageFilter("ListDeadLetters")), &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
 }  // namespace

@@ -277,6 +277,32 @@ TEST_F(SchedulerTest, CloseBillingCycleIsAdminOnlyAndIdempotent) {
     EXPECT_EQ(stub->ListClosedCycles(&c.ctx, req, &resp).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
+  // Paging: every day once, newest first; a size above 500 is capped; tokens are opaque.
+  std::vector<std::string> paged;
+  std::string token;
+  for (int pages = 0; pages < 10; ++pages) {
+    Call c(*admin_);
+    schedv1::ListClosedCyclesRequest req;
+    req.set_page_size(pages == 0 ? 3 : 100000);  // capped, not refused
+    req.set_page_token(token);
+    schedv1::ListClosedCyclesResponse resp;
+    auto listed = stub->ListClosedCycles(&c.ctx, req, &resp);
+    ASSERT_TRUE(listed.ok()) << Describe(listed);
+    for (const auto& cycle : resp.cycles()) paged.push_back(cycle.business_date());
+    token = resp.next_page_token();
+    if (token.empty()) break;
+    EXPECT_NE(token, paged.back()) << "a bare date is not an opaque token";
+  }
+  EXPECT_EQ(paged, (std::vector<std::string>{today, dates[2], dates[1], dates[0]}));
+  for (const std::string& bad : std::vector<std::string>{"2025-05-11", "garbage"}) {
+    Call c(*admin_);
+    schedv1::ListClosedCyclesRequest req;
+    req.set_page_token(bad);
+    schedv1::ListClosedCyclesResponse resp;
+    auto refused = stub->ListClosedCycles(&c.ctx, req, &resp);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    EXPECT_THAT(BadRequestFields(refused), Contains("page_token")) << bad;
+  }
   stub.reset();
   EXPECT_EQ(sched.Stop(), 0);
 }

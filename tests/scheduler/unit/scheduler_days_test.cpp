@@ -192,22 +192,30 @@ TEST(ValidateCloseDate, BadFormatNamesBusinessDate) {
   }
 }
 
-TEST(ValidatePage, DefaultsAndLimits) {
+TEST(ValidatePage, DefaultsAndCapsTheSize) {
   auto p = ValidatePage(0, "");
   EXPECT_EQ(p.limit, 100);
   EXPECT_FALSE(p.before);
   EXPECT_EQ(ValidatePage(500, "").limit, 500);
-  auto q = ValidatePage(7, "2026-03-10");
+  EXPECT_EQ(ValidatePage(501, "").limit, 500);  // AIP-158: capped, not refused
+}
+
+TEST(ValidatePage, ReadsTheDayOfItsOwnNextToken) {
+  auto first = ValidatePage(7, "");
+  auto q = ValidatePage(7, first.tokens.NextToken("2026-03-10"));
   EXPECT_EQ(q.limit, 7);
   ASSERT_TRUE(q.before);
   EXPECT_EQ(FormatDate(*q.before), "2026-03-10");
 }
 
-TEST(ValidatePage, RejectsBadSizeAndToken) {
+TEST(ValidatePage, RejectsNegativeSizeAndTokensItDidNotIssue) {
   EXPECT_THAT(FieldsOf([] { ValidatePage(-1, ""); }), ElementsAre("page_size"));
-  EXPECT_THAT(FieldsOf([] { ValidatePage(501, ""); }), ElementsAre("page_size"));
-  EXPECT_THAT(FieldsOf([] { ValidatePage(10, "2026-02-30"); }), ElementsAre("page_token"));
-  EXPECT_THAT(FieldsOf([] { ValidatePage(1000, "x"); }), ElementsAre("page_size", "page_token"));
+  // A bare date was the old token; tokens are opaque now.
+  EXPECT_THAT(FieldsOf([] { ValidatePage(10, "2026-03-10"); }), ElementsAre("page_token"));
+  auto first = ValidatePage(7, "");
+  auto not_a_date = first.tokens.NextToken("2026-02-30");
+  EXPECT_THAT(FieldsOf([&] { ValidatePage(10, not_a_date); }), ElementsAre("page_token"));
+  EXPECT_THAT(FieldsOf([] { ValidatePage(-1, "x"); }), ElementsAre("page_size", "page_token"));
 }
 
 }  // namespace

@@ -399,11 +399,11 @@ TEST_F(TasksApiTest, ListTasksPagesThroughEveryTaskOnceInBoundedPages) {
   };
   std::vector<Bad> bad(4);
   bad[0].field = "page_size";
-  bad[0].req.set_page_size(501);
-  bad[1].field = "page_size";
-  bad[1].req.set_page_size(-1);
-  bad[2].field = "page_token";
-  bad[2].req.set_page_token("not-a-token");
+  bad[0].req.set_page_size(-1);
+  bad[1].field = "page_token";
+  bad[1].req.set_page_token("not-a-token");
+  bad[2].field = "page_token";  // a bare task id was the old token; tokens are opaque now
+  bad[2].req.set_page_token(ids.front());
   bad[3].field = "assignee_id";
   bad[3].req.set_assignee_id("nobody");
   for (const auto& b : bad) {
@@ -412,6 +412,76 @@ TEST_F(TasksApiTest, ListTasksPagesThroughEveryTaskOnceInBoundedPages) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << b.field << Describe(s);
     EXPECT_THAT(BadRequestFields(s), ElementsAre(b.field));
     EXPECT_EQ(resp.tasks_size(), 0);
+  }
+}
+
+TEST_F(TasksApiTest, ListTasksCapsLargePageSizesAndRefusesATokenUnderAnotherFilter) {
+  env_->CreateMany(env_->admin.token, 3, "capped");
+  tasksv1::ListTasksRequest huge;
+  huge.set_page_size(100000);
+  tasksv1::ListTasksResponse resp;
+  auto s = env_->List(env_->admin.token, huge, &resp);
+  ASSERT_TRUE(s.ok()) << "AIP-158: capped, not refused: " << Describe(s);
+  EXPECT_EQ(resp.tasks_size(), std::min<int64_t>(TaskCount(), 500));
+
+  tasksv1::ListTasksRequest open;
+  open.set_status(tasksv1::TASK_STATUS_OPEN);
+  open.set_page_size(1);
+  tasksv1::ListTasksResponse first;
+  ASSERT_TRUE(env_->List(manager_->token, open, &first).ok());
+  ASSERT_FALSE(first.next_page_token().empty());
+  std::vector<tasksv1::ListTasksRequest> others(3);
+  others[0].set_status(tasksv1::TASK_STATUS_COMPLETED);
+  others[1].set_status(tasksv1::TASK_STATUS_OPEN);
+  others[1].set_assignee_id(workers_[0].id);
+  // others[2]: no status at all
+  for (auto& other : others) {
+    other.set_page_token(first.next_page_token());
+    tasksv1::ListTasksResponse r;
+    s = env_->List(manager_->token, other, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(s);
+    EXPECT_THAT(BadRequestFields(s), ElementsAre("page_token"));
+    EXPECT_EQ(r.tasks_size(), 0);
+  }
+  // A manager's token for every assignee is not a worker's token for their own tasks.
+  tasksv1::ListTasksRequest all;
+  all.set_page_size(1);
+  tasksv1::ListTasksResponse any;
+  ASSERT_TRUE(env_->List(manager_->token, all, &any).ok());
+  ASSERT_FALSE(any.next_page_token().empty());
+  all.set_page_token(any.next_page_token());
+  s = env_->List(workers_[0].token, all, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(s);
+  // The same filter goes on.
+  open.set_page_token(first.next_page_token());
+  s = env_->List(manager_->token, open, &resp);
+  EXPECT_TRUE(s.ok()) << Describe(s);
+}
+
+TEST_F(TasksApiTest, TasksShowTheAssigneesLoginAndName) {
+  tasksv1::Task created;
+  auto s = env_->Create(manager_->token, "Named task", &created);
+  ASSERT_TRUE(s.ok()) << Describe(s);
+  auto owner = env_->Find(created.assignee_id());
+  ASSERT_TRUE(owner.has_value());
+  EXPECT_EQ(created.assignee_login(), owner->login);
+  EXPECT_EQ(created.assignee_name(), "Popug " + owner->login);
+
+  tasksv1::GetTaskResponse got;
+  Call c(manager_->token);
+  tasksv1::GetTaskRequest get;
+  get.set_task_id(created.id());
+  ASSERT_TRUE(env_->stub->GetTask(&c.ctx, get, &got).ok());
+  EXPECT_EQ(got.task().assignee_login(), owner->login);
+  EXPECT_EQ(got.task().assignee_name(), "Popug " + owner->login);
+
+  tasksv1::ListTasksRequest mine;
+  mine.set_assignee_id(owner->id);
+  auto listed = env_->ListAll(manager_->token, mine);
+  ASSERT_FALSE(listed.empty());
+  for (const auto& t : listed) {
+    EXPECT_EQ(t.assignee_login(), owner->login) << t.id();
+    EXPECT_EQ(t.assignee_name(), "Popug " + owner->login) << t.id();
   }
 }
 
