@@ -262,6 +262,20 @@ inline Person CreatePerson(authv1::AuthService::Stub& auth, const std::string& a
   return {resp.account().id(), login, Login(auth, login, "popug-pass-1")};
 }
 
+// One page's request of an account's audit log ("*": every account).
+inline billv1::ListTransactionsRequest TransactionsRequest(const std::string& account,
+                                                           const std::string& from,
+                                                           const std::string& to, int page_size,
+                                                           const std::string& page_token) {
+  billv1::ListTransactionsRequest req;
+  req.set_account_id(account);
+  req.set_from_date(from);
+  req.set_to_date(to);
+  req.set_page_size(page_size);
+  req.set_page_token(page_token);
+  return req;
+}
+
 // All pages of an account's audit log for a date range.
 inline std::vector<billv1::Transaction> AllTransactions(billv1::BillingService::Stub& stub,
                                                         const std::string& token,
@@ -272,12 +286,7 @@ inline std::vector<billv1::Transaction> AllTransactions(billv1::BillingService::
   std::string page_token;
   for (int guard = 0; guard < 1000; ++guard) {
     Call c(token);
-    billv1::ListTransactionsRequest req;
-    req.set_account_id(account);
-    req.set_from_date(from);
-    req.set_to_date(to);
-    req.set_page_size(page_size);
-    req.set_page_token(page_token);
+    auto req = TransactionsRequest(account, from, to, page_size, page_token);
     billv1::ListTransactionsResponse resp;
     auto s = stub.ListTransactions(&c.ctx, req, &resp);
     if (!s.ok()) throw std::runtime_error("ListTransactions: " + Describe(s));

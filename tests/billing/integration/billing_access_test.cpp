@@ -54,12 +54,7 @@ class BillingAccessTest : public BillingTest {
                             billv1::ListTransactionsResponse* out, int page_size = 0,
                             const std::string& page_token = "") {
     Call c(token);
-    billv1::ListTransactionsRequest req;
-    req.set_account_id(account);
-    req.set_from_date(from);
-    req.set_to_date(to);
-    req.set_page_size(page_size);
-    req.set_page_token(page_token);
+    auto req = TransactionsRequest(account, from, to, page_size, page_token);
     return stub().ListTransactions(&c.ctx, req, out);
   }
   grpc::Status Payouts(const std::string& token, const std::string& account,

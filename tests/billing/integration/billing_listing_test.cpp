@@ -21,12 +21,7 @@ class BillingListingTest : public BillingTest {
                     const std::string& to, int page_size, const std::string& page_token,
                     billv1::ListTransactionsResponse* out) {
     Call c(token);
-    billv1::ListTransactionsRequest req;
-    req.set_account_id(account);
-    req.set_from_date(from);
-    req.set_to_date(to);
-    req.set_page_size(page_size);
-    req.set_page_token(page_token);
+    auto req = TransactionsRequest(account, from, to, page_size, page_token);
     return w().stub->ListTransactions(&c.ctx, req, out);
   }
   // Every transaction of [from, to] in the database, oldest first (by seq).
