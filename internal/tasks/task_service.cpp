@@ -179,7 +179,7 @@ void TaskService::FlushCreates(const std::vector<PendingCreate*>& batch) {
 std::optional<Task> TaskService::FindByRequest(const std::string& created_by,
                                                const std::string& request_id) {
   auto r = db_.WithRetry([&](pg::Connection& c) {
-    return c.Exec(sql::kSelectTaskByRequest, {pg::Text(created_by), pg::Text(request_id)});
+    return c.ExecPrepared(sql::kSelectTaskByRequest, {pg::Text(created_by), pg::Text(request_id)});
   });
   if (r.Rows() == 0) return std::nullopt;
   return TaskFrom(r.At(0));
@@ -262,7 +262,7 @@ Task TaskService::Create(const auth::Principal& caller, const NewTask& request) 
 Task TaskService::Get(const auth::Principal& caller, const std::string& task_id) {
   RequireUuid(task_id, "task_id");
   auto r = db_.WithRetry(
-      [&](pg::Connection& c) { return c.Exec(sql::kSelectTask, {pg::Text(task_id)}); });
+      [&](pg::Connection& c) { return c.ExecPrepared(sql::kSelectTask, {pg::Text(task_id)}); });
   if (r.Rows() == 0) throw Error(ErrorCode::kNotFound, "no task " + task_id);
   Task t = TaskFrom(r.At(0));
   if (!SeesAllTasks(caller.role) && t.assignee_id != caller.account_id) {

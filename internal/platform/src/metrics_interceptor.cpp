@@ -3,63 +3,56 @@
 #include <chrono>
 #include <string>
 
+#include "ates/platform/rpc_metrics.hpp"
+
 namespace ates::platform {
 namespace {
 
-const char* CodeName(grpc::StatusCode code) {
-  static const char* kNames[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  int i = static_cast<int>(code);
-  return (i >= 0 && i <= 16) ? kNames[i] : "UNKNOWN";
-}
-
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(Metrics& metrics, std::string method)
-      : metrics_(metrics), method_(std::move(method)), start_(std::chrono::steady_clock::now()) {}
+  // `cached` is null when the cache is full (a flood of unknown method names).
+  MetricsInterceptor(Metrics& metrics, MethodMetrics* cached, const char* method)
+      : metrics_(metrics),
+        cached_(cached),
+        method_(method),
+        start_(std::chrono::steady_clock::now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      auto status = methods->GetSendStatus();
-      metrics_.RpcCount(method_, CodeName(status.error_code())).Increment();
-      metrics_.RpcLatency(method_).Observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+      const int code = static_cast<int>(methods->GetSendStatus().error_code());
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      if (cached_ != nullptr) {
+        cached_->Count(code).Increment();
+        cached_->Latency().Observe(seconds);
+      } else {
+        metrics_.RpcCount(method_, RpcCodeName(code)).Increment();
+        metrics_.RpcLatency(method_).Observe(seconds);
+      }
     }
     methods->Proceed();
   }
 
  private:
   Metrics& metrics_;
-  std::string method_;
+  MethodMetrics* cached_;
+  const char* method_;  // gRPC's, valid for the call
   std::chrono::steady_clock::time_point start_;
 };
 
 class Factory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit Factory(Metrics& metrics) : metrics_(metrics) {}
+  explicit Factory(Metrics& metrics) : metrics_(metrics), cache_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new MetricsInterceptor(metrics_, info->method());
+    const char* method = info->method() ? info->method() : "";
+    return new MetricsInterceptor(metrics_, cache_.Find(method), method);
   }
 
  private:
   Metrics& metrics_;
+  RpcMetricsCache cache_;
 };
 
 }  // namespace

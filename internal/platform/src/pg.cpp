@@ -346,6 +346,18 @@ Result Connection::Exec(std::string_view sql, const Params& params) {
   return Result(res.release());
 }
 
+Result Connection::ExecPrepared(std::string_view sql, const Params& params) {
+  EnsureConnected();
+  std::string text(sql);
+  const std::string& name = Prepared(text, static_cast<int>(params.size()));
+  if (name.empty()) return Exec(sql, params);
+  ParamArrays a(params);
+  ResultPtr res(PQexecPrepared(conn_.get(), name.c_str(), static_cast<int>(params.size()),
+                               a.values.data(), a.lengths.data(), a.formats.data(), 0));
+  if (!IsOk(res.get())) throw ErrorFrom(conn_.get(), res.get(), "query failed");
+  return Result(res.release());
+}
+
 std::vector<Result> Connection::ExecPipeline(const std::vector<Query>& queries, Plan plan) {
   return RunPipeline({}, queries, plan, nullptr);
 }

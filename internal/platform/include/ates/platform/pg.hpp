@@ -201,6 +201,13 @@ class Connection final {
 
   // Runs one statement. With no params, `sql` may hold several statements.
   Result Exec(std::string_view sql, const Params& params = {});
+  // Exec for a hot statement with parameters: prepared on this connection on
+  // first use (parsed and analysed once), then executed by name. PostgreSQL
+  // still plans the first executions with their values and keeps a generic
+  // plan only when it costs no more (plan_cache_mode = auto), so a value-
+  // dependent plan is not lost. Falls back to Exec when the connection's
+  // statement cache is full. Not inside a failed transaction (it may prepare).
+  Result ExecPrepared(std::string_view sql, const Params& params);
   // How a pipeline's statements are planned. kCustom (as Exec): parsed and
   // planned on every call with its values, so the planner sees an array's
   // length or an optional filter's value. kGeneric: prepared once per
