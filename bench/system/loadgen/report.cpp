@@ -174,7 +174,7 @@ void WriteReport(const Config& c, const std::vector<StepStats>& steps, const Cal
                       "whole system: task lifecycles sustained (p99 create->fee <= 250 ms, "
                       "lag flat), highest step",
                       best ? best->lifecycles : 0, "lifecycles", best ? best->seconds : 1,
-                      ates::bench::Goal::MinRate(1000, "lifecycles/s"));
+                      ates::bench::Goal::MinRate(1000, "lifecycles"));
 }
 
 }  // namespace ates::bench::system
