@@ -52,6 +52,7 @@ int RunLoadgen(const sys::Stack& stack, const std::string& bin_dir, const std::s
            {"ATES_SYSTEM_ADMIN_PASSWORD", sys::Stack::kAdminPassword},
            {"ATES_SYSTEM_NATS_URL", stack.NatsUrl()},
            {"ATES_SYSTEM_RAW_PG_URL", stack.PgUrl("ates_bench_raw")},
+           {"ATES_SYSTEM_TASKS_PG_URL", stack.PgUrl("ates_tasks")},
            {"ATES_SYSTEM_OUT", out},
            {"ATES_SYSTEM_PIDS", Pids(stack)},
            {"ATES_BENCH_RESULTS", out + "/results.tsv"}};

@@ -45,6 +45,8 @@ Config LoadConfig() {
   c.admin_password = Required("ATES_SYSTEM_ADMIN_PASSWORD");
   c.nats_url = Required("ATES_SYSTEM_NATS_URL");
   c.raw_pg_url = Required("ATES_SYSTEM_RAW_PG_URL");
+  c.tasks_pg_url = Required("ATES_SYSTEM_TASKS_PG_URL");
+  c.big_shuffle = static_cast<int64_t>(Number("ATES_SYSTEM_BIG_SHUFFLE", 100000));
   c.out_dir = Required("ATES_SYSTEM_OUT");
   c.results = Env("ATES_BENCH_RESULTS");
   std::istringstream pids(Required("ATES_SYSTEM_PIDS"));

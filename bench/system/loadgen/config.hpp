@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ struct Config {
   std::string auth, tasks, billing;          // ATES_SYSTEM_ADDR_{AUTH,TASKS,BILLING}
   std::string admin_login, admin_password;   // ATES_SYSTEM_ADMIN_{LOGIN,PASSWORD}
   std::string nats_url;                      // ATES_SYSTEM_NATS_URL
+  int64_t big_shuffle = 100000;   // ATES_SYSTEM_BIG_SHUFFLE: open tasks of item 4 (0: skip)
+  std::string tasks_pg_url;                  // ATES_SYSTEM_TASKS_PG_URL (ates-tasks' database)
   std::string raw_pg_url;                    // ATES_SYSTEM_RAW_PG_URL (a scratch database)
   std::string out_dir;                       // ATES_SYSTEM_OUT: result.json, plot.tsv
   std::string results;                       // ATES_BENCH_RESULTS (the goal table)

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "../proc_cpu.hpp"
+#include "big_shuffle.hpp"
 #include "billing_watch.hpp"
 #include "common.hpp"
 #include "config.hpp"
@@ -161,6 +162,7 @@ int Run() {
   sampling = false;
   lag.join();
   WaitQuiet([&] { return watch.last_fee(); }, 2s, 30s);
+  if (c.big_shuffle > 0) x.big = RunBigShuffle(c.tasks_pg_url, c.big_shuffle, load, watch);
   CloseDay(watch, x);
   x.load_end = LoadAverage();
   WriteReport(c, stats.Steps(), cal, x);

@@ -109,6 +109,9 @@ void WriteJson(const Config& c, const std::vector<StepStats>& steps, const Calib
     << ", \"health_cpu_ms\": " << cal.health_cpu_s * 1000
     << ", \"raw_commits_per_s\": " << cal.commits_per_s
     << ", \"raw_commit_cpu_ms\": " << cal.commit_cpu_s * 1000 << "},\n";
+  o << "  \"big_shuffle\": {\"tasks\": " << x.big.tasks << ", \"reply_s\": " << x.big.reply_s
+    << ", \"click_to_every_fee_s\": " << x.big.all_fees_s << ", \"fees_seen\": "
+    << x.big.fees_seen << "},\n";
   o << "  \"shuffle\": {\"tasks\": " << x.shuffle_tasks << ", \"reply_ms\": " << x.shuffle_ms
     << "},\n  \"day_close\": {\"payouts\": " << x.payouts << ", \"seconds\": " << x.close_seconds
     << "},\n  \"steps\": [\n";
@@ -175,6 +178,16 @@ void WriteReport(const Config& c, const std::vector<StepStats>& steps, const Cal
                       "lag flat), highest step",
                       best ? best->lifecycles : 0, "lifecycles", best ? best->seconds : 1,
                       ates::bench::Goal::MinRate(1000, "lifecycles"));
+  if (x.big.tasks > 0) {
+    std::printf("big shuffle: %lld tasks, reply %.2f s, %lld fees seen\n",
+                static_cast<long long>(x.big.tasks), x.big.reply_s,
+                static_cast<long long>(x.big.fees_seen));
+    ates::bench::Report(settings, "system_shuffle_fees",
+                        "shuffle of " + ates::bench::Grouped(x.big.tasks) +
+                            " open tasks: click -> every fee seen applied",
+                        x.big.fees_seen, "fees", x.big.all_fees_s > 0 ? x.big.all_fees_s : 1e9,
+                        ates::bench::Goal::MaxSeconds(8));
+  }
 }
 
 }  // namespace ates::bench::system

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "big_shuffle.hpp"
 #include "config.hpp"
 #include "stats.hpp"
 
@@ -23,6 +24,7 @@ struct Extras {
   int64_t shuffle_tasks = 0;
   double close_seconds = -1;       // day closed published -> last payout.made seen
   int64_t payouts = 0;
+  BigShuffle big;                  // item 4
   double load_start = 0, load_end = 0;  // 1-minute load averages
 };
 
