@@ -162,8 +162,8 @@ int Run() {
   sampling = false;
   lag.join();
   WaitQuiet([&] { return watch.last_fee(); }, 2s, 30s);
+  CloseDay(watch, x);  // before the big shuffle, whose fees put every worker in debt
   if (c.big_shuffle > 0) x.big = RunBigShuffle(c.tasks_pg_url, c.big_shuffle, load, watch);
-  CloseDay(watch, x);
   x.load_end = LoadAverage();
   WriteReport(c, stats.Steps(), cal, x);
   return 0;
