@@ -75,7 +75,7 @@ bench: build bench-deps
 # The whole system as `make run` starts it, driven by a load generator at stepped
 # offered rates (ADR 0027): a table per step, $(BUILD_DIR)/bench-system/result.json
 # and system.png. Knobs: ATES_SYSTEM_RATES ("50 100 200 400 800 1200"),
-# ATES_SYSTEM_STEP_SECONDS (12), ATES_SYSTEM_BIG_SHUFFLE (100000), see
+# ATES_SYSTEM_STEP_SECONDS (10), ATES_SYSTEM_BIG_SHUFFLE (100000), see
 # bench/system/loadgen/config.hpp.
 bench-system: deps $(BUILD_DIR)/build.ninja bench-deps
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target bench_system

@@ -14,7 +14,7 @@ namespace ates::bench::system {
 
 struct Config {
   std::vector<double> rates;       // ATES_SYSTEM_RATES ("50 100 200 400 800 1200")
-  double step_seconds = 12;        // ATES_SYSTEM_STEP_SECONDS
+  double step_seconds = 10;        // ATES_SYSTEM_STEP_SECONDS
   int workers = 40;                // ATES_SYSTEM_WORKERS
   int managers = 4;                // ATES_SYSTEM_MANAGERS
   double reads = 1.0;              // ATES_SYSTEM_READS: read calls per lifecycle

@@ -34,11 +34,14 @@ double StackCpuMs(const StepStats& s) {
 }
 
 void PrintSteps(const std::vector<StepStats>& steps) {
-  std::printf("\n%9s %9s %11s %11s %13s %8s %6s %10s\n", "offered/s", "achieved", "p50 c->fee",
+  std::printf("\n%9s %9s %9s %11s %11s %13s %8s %6s %10s\n", "offered/s", "created/s",
+              "achieved", "p50 c->fee",
               "p99 c->fee", "p99 done->rew", "lag max", "grows", "sustained");
   for (const auto& s : steps) {
     Verdict v = Judge(s);
-    std::printf("%9.0f %9.1f %8.0f ms %8.0f ms %10.0f ms %8lld %6s %10s\n", s.offered, v.achieved,
+    double created = s.seconds > 0 ? static_cast<double>(s.creates) / s.seconds : 0;
+    std::printf("%9.0f %9.1f %9.1f %8.0f ms %8.0f ms %10.0f ms %8lld %6s %10s\n", s.offered,
+                created, v.achieved,
                 v.p50_create_fee, v.p99_create_fee, v.p99_complete_reward,
                 static_cast<long long>(v.lag_max), v.lag_grows ? "yes" : "no",
                 v.sustained ? "yes" : "no");

@@ -20,7 +20,7 @@ void Stats::BeginStep(double offered) {
 
 int Stats::step() const {
   std::lock_guard lock(mu_);
-  return static_cast<int>(steps_.size()) - 1;
+  return running_ ? static_cast<int>(steps_.size()) - 1 : -1;
 }
 
 StepStats* Stats::At(int step) {

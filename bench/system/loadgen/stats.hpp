@@ -29,7 +29,7 @@ double Percentile(std::vector<double> v, double p);
 class Stats final {
  public:
   void BeginStep(double offered);
-  int step() const;  // index of the running step (-1 before the first)
+  int step() const;  // index of the running step (-1 between steps)
   void Rpc(int step, const std::string& method, double ms, bool ok);
   void CreateFee(int step, double ms);
   void CompleteReward(int step, double ms);
