@@ -69,7 +69,8 @@ void Plot(const std::string& out) {
   std::ofstream gp(out + "/system.gp");
   gp << "set terminal pngcairo size 1000,600\nset output '" << out << "/system.png'\n"
      << "set title 'aTES whole system: latency and lag against offered load'\n"
-     << "set xlabel 'offered task lifecycles/s'\nset ylabel 'ms (log)'\nset y2label 'pending events'\n"
+     << "set xlabel 'offered task lifecycles/s'\nset ylabel 'ms (log)'\nset y2label 'pending "
+        "events'\n"
      << "set logscale y\nset ytics nomirror\nset y2tics\nset key top left\nset grid\n"
      << "plot '" << out << "/plot.tsv' using 1:4 with linespoints title 'p99 create -> fee', "
      << "'' using 1:3 with linespoints title 'p50 create -> fee', "

@@ -115,7 +115,8 @@ pid_t Stack::Pid(const std::string& service) const {
 
 // The postmaster writes its pid on the first line of postmaster.pid.
 pid_t Stack::PostgresPid() const {
-  return static_cast<pid_t>(std::stol(devstack::FirstLine(pg_->options().data_dir + "/postmaster.pid")));
+  return static_cast<pid_t>(
+      std::stol(devstack::FirstLine(pg_->options().data_dir + "/postmaster.pid")));
 }
 
 pid_t Stack::NatsPid() const { return FindProcess("nats-server", options_.work_dir + "/nats"); }

@@ -15,9 +15,9 @@
 namespace ates::bench::system {
 
 struct BigShuffle {
-  int64_t tasks = 0;          // reassigned by the call
-  double reply_s = -1;        // click -> ShuffleTasks' reply (committed)
-  double all_fees_s = -1;     // click -> the last of its fees seen applied
+  int64_t tasks = 0;       // reassigned by the call
+  double reply_s = -1;     // click -> ShuffleTasks' reply (committed)
+  double all_fees_s = -1;  // click -> the last of its fees seen applied
   int64_t fees_seen = 0;
 };
 

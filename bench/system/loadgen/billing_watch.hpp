@@ -41,7 +41,9 @@ class BillingWatch final {
   void PublishDayClosed(const std::string& business_date);
   int64_t payouts() const { return payouts_.load(); }
   int64_t fees() const { return fees_.load(); }
-  Clock::time_point last_fee() const { return Clock::time_point(Clock::duration(last_fee_.load())); }
+  Clock::time_point last_fee() const {
+    return Clock::time_point(Clock::duration(last_fee_.load()));
+  }
   Clock::time_point last_payout() const {
     return Clock::time_point(Clock::duration(last_payout_.load()));
   }

@@ -134,9 +134,7 @@ void Load::Read() {
         [&](grpc::ClientContext* ctx, grpc::CompletionQueue* cq) {
           return stub.PrepareAsyncListTransactions(ctx, req, cq);
         },
-        [this, step](auto& c) {
-          stats_.Rpc(step, "ListTransactions", c.Millis(), c.status.ok());
-        });
+        [this, step](auto& c) { stats_.Rpc(step, "ListTransactions", c.Millis(), c.status.ok()); });
   }
 }
 

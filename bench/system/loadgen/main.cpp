@@ -67,8 +67,7 @@ Calibration Calibrate(const Config& c, Load& load) {
   cal.health_cpu_s = cpu["tasks"] / static_cast<double>(done);
   cpu0 = SampleCpu(c);
   auto run = ates::bench::SingleRowCommits(
-      c.raw_pg_url, 4,
-      std::chrono::milliseconds(static_cast<int64_t>(c.calibrate_seconds * 1000)));
+      c.raw_pg_url, 4, std::chrono::milliseconds(static_cast<int64_t>(c.calibrate_seconds * 1000)));
   // Its backends end with their connections: once the postmaster has reaped
   // them their time is in its cutime/cstime; before that it is in neither.
   std::this_thread::sleep_for(1s);
@@ -80,8 +79,8 @@ Calibration Calibrate(const Config& c, Load& load) {
 
 // Offers `rate` lifecycles/s for the step's time: CreateTask calls paced
 // evenly, reads alongside; completions follow the fees (Load::OnApplied).
-void RunStep(const Config& c, Load& load, Stats& stats, double rate, Clock::time_point& next_shuffle,
-             Extras& x) {
+void RunStep(const Config& c, Load& load, Stats& stats, double rate,
+             Clock::time_point& next_shuffle, Extras& x) {
   stats.BeginStep(rate);
   auto cpu0 = SampleCpu(c);
   auto t0 = Clock::now();
@@ -159,8 +158,8 @@ int Run() {
       std::this_thread::sleep_for(250ms);
     }
   });
-  auto next_shuffle = Clock::now() + std::chrono::milliseconds(
-                                         static_cast<int64_t>(c.shuffle_seconds * 1000));
+  auto next_shuffle =
+      Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(c.shuffle_seconds * 1000));
   for (double rate : c.rates) RunStep(c, load, stats, rate, next_shuffle, x);
   sampling = false;
   lag.join();

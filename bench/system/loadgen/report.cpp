@@ -10,9 +10,9 @@
 namespace ates::bench::system {
 namespace {
 
-const std::vector<std::string> kProcesses = {"auth",     "tasks",    "billing", "analytics",
+const std::vector<std::string> kProcesses = {"auth",      "tasks",    "billing", "analytics",
                                              "scheduler", "postgres", "nats"};
-const std::vector<std::string> kMethods = {"CreateTask", "CompleteTask",    "ListTasks",
+const std::vector<std::string> kMethods = {"CreateTask", "CompleteTask",     "ListTasks",
                                            "GetBalance", "ListTransactions", "ShuffleTasks"};
 
 double Mean(const std::vector<int64_t>& v, size_t from, size_t to) {
@@ -34,15 +34,13 @@ double StackCpuMs(const StepStats& s) {
 }
 
 void PrintSteps(const std::vector<StepStats>& steps) {
-  std::printf("\n%9s %9s %9s %11s %11s %13s %8s %6s %10s\n", "offered/s", "created/s",
-              "achieved", "p50 c->fee",
-              "p99 c->fee", "p99 done->rew", "lag max", "grows", "sustained");
+  std::printf("\n%9s %9s %9s %11s %11s %13s %8s %6s %10s\n", "offered/s", "created/s", "achieved",
+              "p50 c->fee", "p99 c->fee", "p99 done->rew", "lag max", "grows", "sustained");
   for (const auto& s : steps) {
     Verdict v = Judge(s);
     double created = s.seconds > 0 ? static_cast<double>(s.creates) / s.seconds : 0;
     std::printf("%9.0f %9.1f %9.1f %8.0f ms %8.0f ms %10.0f ms %8lld %6s %10s\n", s.offered,
-                created, v.achieved,
-                v.p50_create_fee, v.p99_create_fee, v.p99_complete_reward,
+                created, v.achieved, v.p50_create_fee, v.p99_create_fee, v.p99_complete_reward,
                 static_cast<long long>(v.lag_max), v.lag_grows ? "yes" : "no",
                 v.sustained ? "yes" : "no");
   }
@@ -90,7 +88,8 @@ void WriteStepJson(std::ofstream& o, const StepStats& s) {
   Field(o, "p99_complete_to_reward_ms", v.p99_complete_reward);
   Field(o, "lag_max", static_cast<double>(v.lag_max));
   o << "\"lag_grows\": " << (v.lag_grows ? "true" : "false") << ", ";
-  o << "\"sustained\": " << (v.sustained ? "true" : "false") << ",\n      \"cpu_ms_per_lifecycle\": {";
+  o << "\"sustained\": " << (v.sustained ? "true" : "false")
+    << ",\n      \"cpu_ms_per_lifecycle\": {";
   for (const auto& p : kProcesses) o << "\"" << p << "\": " << CpuMs(s, p) << ", ";
   o << "\"loadgen\": " << CpuMs(s, "loadgen") << "},\n      \"rpc_ms\": {";
   bool first = true;
@@ -113,8 +112,8 @@ void WriteJson(const Config& c, const std::vector<StepStats>& steps, const Calib
     << ", \"raw_commits_per_s\": " << cal.commits_per_s
     << ", \"raw_commit_cpu_ms\": " << cal.commit_cpu_s * 1000 << "},\n";
   o << "  \"big_shuffle\": {\"tasks\": " << x.big.tasks << ", \"reply_s\": " << x.big.reply_s
-    << ", \"click_to_every_fee_s\": " << x.big.all_fees_s << ", \"fees_seen\": "
-    << x.big.fees_seen << "},\n";
+    << ", \"click_to_every_fee_s\": " << x.big.all_fees_s << ", \"fees_seen\": " << x.big.fees_seen
+    << "},\n";
   o << "  \"shuffle\": {\"tasks\": " << x.shuffle_tasks << ", \"reply_ms\": " << x.shuffle_ms
     << "},\n  \"day_close\": {\"payouts\": " << x.payouts << ", \"seconds\": " << x.close_seconds
     << "},\n  \"steps\": [\n";
@@ -159,14 +158,15 @@ Verdict Judge(const StepStats& s) {
 void WriteReport(const Config& c, const std::vector<StepStats>& steps, const Calibration& cal,
                  const Extras& x) {
   PrintSteps(steps);
-  std::printf("\nsame run: Health/Check %.0f calls/s, %.3f ms CPU of ates-tasks each; raw "
-              "PostgreSQL commit %.0f/s, %.3f ms CPU of PostgreSQL each\n",
-              cal.health_calls_per_s, cal.health_cpu_s * 1000, cal.commits_per_s,
-              cal.commit_cpu_s * 1000);
-  std::printf("last shuffle: %lld tasks, reply in %.0f ms; day close: %lld payouts, last seen "
-              "%.2f s after the close\n",
-              static_cast<long long>(x.shuffle_tasks), x.shuffle_ms,
-              static_cast<long long>(x.payouts), x.close_seconds);
+  std::printf(
+      "\nsame run: Health/Check %.0f calls/s, %.3f ms CPU of ates-tasks each; raw "
+      "PostgreSQL commit %.0f/s, %.3f ms CPU of PostgreSQL each\n",
+      cal.health_calls_per_s, cal.health_cpu_s * 1000, cal.commits_per_s, cal.commit_cpu_s * 1000);
+  std::printf(
+      "last shuffle: %lld tasks, reply in %.0f ms; day close: %lld payouts, last seen "
+      "%.2f s after the close\n",
+      static_cast<long long>(x.shuffle_tasks), x.shuffle_ms, static_cast<long long>(x.payouts),
+      x.close_seconds);
   std::printf("load average %.2f at the start, %.2f at the end\n", x.load_start, x.load_end);
   WriteJson(c, steps, cal, x);
   WritePlot(c, steps);

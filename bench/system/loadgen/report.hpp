@@ -14,17 +14,17 @@ namespace ates::bench::system {
 
 struct Calibration {
   double health_calls_per_s = 0;
-  double health_cpu_s = 0;      // ates-tasks' CPU per Health/Check
+  double health_cpu_s = 0;  // ates-tasks' CPU per Health/Check
   double commits_per_s = 0;
-  double commit_cpu_s = 0;      // PostgreSQL's CPU per raw single-row commit
+  double commit_cpu_s = 0;  // PostgreSQL's CPU per raw single-row commit
 };
 
 struct Extras {
-  double shuffle_ms = -1;          // ShuffleTasks reply, last shuffle of the run
+  double shuffle_ms = -1;  // ShuffleTasks reply, last shuffle of the run
   int64_t shuffle_tasks = 0;
-  double close_seconds = -1;       // day closed published -> last payout.made seen
+  double close_seconds = -1;  // day closed published -> last payout.made seen
   int64_t payouts = 0;
-  BigShuffle big;                  // item 4
+  BigShuffle big;                       // item 4
   double load_start = 0, load_end = 0;  // 1-minute load averages
 };
 

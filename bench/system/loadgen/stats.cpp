@@ -31,8 +31,10 @@ StepStats* Stats::At(int step) {
 void Stats::Rpc(int step, const std::string& method, double ms, bool ok) {
   std::lock_guard lock(mu_);
   if (auto* s = At(step)) {
-    if (ok) s->rpc_ms[method].push_back(ms);
-    else ++s->rpc_errors[method];
+    if (ok)
+      s->rpc_ms[method].push_back(ms);
+    else
+      ++s->rpc_errors[method];
   }
 }
 

@@ -11,16 +11,16 @@
 namespace ates::bench::system {
 
 struct StepStats {
-  double offered = 0;  // lifecycles/s asked for
-  double seconds = 0;  // how long the step ran
-  int64_t creates = 0;     // CreateTask calls started
-  int64_t lifecycles = 0;  // rewards seen during the step
+  double offered = 0;                                 // lifecycles/s asked for
+  double seconds = 0;                                 // how long the step ran
+  int64_t creates = 0;                                // CreateTask calls started
+  int64_t lifecycles = 0;                             // rewards seen during the step
   std::map<std::string, std::vector<double>> rpc_ms;  // replies, by method
   std::map<std::string, int64_t> rpc_errors;
-  std::vector<double> create_fee_ms;      // of the tasks created in the step
+  std::vector<double> create_fee_ms;  // of the tasks created in the step
   std::vector<double> complete_reward_ms;
-  std::vector<int64_t> lag;               // billing's num_pending on TASKS, sampled
-  std::map<std::string, double> cpu_s;    // CPU seconds of each process in the step
+  std::vector<int64_t> lag;             // billing's num_pending on TASKS, sampled
+  std::map<std::string, double> cpu_s;  // CPU seconds of each process in the step
 };
 
 // The nearest-rank percentile (p in [0, 100]) of `v`; 0 when empty.
