@@ -65,13 +65,15 @@ void BillingWatch::Handle(const char* subject, const char* data, int len) {
   on_applied_(Applied{t.task_id(), t.account_id(), static_cast<int>(t.kind()), now});
 }
 
-int64_t BillingWatch::Pending(const std::string& stream, const std::string& consumer) {
+int64_t BillingWatch::Pending(const std::string& stream, const std::string& consumer,
+                              int64_t* redelivered) {
   jsConsumerInfo* ci = nullptr;
   jsErrCode err{};
   if (js_GetConsumerInfo(&ci, js_, stream.c_str(), consumer.c_str(), nullptr, &err) != NATS_OK) {
     return -1;
   }
   int64_t pending = static_cast<int64_t>(ci->NumPending + ci->NumAckPending);
+  if (redelivered) *redelivered = static_cast<int64_t>(ci->NumRedelivered);
   jsConsumerInfo_Destroy(ci);
   return pending;
 }

@@ -34,7 +34,9 @@ class BillingWatch final {
   ~BillingWatch();
 
   // num_pending of durable `consumer` on `stream`; -1 when it cannot be read.
-  int64_t Pending(const std::string& stream, const std::string& consumer);
+  // num_redelivered (pending messages delivered more than once) into *redelivered.
+  int64_t Pending(const std::string& stream, const std::string& consumer,
+                  int64_t* redelivered = nullptr);
   // Publishes schedule.billing_cycle.closed for `business_date` as
   // ates-scheduler would (its CloseBillingCycle refuses a day that is not
   // over yet by PostgreSQL's clock, and the benchmark closes today).

@@ -154,7 +154,9 @@ int Run() {
   std::atomic<bool> sampling{true};
   std::thread lag([&] {
     while (sampling) {
-      stats.Lag(watch.Pending("TASKS", "billing_tasks"));
+      int64_t redelivered = 0;
+      int64_t pending = watch.Pending("TASKS", "billing_tasks", &redelivered);
+      stats.Lag(pending, redelivered);
       std::this_thread::sleep_for(250ms);
     }
   });

@@ -34,15 +34,16 @@ double StackCpuMs(const StepStats& s) {
 }
 
 void PrintSteps(const std::vector<StepStats>& steps) {
-  std::printf("\n%9s %9s %9s %11s %11s %13s %8s %6s %10s\n", "offered/s", "created/s", "achieved",
-              "p50 c->fee", "p99 c->fee", "p99 done->rew", "lag max", "grows", "sustained");
+  std::printf("\n%9s %9s %9s %11s %11s %13s %8s %6s %10s %12s\n", "offered/s", "created/s",
+              "achieved", "p50 c->fee", "p99 c->fee", "p99 done->rew", "lag max", "grows",
+              "sustained", "redelivered");
   for (const auto& s : steps) {
     Verdict v = Judge(s);
     double created = s.seconds > 0 ? static_cast<double>(s.creates) / s.seconds : 0;
-    std::printf("%9.0f %9.1f %9.1f %8.0f ms %8.0f ms %10.0f ms %8lld %6s %10s\n", s.offered,
+    std::printf("%9.0f %9.1f %9.1f %8.0f ms %8.0f ms %10.0f ms %8lld %6s %10s %12lld\n", s.offered,
                 created, v.achieved, v.p50_create_fee, v.p99_create_fee, v.p99_complete_reward,
                 static_cast<long long>(v.lag_max), v.lag_grows ? "yes" : "no",
-                v.sustained ? "yes" : "no");
+                v.sustained ? "yes" : "no", static_cast<long long>(s.redelivered_max));
   }
   std::printf("\nCPU ms per lifecycle (utime+stime from /proc; postgres = all its processes)\n");
   std::printf("%9s", "offered/s");
@@ -87,6 +88,7 @@ void WriteStepJson(std::ofstream& o, const StepStats& s) {
   Field(o, "p99_create_to_fee_ms", v.p99_create_fee);
   Field(o, "p99_complete_to_reward_ms", v.p99_complete_reward);
   Field(o, "lag_max", static_cast<double>(v.lag_max));
+  Field(o, "redelivered_max", static_cast<double>(s.redelivered_max));
   o << "\"lag_grows\": " << (v.lag_grows ? "true" : "false") << ", ";
   o << "\"sustained\": " << (v.sustained ? "true" : "false")
     << ",\n      \"cpu_ms_per_lifecycle\": {";

@@ -60,10 +60,13 @@ void Stats::Created() {
   if (auto* s = At(static_cast<int>(steps_.size()) - 1)) ++s->creates;
 }
 
-void Stats::Lag(int64_t pending) {
+void Stats::Lag(int64_t pending, int64_t redelivered) {
   std::lock_guard lock(mu_);
   if (!running_) return;
-  if (auto* s = At(static_cast<int>(steps_.size()) - 1)) s->lag.push_back(pending);
+  if (auto* s = At(static_cast<int>(steps_.size()) - 1)) {
+    s->lag.push_back(pending);
+    s->redelivered_max = std::max(s->redelivered_max, redelivered);
+  }
 }
 
 void Stats::EndStep(double seconds, std::map<std::string, double> cpu_s) {

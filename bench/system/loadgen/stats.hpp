@@ -20,6 +20,7 @@ struct StepStats {
   std::vector<double> create_fee_ms;  // of the tasks created in the step
   std::vector<double> complete_reward_ms;
   std::vector<int64_t> lag;             // billing's num_pending on TASKS, sampled
+  int64_t redelivered_max = 0;          // its num_redelivered, highest sample
   std::map<std::string, double> cpu_s;  // CPU seconds of each process in the step
 };
 
@@ -35,7 +36,7 @@ class Stats final {
   void CompleteReward(int step, double ms);
   void Lifecycle();
   void Created();
-  void Lag(int64_t pending);
+  void Lag(int64_t pending, int64_t redelivered);
   void EndStep(double seconds, std::map<std::string, double> cpu_s);
   std::vector<StepStats> Steps() const;
 
