@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libgtest-dev libgmock-dev libsodium-dev libssl-dev prometheus-cpp-dev \
   libcurl4-openssl-dev libcivetweb-dev clang-format openssl chromium fonts-dejavu-core
 
-.PHONY: all deps build web run test unit integration test-faults bench lint format buf-lint buf-breaking clean distclean
+.PHONY: all deps build web run test unit integration test-faults bench bench-system bench-deps lint format buf-lint buf-breaking clean distclean
 
 all: build
 
@@ -59,9 +59,27 @@ test-faults: build
 	cd $(BUILD_DIR) && ctest -L faults --output-on-failure -V; status=$$?; \
 	  echo; cat fault-results.txt 2>/dev/null; exit $$status
 
-# Private PostgreSQL + nats-server, every benchmark, then the figures against their goals.
-bench: build
+# Installed by the benchmark targets only (never by `make test` or `make run`):
+# gnuplot draws bench-system's latency and lag against offered load.
+BENCH_PACKAGES := gnuplot-nox
+
+bench-deps: deps
+	@scripts/deps.sh $(BENCH_PACKAGES)
+
+# Private PostgreSQL + nats-server, every benchmark, then the figures against their
+# goals; then the whole system under a stepped load (bench-system).
+bench: build bench-deps
 	@$(BUILD_DIR)/bench/bench_run
+	@$(BUILD_DIR)/bench/bench_system
+
+# The whole system as `make run` starts it, driven by a load generator at stepped
+# offered rates (ADR 0027): a table per step, $(BUILD_DIR)/bench-system/result.json
+# and system.png. Knobs: ATES_SYSTEM_RATES ("50 100 200 400 800 1200"),
+# ATES_SYSTEM_STEP_SECONDS (10), ATES_SYSTEM_BIG_SHUFFLE (100000), see
+# bench/system/loadgen/config.hpp.
+bench-system: deps $(BUILD_DIR)/build.ninja bench-deps
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target bench_system
+	@$(BUILD_DIR)/bench/bench_system
 
 lint: deps buf-lint buf-breaking
 	@scripts/check-format.sh
