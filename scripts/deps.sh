@@ -20,6 +20,17 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# kubectl renders the Kubernetes manifests in tests/deploy (`kubectl
+# kustomize`): Debian's kubernetes-client (1.20, kustomize v2.0.3) only when no
+# kubectl is on PATH, since it conflicts with a kubectl installed otherwise.
+if ! command -v kubectl >/dev/null; then
+  echo "deps: installing kubernetes-client (kubectl)" >&2
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null
+fi
+
 # npm comes with the machine's Node.js; Debian's npm package only when none is there
 # (installing it next to a vendor's nodejs would conflict).
 if ! command -v npm >/dev/null; then

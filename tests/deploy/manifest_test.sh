@@ -4,10 +4,10 @@
 # deploy_manifest_check (yaml-cpp): probes, resources, labels, security,
 # Services, references, no Secrets with data in prod.
 #
-#   manifest_test.sh CHECKER_BINARY K8S_DIR
+#   manifest_test.sh CHECKER_BINARY K8S_DIR COMPARE_BINARY
 #
-# Skips (exit 77, which ctest reports as skipped) only when kubectl is not
-# installed. Schema validation: with
+# Fails when kubectl is not installed (render.sh: every kubectl of
+# ATES_KUBECTL renders, and they must agree). Schema validation: with
 # kubeconform or kubeval when one is in PATH (neither is packaged in Debian
 # 12), else with schema_validate.mjs when node can import the npm packages
 # kubernetes-models and yaml (offline, schemas bundled; e.g. from the repo's
@@ -16,16 +16,14 @@ set -euo pipefail
 
 checker=${1:?checker binary}
 k8s=${2:?deploy/k8s folder}
-
-if ! command -v kubectl >/dev/null 2>&1; then
-  echo "SKIPPED: kubectl is not installed, the manifests were not rendered or checked"
-  exit 77  # ctest SKIP_RETURN_CODE: shown as skipped, never as passed
-fi
+compare=${3:?deploy_render_compare binary}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=render.sh
+source "$here/render.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ates-manifests.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 validator=""
 if command -v kubeconform >/dev/null 2>&1; then
   validator="kubeconform -strict -summary"
@@ -42,11 +40,9 @@ failed=0
 for target in base overlays/dev overlays/prod; do
   name=${target#overlays/}
   out="$work/$name.yaml"
-  if ! kubectl kustomize "$k8s/$target" >"$out" 2>"$work/$name.err"; then
-    echo "FAIL: kubectl kustomize $target:"
-    cat "$work/$name.err"
+  if ! render "$k8s/$target" "$out" "$compare"; then
     failed=1
-    continue
+    [[ -s $out ]] || continue
   fi
   # The daemons' config (consumer durables vs the NATS permission table).
   if ! "$checker" "$name" "$out" "$k8s/../../config"; then

@@ -5,23 +5,26 @@
 # renders, passes the manifest checker and has one cert-manager Certificate
 # per daemon writing exactly the Secret that daemon mounts.
 #
-#   tls_overlay_test.sh CHECKER_BINARY K8S_DIR
+#   tls_overlay_test.sh CHECKER_BINARY K8S_DIR COMPARE_BINARY
+#
+# Fails when kubectl is missing; renders with every kubectl of ATES_KUBECTL
+# (render.sh).
 set -euo pipefail
 
 checker=${1:?checker binary}
 k8s=${2:?deploy/k8s folder}
-if ! command -v kubectl >/dev/null 2>&1; then
-  echo "SKIPPED: kubectl is not installed"
-  exit 77  # ctest SKIP_RETURN_CODE: shown as skipped, never as passed
-fi
+compare=${3:?deploy_render_compare binary}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=render.sh
+source "$here/render.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/ates-tls-manifests.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 failed=0
 fail() { echo "FAIL: $*"; failed=1; }
 
-kubectl kustomize "$k8s/overlays/prod" >"$work/prod.yaml"
-kubectl kustomize "$k8s/overlays/prod-cert-manager" >"$work/cm.yaml"
+render "$k8s/overlays/prod" "$work/prod.yaml" "$compare" || fail "rendering prod"
+render "$k8s/overlays/prod-cert-manager" "$work/cm.yaml" "$compare" || fail "rendering prod-cert-manager"
 "$checker" prod "$work/cm.yaml" || fail "manifest check of prod-cert-manager"
 
 for svc in auth tasks billing analytics scheduler gateway; do
