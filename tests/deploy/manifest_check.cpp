@@ -1,6 +1,6 @@
 // Checks the output of `kubectl kustomize deploy/k8s/overlays/<overlay>`:
 //
-//   deploy_manifest_check OVERLAY RENDERED.yaml
+//   deploy_manifest_check OVERLAY RENDERED.yaml CONFIG_DIR
 //
 // OVERLAY is dev, prod or base. Every document must parse and name its kind;
 // every Deployment has gRPC (or, with TLS, `atesctl health`) liveness/readiness
@@ -12,11 +12,12 @@
 // daemon has a Service that selects its pods and exposes the gRPC port;
 // ConfigMaps and Secrets referenced by pods exist (Secrets: in dev); in prod
 // no Secret with data and no credentials in ConfigMaps, and each daemon runs
-// as several replicas. NATS (ADR 15): one user per daemon with its permission
-// block (holding the durables of CONFIG_DIR/<daemon>.yaml) and its password
-// from the Secret the daemon gets too, no monitoring Service, TLS and route
-// credentials in prod; NetworkPolicies: default deny, and the daemons' gRPC
-// and NATS' client port opened. Prints every violation and exits 1 if there is one.
+// as several replicas (fixed, or an HPA's minimum). NATS (ADR 15): one user per daemon with its
+// permission block (holding the durables of CONFIG_DIR/<daemon>.yaml) and its password from the
+// Secret the daemon gets too, no monitoring Service, TLS and route credentials in prod;
+// NetworkPolicies: default deny, and the daemons' gRPC and NATS' client port opened. Then
+// operations_check.cpp (issue 14): scrape annotations, graceful leave, HPAs, NATS exporter, payout
+// mail. Prints every violation and exits 1 if there is one.
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -28,82 +29,11 @@
 #include <string>
 #include <vector>
 
+#include "manifest_support.hpp"
+
 namespace {
 
-const std::vector<std::string> kDaemons = {"ates-auth", "ates-tasks", "ates-billing",
-                                           "ates-analytics", "ates-scheduler"};
-const std::vector<std::string> kRecommendedLabels = {
-    "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component",
-    "app.kubernetes.io/part-of"};
-
-std::vector<std::string> g_errors;
-
-// n[path...], or a Null node when any step is missing (yaml-cpp throws on
-// indexing a missing key's result, so every nested lookup goes through here).
-YAML::Node At(const YAML::Node& root, std::initializer_list<const char*> path) {
-  YAML::Node n = root;
-  for (const char* key : path) {
-    if (!n || !n.IsMap()) return YAML::Node();
-    const YAML::Node& cn = n;
-    YAML::Node next = cn[key];
-    if (!next) return YAML::Node();
-    n.reset(next);  // rebind (operator= would overwrite the node itself)
-  }
-  return n;
-}
-
-bool Present(const YAML::Node& n) { return n && !n.IsNull(); }
-
-void Fail(const std::string& where, const std::string& what) {
-  g_errors.push_back(where + ": " + what);
-}
-
-std::string Str(const YAML::Node& n) {
-  if (!n || !n.IsScalar()) return "";
-  return n.Scalar();
-}
-
-bool IsInt(const YAML::Node& n) {
-  if (!n || !n.IsScalar() || n.Tag() == "!") return false;  // a quoted string is tagged "!"
-  static const std::regex kInt("^[0-9]+$");
-  return std::regex_match(n.Scalar(), kInt);
-}
-
-bool IsTrue(const YAML::Node& n) {
-  return n && n.IsScalar() && n.Tag() != "!" && n.Scalar() == "true";
-}
-
-std::map<std::string, std::string> Map(const YAML::Node& n) {
-  std::map<std::string, std::string> out;
-  if (n && n.IsMap()) {
-    for (const auto& kv : n) out[kv.first.Scalar()] = Str(kv.second);
-  }
-  return out;
-}
-
-std::string Id(const YAML::Node& doc) {
-  return Str(At(doc, {"kind"})) + "/" + Str(At(doc, {"metadata", "name"}));
-}
-
-// The port of a "host:port" listen address, or -1.
-int PortOf(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return -1;
-  try {
-    return std::stoi(listen.substr(colon + 1));
-  } catch (...) {
-    return -1;
-  }
-}
-
-struct Rendered {
-  std::vector<YAML::Node> docs;
-  std::map<std::string, YAML::Node> by_id;  // kind/name
-  YAML::Node Find(const std::string& kind, const std::string& name) const {
-    auto it = by_id.find(kind + "/" + name);
-    return it == by_id.end() ? YAML::Node() : it->second;
-  }
-};
+using namespace deploy_check;  // NOLINT: the checks share these helpers
 
 // Resources and security of one container of a workload.
 void CheckContainer(const std::string& where, const YAML::Node& c, const YAML::Node& pod_sc) {
@@ -185,25 +115,6 @@ void CheckProbe(const std::string& where, const std::string& which, const YAML::
     Fail(where, which + " port " + std::to_string(port) + " but the daemon listens on " +
                     std::to_string(grpc_listen_port) + " (ATES_GRPC_LISTEN)");
   }
-}
-
-// Values the pod gets from its envFrom ConfigMaps and plain env.
-std::map<std::string, std::string> EnvOf(const Rendered& r, const YAML::Node& c) {
-  std::map<std::string, std::string> env;
-  if (Present(At(c, {"envFrom"}))) {
-    for (const auto& from : At(c, {"envFrom"})) {
-      if (Present(At(from, {"configMapRef"}))) {
-        auto cm = r.Find("ConfigMap", Str(At(from, {"configMapRef", "name"})));
-        for (auto& [k, v] : Map(At(cm, {"data"}))) env[k] = v;
-      }
-    }
-  }
-  if (Present(At(c, {"env"}))) {
-    for (const auto& e : At(c, {"env"})) {
-      if (Present(At(e, {"value"}))) env[Str(At(e, {"name"}))] = Str(At(e, {"value"}));
-    }
-  }
-  return env;
 }
 
 // ConfigMaps and Secrets a pod refers to must exist (Secrets only where the
@@ -317,7 +228,7 @@ void CheckDeployment(const Rendered& r, const YAML::Node& d, const std::string& 
                      At(pod, {"securityContext"}));
     }
   }
-  if (overlay == "prod") {
+  if (overlay == "prod" && !HasAutoscaler(r, Str(At(d, {"metadata", "name"})))) {
     const auto& replicas = At(d, {"spec", "replicas"});
     if (!IsInt(replicas) || std::stoi(Str(replicas)) < 2) {
       Fail(where, "fewer than 2 replicas in prod");
@@ -421,42 +332,6 @@ void CheckSecretsAndConfig(const Rendered& r, const std::string& overlay) {
 }
 
 // ---- NATS users and NetworkPolicies (issue 10, ADR 15) ----------------------
-
-// The generated ConfigMap whose name starts with `prefix` (kustomize adds a hash).
-YAML::Node FindGenerated(const Rendered& r, const std::string& kind, const std::string& prefix) {
-  for (const auto& doc : r.docs) {
-    if (Str(At(doc, {"kind"})) == kind && Str(At(doc, {"metadata", "name"})).rfind(prefix, 0) == 0)
-      return doc;
-  }
-  return YAML::Node();
-}
-
-// "secret/key" of an env variable taken from a Secret, "" when it is not.
-std::string SecretEnv(const YAML::Node& c, const std::string& name) {
-  if (!Present(At(c, {"env"}))) return "";
-  for (const auto& e : At(c, {"env"})) {
-    if (Str(At(e, {"name"})) != name) continue;
-    auto ref = At(e, {"valueFrom", "secretKeyRef"});
-    if (Present(ref)) return Str(At(ref, {"name"})) + "/" + Str(At(ref, {"key"}));
-  }
-  return "";
-}
-
-// Whether a label selector (matchLabels, matchExpressions with In) selects `labels`.
-bool Selects(const YAML::Node& selector, std::map<std::string, std::string> labels) {
-  for (auto& [k, v] : Map(At(selector, {"matchLabels"}))) {
-    if (labels[k] != v) return false;
-  }
-  if (Present(At(selector, {"matchExpressions"}))) {
-    for (const auto& e : At(selector, {"matchExpressions"})) {
-      if (Str(At(e, {"operator"})) != "In") return false;
-      bool any = false;
-      for (const auto& v : At(e, {"values"})) any |= labels[Str(At(e, {"key"}))] == Str(v);
-      if (!any) return false;
-    }
-  }
-  return true;
-}
 
 std::string Upper(std::string s) {
   for (auto& ch : s) ch = ch == '-' ? '_' : static_cast<char>(std::toupper(ch));
@@ -591,8 +466,8 @@ void CheckNatsTls(const Rendered& r) {
 }  // namespace
 
 int Check(int argc, char** argv) {
-  if (argc != 3 && argc != 4) {
-    std::cerr << "usage: deploy_manifest_check dev|prod|base RENDERED.yaml [CONFIG_DIR]\n";
+  if (argc != 4) {
+    std::cerr << "usage: deploy_manifest_check dev|prod|base RENDERED.yaml CONFIG_DIR\n";
     return 2;
   }
   const std::string overlay = argv[1];
@@ -642,7 +517,8 @@ int Check(int argc, char** argv) {
   }
   for (const auto& daemon : kDaemons) CheckService(r, daemon);
   CheckSecretsAndConfig(r, overlay);
-  if (argc == 4) CheckNatsUsers(r, argv[3]);
+  CheckNatsUsers(r, argv[3]);
+  CheckOperations(r, overlay, argv[3]);
   CheckNetworkPolicies(r);
   CheckNatsMonitoringHidden(r);
   if (overlay == "prod") CheckNatsTls(r);

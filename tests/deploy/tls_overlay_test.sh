@@ -25,7 +25,7 @@ fail() { echo "FAIL: $*"; failed=1; }
 
 render "$k8s/overlays/prod" "$work/prod.yaml" "$compare" || fail "rendering prod"
 render "$k8s/overlays/prod-cert-manager" "$work/cm.yaml" "$compare" || fail "rendering prod-cert-manager"
-"$checker" prod "$work/cm.yaml" || fail "manifest check of prod-cert-manager"
+"$checker" prod "$work/cm.yaml" "$k8s/../../config" || fail "manifest check of prod-cert-manager"
 
 for svc in auth tasks billing analytics scheduler gateway; do
   for var in ATES_GRPC_TLS_CERT ATES_GRPC_TLS_KEY; do
