@@ -1,26 +1,37 @@
 // Checks `kubectl kustomize deploy/observability` against the dashboards and
 // the aTES pods it must scrape:
 //
-//   node kustomize_check.mjs RENDERED.yaml K8S_BASE_RENDERED.yaml DASHBOARD_DIR
+//   node kustomize_check.mjs RENDERED.yaml K8S_BASE_DIR DASHBOARD_DIR
 //
 // The rendering holds one PrometheusRule, one PodMonitor and one ConfigMap per
 // dashboard file (label grafana_dashboard "1", the file under its own name,
 // byte for byte) and nothing else, all in one namespace and labelled
 // app.kubernetes.io/part-of: ates. The PodMonitor scrapes the port named
-// `metrics`, and every aTES Deployment of deploy/k8s/base has pods its selector
+// `metrics`, and every aTES Deployment in the YAML files of deploy/k8s/base (read
+// as files, so that this test does not depend on how that kustomization
+// renders) has pods its selector
 // matches, a container port of that name, and the pod label named by jobLabel
 // equal to the Deployment's name (the alerts' job="ates-..." and
 // kube-state-metrics' deployment label). Prints each violation; exits 1 if any.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
-const [renderedPath, basePath, dashDir] = process.argv.slice(2);
+const [renderedPath, baseDir, dashDir] = process.argv.slice(2);
 const errors = [];
 const fail = (where, what) => errors.push(`${where}: ${what}`);
 const load = (p) => parseAllDocuments(readFileSync(p, 'utf8')).map((d) => d.toJS()).filter(Boolean);
 const docs = load(renderedPath);
 const name = (d) => `${d.kind}/${d.metadata?.name}`;
+
+// Every document of every *.yaml under dir but kustomization.yaml.
+function loadTree(dir) {
+  return readdirSync(dir).sort().flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return loadTree(path);
+    return entry.endsWith('.yaml') && entry !== 'kustomization.yaml' ? load(path) : [];
+  });
+}
 
 function checkCommon() {
   const namespaces = new Set(docs.map((d) => d.metadata?.namespace));
@@ -57,8 +68,8 @@ function checkPodMonitor() {
   if (Object.keys(selector).length === 0) fail(name(pm), 'no selector.matchLabels');
   const jobLabel = pm.spec?.jobLabel;
   if (!jobLabel) fail(name(pm), 'no jobLabel');
-  const deployments = load(basePath).filter((d) => d.kind === 'Deployment' && d.metadata.name.startsWith('ates-'));
-  if (deployments.length === 0) fail(basePath, 'no ates-* Deployment');
+  const deployments = loadTree(baseDir).filter((d) => d.kind === 'Deployment' && d.metadata.name.startsWith('ates-'));
+  if (deployments.length === 0) fail(baseDir, 'no ates-* Deployment');
   for (const dep of deployments) {
     const labels = dep.spec.template.metadata?.labels ?? {};
     for (const [k, v] of Object.entries(selector)) {
