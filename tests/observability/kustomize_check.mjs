@@ -7,12 +7,12 @@
 // dashboard file (label grafana_dashboard "1", the file under its own name,
 // byte for byte) and nothing else, all in one namespace and labelled
 // app.kubernetes.io/part-of: ates. The PodMonitor scrapes the port named
-// `metrics`, and every aTES Deployment in the YAML files of deploy/k8s/base (read
-// as files, so that this test does not depend on how that kustomization
-// renders) has pods its selector
-// matches, a container port of that name, and the pod label named by jobLabel
-// equal to the Deployment's name (the alerts' job="ates-..." and
-// kube-state-metrics' deployment label). Prints each violation; exits 1 if any.
+// `metrics`, and every aTES Deployment in the YAML files of deploy/k8s/base
+// (read as files: this test does not depend on how that kustomization renders)
+// has pods its selector matches, a container port of that name, and the pod
+// label named by jobLabel equal to the Deployment's name (the alerts'
+// job="ates-..." and kube-state-metrics' deployment label). Prints each
+// violation; exits 1 if any.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
