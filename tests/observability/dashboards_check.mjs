@@ -4,7 +4,8 @@
 //
 // Each *.json parses; uids and titles are unique; the templating has the
 // `datasource` variable (type datasource) and the `namespace` and `job`
-// variables; panel ids are unique within a dashboard; every panel and target
+// variables; panel ids are unique within a dashboard and panels do not overlap
+// on the 24-column grid; every panel and target
 // uses the data source "${datasource}"; every target has a PromQL expr reading
 // only known metric names (promql_names.mjs). Each expr, and each variable
 // query's selector, with the variables substituted, becomes a recording rule in
@@ -55,14 +56,28 @@ function checkVariables(file, dash) {
   }
 }
 
-function checkPanel(file, dash, panel, ids) {
+// Marks the grid cells of `panel` in `cells` (x,y -> panel id); reports overlaps.
+function placePanel(where, panel, cells) {
+  const g = panel.gridPos ?? {};
+  for (let x = g.x; x < g.x + g.w; x++) {
+    for (let y = g.y; y < g.y + g.h; y++) {
+      const other = cells.get(`${x},${y}`);
+      if (other !== undefined) return fail(where, `overlaps panel ${other}`);
+      cells.set(`${x},${y}`, panel.id);
+    }
+  }
+}
+
+function checkPanel(file, dash, panel, ids, cells) {
   const where = `${file} panel ${panel.id} "${panel.title}"`;
   if (!Number.isInteger(panel.id)) fail(where, 'id is not an integer');
   if (ids.has(panel.id)) fail(where, `duplicate panel id ${panel.id}`);
   ids.add(panel.id);
   const g = panel.gridPos;
-  if (!g || g.x < 0 || g.w <= 0 || g.x + g.w > 24) fail(where, 'gridPos outside the 24 columns');
-  if (panel.type === 'row') return (panel.panels ?? []).forEach((p) => checkPanel(file, dash, p, ids));
+  if (!g || g.x < 0 || g.w <= 0 || g.h <= 0 || g.x + g.w > 24) fail(where, 'gridPos outside the 24 columns');
+  else placePanel(where, panel, cells);
+  // A collapsed row keeps its panels inside; they are placed when it opens.
+  if (panel.type === 'row') return (panel.panels ?? []).forEach((p) => checkPanel(file, dash, p, ids, new Map()));
   if (panel.datasource?.uid !== DATASOURCE) fail(where, `data source is not ${DATASOURCE}`);
   const targets = panel.targets ?? [];
   if (targets.length === 0) fail(where, 'no targets');
@@ -87,8 +102,9 @@ function checkDashboard(file, seen) {
   }
   checkVariables(file, dash);
   const ids = new Set();
+  const cells = new Map();
   if (!(dash.panels ?? []).length) fail(file, 'no panels');
-  (dash.panels ?? []).forEach((p) => checkPanel(file, dash, p, ids));
+  (dash.panels ?? []).forEach((p) => checkPanel(file, dash, p, ids, cells));
 }
 
 function writeRules() {
