@@ -10,7 +10,8 @@ APT_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev \
   libnats-dev nats-server libpq-dev postgresql libspdlog-dev libyaml-cpp-dev \
   libgtest-dev libgmock-dev libsodium-dev libssl-dev prometheus-cpp-dev \
-  libcurl4-openssl-dev libcivetweb-dev clang-format openssl chromium fonts-dejavu-core
+  libcurl4-openssl-dev libcivetweb-dev clang-format openssl chromium fonts-dejavu-core \
+  prometheus
 
 .PHONY: all deps build web run test unit integration test-faults bench bench-system bench-deps lint format buf-lint buf-breaking clean distclean
 
