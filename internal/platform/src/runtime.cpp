@@ -236,6 +236,7 @@ std::unique_ptr<grpc::Server> Runtime::BuildServer(
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 32);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(calls_in_flight_.InterceptorFactory());  // every call, for StopServer
   // Admission first: the metrics see the status it sets for unparsable requests.
   interceptors.push_back(admission_->InterceptorFactory());
   interceptors.push_back(MetricsInterceptorFactory(metrics_));
@@ -394,7 +395,7 @@ void Runtime::ShutDown() {
   WaitDrainDelay();
   // Each phase's duration goes into the "stopped" line: a slow stop shows where.
   auto since = std::chrono::steady_clock::now();
-  server_->Shutdown(std::chrono::system_clock::now() + settings_.shutdown_grace);
+  StopServer(*server_, calls_in_flight_, settings_.shutdown_grace);
   const auto server_ms = Lap(since);
   startup_.reset();  // an unfinished phase ends at its next retry pause
   for (auto& c : consumers_) c->Stop();

@@ -15,6 +15,7 @@
 #include "ates/platform/call_admission.hpp"
 #include "ates/platform/module.hpp"
 #include "ates/platform/runtime_settings.hpp"
+#include "ates/platform/server_stop.hpp"
 
 namespace ates::platform {
 
@@ -112,6 +113,7 @@ class Runtime final : public ModuleBuilder {
   std::vector<std::function<void()>> on_stop_;
   std::vector<std::pair<std::string, Worker::Body>> backgrounds_;
   std::vector<StreamSpec> streams_;
+  CallsInFlight calls_in_flight_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
   std::string bound_address_;
   std::atomic<int> exit_code_{0};
