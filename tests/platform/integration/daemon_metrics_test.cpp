@@ -58,8 +58,9 @@ class DaemonMetricsTest : public ::testing::Test {
     auto check = e2e::CheckPrometheusText(text);
     auto it = check.values.find(name);
     if (it == check.values.end()) return -1;
+    const std::string braced = labels.empty() ? "" : "{" + labels + "}";
     for (const auto& [l, v] : it->second) {
-      if (l == labels) return v;
+      if (l == braced) return v;
     }
     return -1;
   }
