@@ -9,6 +9,7 @@
 #include <chrono>
 #include <regex>
 
+#include "ates/platform/events.hpp"
 #include "support/auth_helpers.hpp"
 #include "support/billing_helpers.hpp"
 #include "support/e2e_support.hpp"
@@ -177,6 +178,40 @@ TEST_F(DaemonMetricsTest, DeadLettersEqualTheRowsAfterAForgedEventIsParked) {
         return Value(text, "ates_dead_letters", R"(consumer="billing_tasks")") == held + 1;
       },
       25s, 500ms))
+      << text;
+}
+
+TEST_F(DaemonMetricsTest, PayoutEmailsPendingCountsAnEmailThatCannotBeSentYet) {
+  // A payout to an account billing has not heard of: its e-mail address is not
+  // known yet, so the mailer retries it later and it stays pending.
+  const std::string payout = events::NewUuid();
+  const std::string account = events::NewUuid();
+  pg::Connection db(*billing_db_);
+  db.Exec(
+      "INSERT INTO payouts (id, account_id, business_date, amount_cents, paid_at)"
+      " VALUES ($1, $2, current_date, 100, now())",
+      {pg::Text(payout), pg::Text(account)});
+  db.Exec(
+      "INSERT INTO payout_emails (payout_id, account_id, amount_cents, business_date)"
+      " VALUES ($1, $2, 100, current_date)",
+      {pg::Text(payout), pg::Text(account)});
+  const int64_t pending = Rows("SELECT count(*) FROM payout_emails WHERE sent_at IS NULL");
+  ASSERT_GE(pending, 1);
+  std::string text;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        text = Scrape(*billing_metrics_);
+        return Value(text, "ates_payout_emails_pending") == pending;
+      },
+      15s, 500ms))
+      << text;
+  db.Exec("UPDATE payout_emails SET sent_at = now() WHERE payout_id = $1", {pg::Text(payout)});
+  EXPECT_TRUE(Eventually(
+      [&] {
+        text = Scrape(*billing_metrics_);
+        return Value(text, "ates_payout_emails_pending") == pending - 1;
+      },
+      15s, 500ms))
       << text;
 }
 
