@@ -19,6 +19,7 @@ namespace {
 // A consumer-info request waits at most this long: NATS away must not hold
 // the worker (or the daemon's shutdown, which joins it) for long.
 constexpr int64_t kInfoWaitMillis = 1000;
+constexpr std::chrono::seconds kCountDeadline{2};
 
 }  // namespace
 
@@ -62,7 +63,10 @@ void ConsumerGauges::ReadPending() {
 void ConsumerGauges::ReadDeadLetters() {
   std::map<std::string, double> waiting;
   for (const Consumer* c : consumers_) waiting[c->name()] = 0;
-  // One attempt (no retries with back-off): the next round is the retry.
+  // One attempt (no retries with back-off): the next round is the retry. A
+  // busy pool or a stuck database holds the worker (and a shutdown that
+  // joins it) no more than this.
+  pg::CallDeadline bound(std::chrono::steady_clock::now() + kCountDeadline);
   auto lease = db_.Acquire();
   lease->EnsureConnected();
   auto rows = lease->Exec(sql::kDeadLetterCountWaiting, {});
