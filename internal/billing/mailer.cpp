@@ -1,6 +1,7 @@
 #include "mailer.hpp"
 
 #include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include <cstring>
@@ -63,6 +64,13 @@ Mailer::Mailer(MailSettings settings, std::string conninfo, prometheus::Registry
                     .Help("Payout e-mails given up after max_attempts permanent refusals.")
                     .Register(*registry)
                     .Add({});
+  pending_ = &prometheus::BuildGauge()
+                  .Name("ates_payout_emails_pending")
+                  .Help(
+                      "Payout e-mails not sent yet that will still be tried (due now or"
+                      " waiting for their next attempt).")
+                  .Register(*registry)
+                  .Add({});
 }
 
 Mailer::~Mailer() { Stop(); }
@@ -180,12 +188,22 @@ int Mailer::SendDue() {
   return sent;
 }
 
+void Mailer::CountPending() {
+  constexpr auto kEvery = std::chrono::seconds(5);
+  auto now = std::chrono::steady_clock::now();
+  if (pending_ == nullptr || now < next_count_) return;
+  next_count_ = now + kEvery;
+  auto rows = conn_.Exec(sql::kCountPendingEmails, {pg::Int(settings_.max_attempts)});
+  pending_->Set(static_cast<double>(rows.At(0).Int("pending")));
+}
+
 void Mailer::Loop(platform::Worker& worker, std::stop_token stop) {
   while (!stop.stop_requested()) {
     int sent = 0;
     try {
       conn_.EnsureConnected();
       sent = SendDue();
+      CountPending();
       if (sent > 0) log::Info("payout e-mails sent", {{"count", std::to_string(sent)}});
     } catch (const std::exception& e) {
       log::Warn("mailer failed, retrying", {{"error", e.what()}});

@@ -13,6 +13,7 @@
 
 namespace prometheus {
 class Counter;
+class Gauge;
 class Registry;
 }  // namespace prometheus
 
@@ -68,6 +69,8 @@ class Mailer final {
  private:
   void Loop(platform::Worker& worker, std::stop_token stop);
   int SendDue();
+  // Sets ates_payout_emails_pending, at most every few seconds.
+  void CountPending();
   void Deliver(const std::string& payout_id, const std::string& to, const std::string& message);
   void CountFailure(const std::string& payout_id, const MailError& e, int attempts,
                     pg::Transaction& tx);
@@ -82,6 +85,8 @@ class Mailer final {
   prometheus::Counter* failed_transient_ = nullptr;
   prometheus::Counter* failed_permanent_ = nullptr;
   prometheus::Counter* abandoned_ = nullptr;
+  prometheus::Gauge* pending_ = nullptr;
+  std::chrono::steady_clock::time_point next_count_{};  // the worker's
 };
 
 std::string FormatCents(int64_t cents);  // 12345 -> "123.45", -5 -> "-0.05"

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "ates/platform/dates.hpp"
+#include "ates/platform/log.hpp"
 
 const std::vector<ates::pg::Migration>& SchedulerMigrations();
 
@@ -89,7 +90,24 @@ SchedulerModule::Meters SchedulerModule::RegisterMeters(platform::Metrics& metri
            .Help("Closing passes and CloseBillingCycle calls refused because the clocks differ")
            .Register(registry)
            .Add({{"reason", "clock_skew"}});
+  m.last_closed_day_end =
+      &prometheus::BuildGauge()
+           .Name("ates_scheduler_last_closed_day_end_seconds")
+           .Help(
+               "Unix time of the midnight (business time zone) that ended the last closed"
+               " business day; before any close, the one that began the first business date")
+           .Register(registry)
+           .Add({});
   return m;
+}
+
+void SchedulerModule::ShowLastClosedDay(const Meters& meters) {
+  try {
+    if (auto end = scheduler_->LastClosedDayEnd()) meters.last_closed_day_end->Set(*end);
+  } catch (const std::exception& e) {
+    // A gauge never fails a close; the next close or start sets it.
+    log::Warn("cannot read the last closed day for its gauge", {{"error", e.what()}});
+  }
 }
 
 void SchedulerModule::ObserveClock(const Meters& meters) {
@@ -108,9 +126,10 @@ void SchedulerModule::Declare(platform::ModuleBuilder& builder) {
   builder.Migrations(SchedulerMigrations());
   auto& relay = builder.relay();
   scheduler_ = std::make_unique<SchedulerService>(
-      builder.db(), clock, settings, [meters, &relay](const ClosedCycle& c) {
+      builder.db(), clock, settings, [this, meters, &relay](const ClosedCycle& c) {
         (c.manual ? meters.closed_manual : meters.closed_automatic)->Increment();
         relay.Notify();
+        ShowLastClosedDay(meters);
       });
   ObserveClock(meters);
   service_ = std::make_unique<SchedulerGrpcService>(*scheduler_);
@@ -120,13 +139,14 @@ void SchedulerModule::Declare(platform::ModuleBuilder& builder) {
   closer_ = std::make_unique<DayCloser>(*scheduler_, m.check_interval);
 
   auto& db = builder.db();
-  builder.OnReady([this, &db, tz = settings.time_zone] {
+  builder.OnReady([this, &db, meters, tz = settings.time_zone] {
     // An unknown zone is a configuration error (exit 2), checked once the
     // database answers.
     platform::CheckTimeZone(db, tz);
     scheduler_->Start();
     // Missed days are closed (oldest first) before the daemon reports ready.
     scheduler_->CloseDueDays();
+    ShowLastClosedDay(meters);
   });
   builder.Background("day-closer", [this](platform::Worker& worker, std::stop_token stop) {
     closer_->Run(worker, stop);

@@ -38,9 +38,12 @@ class SchedulerModule final : public platform::Module {
     prometheus::Counter* closed_manual = nullptr;
     prometheus::Gauge* skew = nullptr;
     prometheus::Counter* skew_refusals = nullptr;
+    prometheus::Gauge* last_closed_day_end = nullptr;
   };
   static Meters RegisterMeters(platform::Metrics& metrics);
   void ObserveClock(const Meters& meters);
+  // Sets ates_scheduler_last_closed_day_end_seconds from the database.
+  void ShowLastClosedDay(const Meters& meters);
 
   std::unique_ptr<SchedulerService> scheduler_;
   std::unique_ptr<SchedulerGrpcService> service_;

@@ -231,4 +231,12 @@ CyclePage SchedulerService::List(const auth::Principal& caller, int page_size,
   return out;
 }
 
+std::optional<double> SchedulerService::LastClosedDayEnd() {
+  auto r = db_.WithRetry([&](pg::Connection& c) {
+    return c.Exec(sql::kLastClosedDayEnd, {pg::Text(settings_.time_zone)});
+  });
+  if (r.Rows() == 0 || r.IsNull(0, 0)) return std::nullopt;
+  return std::stod(std::string(r.Text(0, 0)));
+}
+
 }  // namespace ates::scheduler

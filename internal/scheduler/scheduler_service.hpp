@@ -80,6 +80,10 @@ class SchedulerService final {
   CyclePage List(const auth::Principal& caller, int page_size, const std::string& page_token);
 
   const std::string& time_zone() const { return settings_.time_zone; }
+  // Unix time of the midnight (business time zone) that ended the last closed
+  // day; before any close, the midnight that began the first business date;
+  // nullopt before Start recorded the calendar.
+  std::optional<double> LastClosedDayEnd();
 
  private:
   // Reads both clocks; reports to the observer and the log.

@@ -944,10 +944,12 @@ TEST_F(BusinessDayTest, EveryDaemonServesValidPrometheusText) {
     for (const auto& [family, type] : check.types) {
       EXPECT_TRUE(check.helped.count(family)) << family << " has no HELP";
     }
-    EXPECT_EQ(check.types["ates_grpc_server_handled_total"], "counter");
-    EXPECT_GT(check.Sum("ates_grpc_server_handled_total"), 0) << resp.body;
-    EXPECT_EQ(check.types["ates_grpc_server_handling_seconds"], "histogram");
-    EXPECT_GT(check.samples["ates_grpc_server_handling_seconds_bucket"], 0);
+    EXPECT_EQ(check.types["grpc_server_handled_total"], "counter");
+    EXPECT_GT(check.Sum("grpc_server_handled_total"), 0) << resp.body;
+    EXPECT_EQ(check.types["grpc_server_handling_seconds"], "histogram");
+    EXPECT_GT(check.samples["grpc_server_handling_seconds_bucket"], 0);
+    EXPECT_EQ(check.Sum("ates_build_info"), 1);
+    EXPECT_GT(check.Sum("process_resident_memory_bytes"), 0);
     if (publishers.count(daemon)) {
       EXPECT_GT(check.Sum("ates_events_published_total"), 0) << "nothing published";
     }
@@ -965,9 +967,11 @@ TEST_F(BusinessDayTest, EveryDaemonServesValidPrometheusText) {
   }
   // The gRPC calls of the day are counted where they were handled.
   auto billing_text = e2e::HttpGet(admin_listen_["ates-billing"], "/metrics").body;
-  EXPECT_THAT(billing_text, HasSubstr("ates.billing.v1.BillingService/GetBalance"));
+  EXPECT_THAT(billing_text, HasSubstr(R"(grpc_method="GetBalance",)"
+                                      R"(grpc_service="ates.billing.v1.BillingService")"));
   auto sched_text = e2e::HttpGet(admin_listen_["ates-scheduler"], "/metrics").body;
-  EXPECT_THAT(sched_text, HasSubstr("ates.scheduler.v1.SchedulerService/CloseBillingCycle"));
+  EXPECT_THAT(sched_text, HasSubstr(R"(grpc_method="CloseBillingCycle",)"
+                                    R"(grpc_service="ates.scheduler.v1.SchedulerService")"));
 }
 
 }  // namespace

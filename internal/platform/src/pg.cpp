@@ -573,6 +573,11 @@ void Pool::Release(std::unique_ptr<Connection> conn) {
   idle_.push_back(std::move(conn));
 }
 
+int Pool::IdleCount() {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(idle_.size());
+}
+
 bool Pool::BackOff(int attempt, const PgError& e) {
   auto delay = std::chrono::milliseconds(std::min(2000, 25 << std::min(attempt, 7)));
   auto deadline = CallDeadline::Current();

@@ -7,11 +7,14 @@
 #include <algorithm>
 #include <cstring>
 #include <iostream>
+#include <thread>
 
 #include "ates/platform/auth_keys.hpp"
+#include "ates/platform/consumer_gauges.hpp"
 #include "ates/platform/dead_letter_service.hpp"
 #include "ates/platform/log.hpp"
 #include "ates/platform/metrics_interceptor.hpp"
+#include "ates/platform/scrape_metrics.hpp"
 #include "ates/platform/tls.hpp"
 #include "grpc/health/v1/health.pb.h"
 
@@ -19,6 +22,9 @@ namespace ates::platform {
 namespace {
 
 constexpr std::chrono::milliseconds kRetryPause{500};
+// How often the consumers' backlog gauges are refreshed.
+constexpr std::chrono::seconds kPendingRefresh{5};
+constexpr std::chrono::seconds kDeadLetterRefresh{15};
 
 pg::PoolOptions PoolOptionsOf(const RuntimeSettings& s) {
   pg::PoolOptions po;
@@ -84,6 +90,14 @@ bool RetryUntilDone(Worker& worker, const char* warning, int log_every,
   }
 }
 
+// Milliseconds since `since`, which moves to now.
+std::string Lap(std::chrono::steady_clock::time_point& since) {
+  auto now = std::chrono::steady_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - since).count();
+  since = now;
+  return std::to_string(ms);
+}
+
 int WaitForStopSignal() {
   sigset_t set;
   sigemptyset(&set);
@@ -106,6 +120,8 @@ Runtime::Runtime(std::string service, Config config, bool stateless)
   authenticator_ = std::make_unique<Authenticator>(*verifier_);
   admission_ = std::make_unique<CallAdmission>(policies_, *authenticator_);
   for (const auto& policy : PlatformServicePolicies()) policies_.Add(policy);
+  metrics_.AddCollectable(BuildInfo(service_));
+  metrics_.AddCollectable(ProcessMetrics());
   keys_ = std::make_unique<KeyRefresher>(*verifier_, settings_.keys_refresh);
   authenticator_->SetKeyRefresh([this] { keys_->Refresh(); });
   if (!stateless_) BuildStatefulParts();
@@ -114,6 +130,7 @@ Runtime::Runtime(std::string service, Config config, bool stateless)
 void Runtime::BuildStatefulParts() {
   auto po = PoolOptionsOf(settings_);
   db_ = std::make_unique<pg::Pool>(settings_.database_url, settings_.pool_size, po);
+  metrics_.AddCollectable(PoolMetrics(*db_));
   nats_ = std::make_unique<JetStream>(settings_.nats_url, service_, ReadNatsCredentials(config_));
   streams_ = StreamsOf(settings_);
   relay_ = std::make_unique<OutboxRelay>(RelayOptionsOf(settings_, service_, po.connection),
@@ -129,7 +146,8 @@ void Runtime::RefuseStateful(const char* what) const {
   throw std::logic_error(service_ + " is a stateless module: it has no " + what);
 }
 
-Runtime::~Runtime() = default;
+// /metrics stops first: its collectables read the pool.
+Runtime::~Runtime() { metrics_.StopServing(); }
 
 std::vector<ConfigKey> Runtime::ConfigKeys(bool stateless) {
   return RuntimeSettings::Schema(stateless).keys();
@@ -218,6 +236,7 @@ std::unique_ptr<grpc::Server> Runtime::BuildServer(
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 32);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(calls_in_flight_.InterceptorFactory());  // every call, for StopServer
   // Admission first: the metrics see the status it sets for unparsable requests.
   interceptors.push_back(admission_->InterceptorFactory());
   interceptors.push_back(MetricsInterceptorFactory(metrics_));
@@ -295,7 +314,21 @@ void Runtime::StartEventsAndWorkers() {
   StartWorker("streams", [this](Worker& w, std::stop_token s) { EnsureStreams(w, s); });
   keys_->Start();
   StartWorker("readiness", [this](Worker& w, std::stop_token s) { WatchReadiness(w, s); });
+  StartConsumerGauges();
   for (auto& [name, body] : backgrounds_) StartWorker(name, body);
+}
+
+void Runtime::StartConsumerGauges() {
+  if (consumers_.empty()) return;
+  std::vector<const Consumer*> consumers;
+  for (const auto& c : consumers_) consumers.push_back(c.get());
+  consumer_gauges_ = std::make_unique<ConsumerGauges>(std::move(consumers), *nats_, *db_, metrics_);
+  StartWorker("pending-gauges", [this](Worker& w, std::stop_token) {
+    consumer_gauges_->RefreshPending(w, kPendingRefresh);
+  });
+  StartWorker("dead-letter-gauge", [this](Worker& w, std::stop_token) {
+    consumer_gauges_->RefreshDeadLetters(w, kDeadLetterRefresh);
+  });
 }
 
 void Runtime::StartWorker(std::string name, Worker::Body body) {
@@ -348,7 +381,8 @@ void Runtime::ReportReadiness() {
   if (ready) log::Info("ready", {{"grpc", bound_address_}, {"admin", settings_.admin_listen}});
 }
 
-// NOT_SERVING -> drain -> consumers -> relay -> OnStop steps -> workers.
+// NOT_SERVING -> drain delay (still serving) -> drain calls in flight ->
+// consumers -> relay -> OnStop steps -> workers.
 void Runtime::ShutDown() {
   {
     absl::MutexLock lock(&health_mu_);
@@ -358,12 +392,19 @@ void Runtime::ShutDown() {
   health->SetServingStatus("", false);
   health->SetServingStatus(kEventsHealth, false);
   SetReady(false);
-  server_->Shutdown(std::chrono::system_clock::now() + settings_.shutdown_grace);
+  WaitDrainDelay();
+  // Each phase's duration goes into the "stopped" line: a slow stop shows where.
+  auto since = std::chrono::steady_clock::now();
+  StopServer(*server_, calls_in_flight_, settings_.shutdown_grace);
+  const auto server_ms = Lap(since);
   startup_.reset();  // an unfinished phase ends at its next retry pause
   for (auto& c : consumers_) c->Stop();
+  const auto consumers_ms = Lap(since);
   if (relay_) relay_->Stop();
+  const auto relay_ms = Lap(since);
   for (auto it = on_stop_.rbegin(); it != on_stop_.rend(); ++it) (*it)();
   keys_->Stop();
+  const auto on_stop_ms = Lap(since);
   std::vector<std::unique_ptr<Worker>> workers;
   {
     absl::MutexLock lock(&workers_mu_);
@@ -371,7 +412,20 @@ void Runtime::ShutDown() {
   }
   while (!workers.empty()) workers.pop_back();  // in reverse order of start
   server_.reset();                              // before the module's services go
-  log::Info("stopped");
+  log::Info("stopped", {{"server_ms", server_ms},
+                        {"consumers_ms", consumers_ms},
+                        {"relay_ms", relay_ms},
+                        {"on_stop_ms", on_stop_ms},
+                        {"workers_ms", Lap(since)}});
+}
+
+// Load balancers and Kubernetes endpoints take a while to see NOT_SERVING:
+// until then new calls still arrive, and they are served (ADR 32).
+void Runtime::WaitDrainDelay() {
+  if (settings_.drain_delay.count() <= 0) return;
+  log::Info("not serving; draining before the server stops",
+            {{"drain_delay_ms", std::to_string(settings_.drain_delay.count())}});
+  std::this_thread::sleep_for(settings_.drain_delay);
 }
 
 }  // namespace ates::platform

@@ -13,6 +13,8 @@ ConfigSchema<S> ListenerKeys(ConfigSchema<S>&& s) {
       .Required("grpc.max_message_bytes", &S::max_message_bytes, "largest request or answer")
       .Required("grpc.shutdown_grace", &S::shutdown_grace,
                 "how long calls in flight may finish after SIGTERM")
+      .Key("server.drain_delay", &S::drain_delay, "0s",
+           "after SIGTERM, health is NOT_SERVING but calls are still served this long")
       .Listed({"grpc.tls.cert", "string", "", "server certificate chain (PEM); empty: plaintext"})
       .Listed({"grpc.tls.key", "string", "", "its private key (PEM)"})
       .Listed({"grpc.tls.client_ca", "string", "", "set: clients need a certificate (mTLS)"})

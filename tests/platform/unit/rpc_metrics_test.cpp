@@ -36,18 +36,19 @@ TEST(RpcMetricsCache, OneEntryPerMethodCountingIntoTheRegistrySeries) {
   EXPECT_EQ(get->Count(0).Value(), 2);
   EXPECT_EQ(get->Count(5).Value(), 1);
 
+  // go-grpc-prometheus names and labels (prometheus-cpp prints labels sorted).
   auto text = Exposition(metrics);
-  EXPECT_NE(
-      text.find(
-          R"(ates_grpc_server_handled_total{code="OK",method="/ates.tasks.v1.TaskService/GetTask"} 2)"),
-      std::string::npos)
+  EXPECT_NE(text.find(R"(grpc_server_handled_total{grpc_code="OK",grpc_method="GetTask",)"
+                      R"(grpc_service="ates.tasks.v1.TaskService",grpc_type="unary"} 2)"),
+            std::string::npos)
       << text;
-  EXPECT_NE(text.find(R"(code="NOT_FOUND",method="/ates.tasks.v1.TaskService/GetTask"} 1)"),
+  EXPECT_NE(text.find(R"(grpc_server_handled_total{grpc_code="NotFound",grpc_method="GetTask",)"
+                      R"(grpc_service="ates.tasks.v1.TaskService",grpc_type="unary"} 1)"),
             std::string::npos);
-  EXPECT_NE(
-      text.find(
-          R"(ates_grpc_server_handling_seconds_count{method="/ates.tasks.v1.TaskService/GetTask"} 1)"),
-      std::string::npos);
+  EXPECT_NE(text.find(R"(grpc_server_handling_seconds_count{grpc_method="GetTask",)"
+                      R"(grpc_service="ates.tasks.v1.TaskService",grpc_type="unary"} 1)"),
+            std::string::npos);
+  EXPECT_EQ(text.find("ates_grpc_server"), std::string::npos) << "the old names are gone";
 }
 
 TEST(RpcMetricsCache, AnOutOfRangeCodeCountsAsUnknown) {
@@ -55,8 +56,36 @@ TEST(RpcMetricsCache, AnOutOfRangeCodeCountsAsUnknown) {
   RpcMetricsCache cache(metrics);
   auto* m = cache.Find("/x.Y/Z");
   EXPECT_EQ(&m->Count(99), &m->Count(2));
-  EXPECT_EQ(&m->Count(-1), &metrics.RpcCount("/x.Y/Z", "UNKNOWN"));
-  EXPECT_STREQ(RpcCodeName(16), "UNAUTHENTICATED");
+  EXPECT_EQ(&m->Count(-1), &metrics.RpcCount("/x.Y/Z", "Unknown"));
+}
+
+TEST(RpcCodeName, EveryCodeAsGrpcGoPrintsIt) {
+  const char* expected[] = {
+      "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+      "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+      "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+      "DataLoss", "Unauthenticated"};
+  for (int code = 0; code <= 16; ++code) EXPECT_STREQ(RpcCodeName(code), expected[code]) << code;
+  EXPECT_STREQ(RpcCodeName(17), "Unknown");
+  EXPECT_STREQ(RpcCodeName(-1), "Unknown");
+}
+
+TEST(SplitRpcMethod, ServiceAndMethodOfGrpcsPath) {
+  auto name = SplitRpcMethod("/ates.tasks.v1.TaskService/CreateTask");
+  EXPECT_EQ(name.service, "ates.tasks.v1.TaskService");
+  EXPECT_EQ(name.method, "CreateTask");
+  name = SplitRpcMethod("/grpc.health.v1.Health/Check");
+  EXPECT_EQ(name.service, "grpc.health.v1.Health");
+  EXPECT_EQ(name.method, "Check");
+}
+
+TEST(SplitRpcMethod, AnyOtherShapeIsKeptWholeUnderUnknown) {
+  for (const char* odd :
+       {"", "/", "//", "noslash", "/NoMethod", "/Svc/", "//Method", "/a/b/c", "Svc/Method"}) {
+    auto name = SplitRpcMethod(odd);
+    EXPECT_EQ(name.service, "unknown") << odd;
+    EXPECT_EQ(name.method, odd);
+  }
 }
 
 TEST(RpcMetricsCache, PastItsBoundNewMethodsAreNotCached) {

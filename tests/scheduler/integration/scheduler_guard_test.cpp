@@ -8,6 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
 #include <thread>
 
 #include "ates/platform/events.hpp"
@@ -88,6 +90,14 @@ class SchedulerGuardTest : public ::testing::Test {
     schedv1::CloseBillingCycleResponse resp;
     return stub->CloseBillingCycle(&c.ctx, req, &resp);
   }
+  // Unix time of midnight UTC (the business time zone of these daemons) starting `date`.
+  static double MidnightUtc(const std::string& date) {
+    std::tm tm{};
+    std::sscanf(date.c_str(), "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<double>(timegm(&tm));
+  }
   static double Metric(const std::string& listen, const std::string& name) {
     auto resp = e2e::HttpGet(listen, "/metrics");
     return resp.status == 200 ? e2e::CheckPrometheusText(resp.body).Sum(name) : -1;
@@ -128,6 +138,8 @@ TEST_F(SchedulerGuardTest, RefusesToCloseWhileItsClockIsAnHourAheadAndCatchesUpO
     const double skew = Metric(metrics, "ates_scheduler_clock_skew_seconds");
     EXPECT_NEAR(skew, 3600, 60);
     EXPECT_THAT(ClosedDays(db), ::testing::IsEmpty());
+    // No day closed yet: the alert's clock starts at the first business date.
+    EXPECT_EQ(Metric(metrics, "ates_scheduler_last_closed_day_end_seconds"), MidnightUtc(owed[0]));
     EXPECT_THAT(s.Log(), HasSubstr("not closing business days"));
     EXPECT_THAT(s.Log(), HasSubstr("schedule.max_clock_skew"));
 
@@ -142,10 +154,15 @@ TEST_F(SchedulerGuardTest, RefusesToCloseWhileItsClockIsAnHourAheadAndCatchesUpO
 
   // The clock fixed (the system clock, the default bound): the owed days are
   // closed at start, oldest first.
-  Daemon s(SchedulerDaemon("ates-scheduler-fixed", db, auth_->target(), owed[0], "",
-                           {{"ATES_SCHEDULE_MAX_CLOCK_SKEW", "5s"}}));
+  const std::string fixed_metrics = "127.0.0.1:" + std::to_string(FreePort());
+  Daemon s(SchedulerDaemon(
+      "ates-scheduler-fixed", db, auth_->target(), owed[0], "",
+      {{"ATES_SCHEDULE_MAX_CLOCK_SKEW", "5s"}, {"ATES_ADMIN_LISTEN", fixed_metrics}}));
   s.Start();
   EXPECT_THAT(ClosedDays(db), ElementsAreArray(owed)) << s.Log();
+  // Yesterday closed: the midnight that ended it, today's.
+  EXPECT_EQ(Metric(fixed_metrics, "ates_scheduler_last_closed_day_end_seconds"),
+            MidnightUtc(today));
   EXPECT_TRUE(Eventually([&] { return AnnouncedOf(owed).size() == owed.size(); }));
   EXPECT_THAT(AnnouncedOf(owed), ElementsAreArray(owed));
   EXPECT_EQ(s.Stop(), 0);

@@ -47,8 +47,8 @@ double KeyFetches(const std::string& metrics) {
   if (resp.status != 200) return -1;
   auto prom = e2e::CheckPrometheusText(resp.body);
   double sum = 0;
-  for (const auto& [labels, value] : prom.values["ates_grpc_server_handled_total"]) {
-    if (labels.find("GetPublicKeys") != std::string::npos) sum += value;
+  for (const auto& [labels, value] : prom.values["grpc_server_handled_total"]) {
+    if (labels.find(R"(grpc_method="GetPublicKeys")") != std::string::npos) sum += value;
   }
   return sum;
 }

@@ -113,6 +113,7 @@ class Consumer final {
   // stream's max age of being removed by retention.
   bool retention_at_risk() const { return retention_at_risk_; }
   const std::string& name() const { return options_.name; }
+  const std::string& stream() const { return options_.stream; }
 
   // Applies dead letter `id` (one of this consumer's) again, through the inbox
   // and in one transaction with marking it replayed (consumer_replay.cpp).

@@ -9,7 +9,7 @@
 namespace ates::platform {
 
 // Counts every RPC by method and status code and observes its latency
-// (ates_rpc_* in Metrics).
+// (grpc_server_handled_total, grpc_server_handling_seconds in Metrics).
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MetricsInterceptorFactory(
     Metrics& metrics);
 

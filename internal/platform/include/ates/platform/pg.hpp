@@ -376,6 +376,9 @@ class Pool final {
 
   const std::string& conninfo() const { return conninfo_; }
   const PoolOptions& options() const { return options_; }
+  int size() const { return size_; }
+  // Connections not leased right now (the metrics' scrape-time reading).
+  int IdleCount();
   void set_max_attempts(int n) { max_attempts_ = n; }
 
  private:

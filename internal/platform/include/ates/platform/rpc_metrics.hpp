@@ -23,7 +23,7 @@ namespace ates::platform {
 class MethodMetrics final {
  public:
   MethodMetrics(Metrics& metrics, std::string method);
-  // The ates_grpc_server_handled_total counter of `code` (0..16; any other as UNKNOWN).
+  // The grpc_server_handled_total counter of `code` (0..16; any other as Unknown).
   prometheus::Counter& Count(int code);
   prometheus::Histogram& Latency() { return *latency_; }
 
@@ -57,7 +57,8 @@ class RpcMetricsCache final {
       ABSL_GUARDED_BY(mu_);
 };
 
-// The status code name used as the "code" label ("OK", "NOT_FOUND", ...).
+// The status code name used as the grpc_code label, as gRPC-Go prints it
+// ("OK", "Canceled", "NotFound", "InvalidArgument", ...).
 const char* RpcCodeName(int code);
 
 }  // namespace ates::platform

@@ -15,9 +15,11 @@
 #include "ates/platform/call_admission.hpp"
 #include "ates/platform/module.hpp"
 #include "ates/platform/runtime_settings.hpp"
+#include "ates/platform/server_stop.hpp"
 
 namespace ates::platform {
 
+class ConsumerGauges;
 class DeadLetterGrpcService;
 
 // The daemon runtime: database pool, NATS, outbox relay, consumers, token
@@ -75,9 +77,13 @@ class Runtime final : public ModuleBuilder {
   void StartUp(Worker& worker, std::stop_token stop);
   void StartEventsAndWorkers();
   void StartWorker(std::string name, Worker::Body body);
+  // The consumers' backlog gauges' workers (consumer_gauges.hpp).
+  void StartConsumerGauges();
   void EnsureStreams(Worker& worker, std::stop_token stop);
   void WatchReadiness(Worker& worker, std::stop_token stop);
   void ShutDown();
+  // Sleeps server.drain_delay (health already NOT_SERVING, calls still served).
+  void WaitDrainDelay();
   void SetReady(bool ready);
   // Readiness (verification keys loaded, no consumer waiting for the
   // database) and the "events" health service from the consumers' state.
@@ -102,10 +108,12 @@ class Runtime final : public ModuleBuilder {
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
   std::unique_ptr<DeadLetterGrpcService> dead_letters_;
+  std::unique_ptr<ConsumerGauges> consumer_gauges_;
   std::vector<std::function<void()>> on_ready_;
   std::vector<std::function<void()>> on_stop_;
   std::vector<std::pair<std::string, Worker::Body>> backgrounds_;
   std::vector<StreamSpec> streams_;
+  CallsInFlight calls_in_flight_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
   std::string bound_address_;
   std::atomic<int> exit_code_{0};

@@ -16,6 +16,7 @@ struct RuntimeSettings {
   std::string admin_listen;
   int64_t max_message_bytes = 0;
   std::chrono::milliseconds shutdown_grace{0};
+  std::chrono::milliseconds drain_delay{0};
 
   std::string database_url;
   int pool_size = 0;
