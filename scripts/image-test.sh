@@ -73,8 +73,9 @@ free_port() {
 # `json EXPR < input`: one value of atesctl's -o json output (protobuf JSON), by a
 # JavaScript expression over `j` (Node.js is there for the web app's tools).
 json() {
-  node -e 'const j = JSON.parse(require("fs").readFileSync(0, "utf8") || "{}");
-           const v = ('"$1"'); process.stdout.write(v === undefined || v === null ? "" : String(v));'
+  node -e 'try { const j = JSON.parse(require("fs").readFileSync(0, "utf8") || "{}");
+             const v = ('"$1"'); process.stdout.write(v === undefined || v === null ? "" : String(v));
+           } catch (e) { console.error(e.message); process.exit(1); }'
 }
 
 preflight() {
@@ -209,8 +210,11 @@ check_web_app() {
   step "the gateway serves the web app on 127.0.0.1:$http_port"
 }
 
+# `ctl WHO ARGS...`: atesctl against the containers, logged in as WHO (admin, worker).
 ctl() {
-  HOME=$work NO_COLOR=1 "$atesctl" --auth "127.0.0.1:${grpc_port[auth]}" \
+  local who=$1
+  shift
+  HOME=$work NO_COLOR=1 "$atesctl" --token-file "$work/$who.token" --auth "127.0.0.1:${grpc_port[auth]}" \
     --tasks "127.0.0.1:${grpc_port[tasks]}" --billing "127.0.0.1:${grpc_port[billing]}" \
     --analytics "127.0.0.1:${grpc_port[analytics]}" \
     --scheduler "127.0.0.1:${grpc_port[scheduler]}" "$@"
@@ -220,7 +224,7 @@ ctl() {
 retry() {
   local deadline=$((SECONDS + $1)) out
   shift
-  until out=$("$@" 2>"$work/retry.err"); do
+  until out=$("$@" 2>"$work/retry.err"); do  # the last failure's message is kept
     ((SECONDS < deadline)) || fail "'$*' kept failing: $(cat "$work/retry.err")"
     sleep 0.5
   done
@@ -230,7 +234,7 @@ retry() {
 # `postings ACCOUNT`: "<fee> <reward> <business date>" of the account's postings
 # today, once billing has both (it learns them from the task events).
 postings() {
-  ctl -o json billing transactions --account "$1" | json '
+  ctl admin -o json billing transactions --account "$1" | json '
     (() => { const t = j.transactions || [];
       const sum = k => t.filter(x => x.kind === k).reduce((a, x) => a + Number(x.amountCents), 0);
       const fee = t.filter(x => x.kind === "TRANSACTION_KIND_ASSIGN_FEE");
@@ -240,46 +244,46 @@ postings() {
         " " + fee[0].businessDate; })()'
 }
 
-balance() { ctl -o json billing balance --account "$1" | json 'j.balanceCents'; }
+balance() { ctl admin -o json billing balance --account "$1" | json 'j.balanceCents'; }
 
 # Payouts of ACCOUNT on DATE, "<count> <total cents>".
 payouts() {
-  ctl -o json billing payouts --account "$1" --from "$2" --to "$2" | json '
+  ctl admin -o json billing payouts --account "$1" --from "$2" --to "$2" | json '
     (() => { const p = j.payouts || [];
       return p.length + " " + p.reduce((a, x) => a + Number(x.amountCents), 0); })()'
 }
 
 run_day() {
-  local admin=(--token-file "$work/admin.token") worker_tok=(--token-file "$work/worker.token")
-  printf '%s\n' "$admin_password" | ctl "${admin[@]}" login -u admin --password-stdin >/dev/null ||
-    fail "admin login failed"
+  printf '%s\n' "$admin_password" | ctl admin login -u admin --password-stdin >"$work/login.log" 2>&1 ||
+    fail "admin login failed: $(cat "$work/login.log")"
   local worker_id task_id assignee
-  worker_id=$(printf 'worker-password-1\n' | ctl "${admin[@]}" -o json accounts create \
+  worker_id=$(printf 'worker-password-1\n' | ctl admin -o json accounts create \
     --login img-worker --name "Image Worker" --email img-worker@example.com --role worker \
     --password-stdin | json 'j.account.id')
   [[ -n $worker_id ]] || fail "accounts create returned no id"
-  printf 'worker-password-1\n' | ctl "${worker_tok[@]}" login -u img-worker --password-stdin >/dev/null ||
-    fail "worker login failed"
+  printf 'worker-password-1\n' | ctl worker login -u img-worker --password-stdin >"$work/login.log" 2>&1 ||
+    fail "worker login failed: $(cat "$work/login.log")"
   step "admin logged in, worker $worker_id created"
   # ates-tasks assigns to workers it has heard of (ACCOUNTS events): retried with
   # one request id, so at most one task is created.
   local out
-  out=$(retry 60 ctl "${admin[@]}" -o json tasks create --title "Feed the parrot" \
+  out=$(retry 60 ctl admin -o json tasks create --title "Feed the parrot" \
     --jira-id UP-1 --request-id "image-test-$$")
   task_id=$(json 'j.task.id' <<<"$out")
   assignee=$(json 'j.task.assigneeId' <<<"$out")
   [[ $assignee == "$worker_id" ]] || fail "task $task_id assigned to '$assignee', not the only worker"
-  ctl "${worker_tok[@]}" tasks complete "$task_id" >/dev/null || fail "tasks complete failed"
+  ctl worker tasks complete "$task_id" >/dev/null || fail "tasks complete failed"
   step "task $task_id created, assigned to the worker and completed"
 
   local fee reward day before
-  read -r fee reward day < <(retry 60 postings "$worker_id")
+  out=$(retry 60 postings "$worker_id")
+  read -r fee reward day <<<"$out"
   ((fee < 0 && reward > 0)) || fail "postings fee=$fee reward=$reward: a fee is negative, a reward positive"
   before=$(balance "$worker_id")
   ((before == fee + reward)) || fail "balance $before, not fee $fee + reward $reward"
   step "billing posted fee $fee and reward $reward cents on $day; balance $before"
 
-  ctl "${admin[@]}" day close "$day" >/dev/null || fail "day close $day failed"
+  ctl admin day close "$day" >/dev/null || fail "day close $day failed"
   local expect_count=0 expect_total=0
   if ((before > 0)); then expect_count=1 expect_total=$before; fi
   local got after
@@ -293,15 +297,19 @@ run_day() {
 }
 
 # SIGTERM to each daemon (podman stop, SIGKILL only after the grace); each must
-# exit 0, which it does only after a clean drain and shutdown.
+# log that it is stopping on SIGTERM and that it stopped (the runtime's last line,
+# after the server, consumers and relay have drained) and exit 0.
 stop_daemons() {
-  local svc t0 state
+  local svc t0 state logs
   for svc in gateway scheduler analytics billing tasks auth; do
     t0=$SECONDS
     podman stop -t "$stop_grace_s" "$run_id-$svc" >/dev/null || fail_with_log "$svc" "podman stop failed"
     state=$(container_state "$run_id-$svc")
     [[ $state == "exited 0" ]] ||
       fail_with_log "$svc" "after SIGTERM: '$state' (want 'exited 0'; 137 means it was killed after ${stop_grace_s}s)"
+    logs=$(podman logs "$run_id-$svc" 2>&1)
+    [[ $logs == *'"msg":"stopping"'*'"signal":"Terminated"'* && $logs == *'"msg":"stopped"'* ]] ||
+      fail_with_log "$svc" "exited 0 but did not log 'stopping' on SIGTERM and then 'stopped'"
     step "ates-$svc stopped on SIGTERM in $((SECONDS - t0)) s, exit 0"
   done
 }
