@@ -33,6 +33,7 @@ chmod 0755 "$work"
 run_id=ates-img-$$
 containers=()
 nats_pid=""
+pg_port="" nats_port="" http_port="" # set by free_port
 
 cleanup() {
   local rc=$?
