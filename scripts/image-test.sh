@@ -38,7 +38,7 @@ pg_port="" nats_port="" http_port="" # set by free_port
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  for c in "${containers[@]}"; do podman rm -f -t 0 "$c" >/dev/null 2>&1 || true; done
+  ((${#containers[@]} == 0)) || podman rm -f -t 0 "${containers[@]}" >/dev/null 2>&1 || true
   if [[ -n $nats_pid ]]; then kill "$nats_pid" 2>/dev/null || true; wait "$nats_pid" 2>/dev/null || true; fi
   if [[ -f $work/pg/postmaster.pid ]]; then as_postgres "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true; fi
   if [[ ${ATES_IMAGE_TEST_KEEP:-0} == 1 ]]; then step "data kept in $work"; else rm -rf "$work"; fi
@@ -86,6 +86,18 @@ preflight() {
   [[ -x $pg_bin/initdb ]] || fail "PostgreSQL 15 is missing ($pg_bin): run 'make deps'"
   command -v nats-server >/dev/null || fail "nats-server is missing: run 'make deps'"
   command -v node >/dev/null || fail "node is missing: run 'make deps'"
+}
+
+# What is in the image: the eight programs and nothing else in /usr/local/bin, no
+# compiler, a non-root user.
+check_contents() {
+  local want="ates-analytics ates-auth ates-billing ates-gateway ates-provision ates-scheduler ates-tasks atesctl"
+  local got
+  got=$(podman run --rm "$image" sh -c 'echo $(ls /usr/local/bin); id -u;
+    for t in cc gcc g++ c++ cmake ninja; do command -v $t; done; true')
+  [[ $got == "$want"$'\n'"10001" ]] ||
+    fail "image contents: want '$want', uid 10001, no compiler; got: $got"
+  step "image holds the 8 programs only, no toolchain, runs as uid 10001"
 }
 
 start_postgres() {
@@ -317,6 +329,7 @@ stop_daemons() {
 
 preflight
 step "image $image ($(podman image inspect --format '{{.Size}}' "$image" | awk '{ printf "%d MB", $1 / 1e6 }'))"
+check_contents
 start_postgres
 start_nats
 provision
