@@ -5,6 +5,10 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 DEPS_STAMP := .deps/stamp
 export CCACHE_DIR ?= $(CURDIR)/.ccache
+# Paths relative to the source root and no working directory in the cache keys: the
+# image's build stage (sources in /src) then hits what this build cached (ADR 0030).
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
 
 APT_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev \
@@ -13,7 +17,7 @@ APT_PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libcurl4-openssl-dev libcivetweb-dev clang-format openssl chromium fonts-dejavu-core \
   prometheus
 
-.PHONY: all deps build web run test unit integration test-faults bench bench-system bench-deps lint format buf-lint buf-breaking clean distclean
+.PHONY: all deps build web run test image image-deps test-image unit integration test-faults bench bench-system bench-deps lint format buf-lint buf-breaking clean distclean
 
 all: build
 
@@ -42,11 +46,30 @@ run: deps $(BUILD_DIR)/build.ninja web
 # Unit, integration, end-to-end and browser tests (label "browser": Playwright
 # driving Debian's chromium against a devstack), plus proto lint and breaking-change check.
 # The fault suite's counts (one FAULT-RESULT line per case) are printed at the end.
+# Then the image test (test-image) where podman is installed.
 test: build lint
 	@rm -f $(BUILD_DIR)/fault-results.txt
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2 --timeout 600; status=$$?; \
 	  if [ -f fault-results.txt ]; then echo; echo "Fault suite:"; cat fault-results.txt; fi; \
 	  exit $$status
+	@if command -v podman >/dev/null; then $(MAKE) --no-print-directory test-image; \
+	  else echo "test-image: NOT RUN: podman is not installed; 'make image-deps' installs it (podman runc mmdebstrap), then 'make test-image'"; fi
+
+# The container image (deploy/docker/Dockerfile, ADR 0030) built with podman on a
+# Debian base made by mmdebstrap (no registry pull), reusing this build's ccache.
+IMAGE_PACKAGES := podman runc mmdebstrap
+
+image-deps: deps
+	@scripts/deps.sh $(IMAGE_PACKAGES)
+
+image: image-deps
+	@scripts/image-build.sh
+
+# PostgreSQL and nats-server here, the daemons from the image, a business day
+# through them with atesctl, then SIGTERM: each must drain and exit 0.
+test-image: image $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target atesctl
+	@BUILD_DIR=$(BUILD_DIR) scripts/image-test.sh
 
 unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L unit

@@ -5,7 +5,10 @@ function(ates_embed_sql target function dir)
   file(GLOB sql_files CONFIGURE_DEPENDS ${dir}/*.sql)
   list(SORT sql_files)
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${function}.cpp)
-  set(body "// Generated from ${dir} by cmake/EmbedSql.cmake. Do not edit.\n")
+  # The source-relative name: no absolute path in generated code (same compiler-cache
+  # keys in every checkout, ADR 0030).
+  file(RELATIVE_PATH from ${CMAKE_SOURCE_DIR} ${dir})
+  set(body "// Generated from ${from} by cmake/EmbedSql.cmake. Do not edit.\n")
   string(APPEND body "#include \"ates/platform/pg.hpp\"\n\n")
   string(APPEND body "const std::vector<ates::pg::Migration>& ${function}() {\n")
   string(APPEND body "  static const std::vector<ates::pg::Migration> kMigrations = {\n")
@@ -29,7 +32,10 @@ function(ates_embed_queries target namespace header dir)
   file(GLOB sql_files CONFIGURE_DEPENDS ${dir}/*.sql)
   list(SORT sql_files)
   set(gen_dir ${CMAKE_CURRENT_BINARY_DIR}/generated_queries)
-  set(body "// Generated from ${dir} by cmake/EmbedSql.cmake. Do not edit.\n")
+  # The source-relative name: no absolute path in generated code (same compiler-cache
+  # keys in every checkout, ADR 0030).
+  file(RELATIVE_PATH from ${CMAKE_SOURCE_DIR} ${dir})
+  set(body "// Generated from ${from} by cmake/EmbedSql.cmake. Do not edit.\n")
   string(APPEND body "#pragma once\n\n#include <string_view>\n\nnamespace ${namespace} {\n\n")
   foreach(f ${sql_files})
     get_filename_component(name ${f} NAME_WE)
