@@ -22,6 +22,9 @@ std::string_view TraceparentOf(const std::multimap<grpc::string_ref, grpc::strin
 // hook on one thread: the context is current from the first to the last.
 class TraceInterceptor final : public grpc::experimental::Interceptor {
  public:
+  // A call that ended without a status hook leaves nothing behind either.
+  ~TraceInterceptor() override { End(); }
+
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       Begin(TraceparentOf(methods->GetRecvInitialMetadata()));
