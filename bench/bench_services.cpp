@@ -290,7 +290,9 @@ class System {
     env.emplace("ATES_NATS_URL", s_.nats_url);
     env.emplace("ATES_NATS_USER", "");  // the bench's nats-server has no users
     env.emplace("ATES_GRPC_SHUTDOWN_GRACE", "2s");
-    env.emplace("ATES_LOG_LEVEL", "info");
+    // ATES_BENCH_LOG_LEVEL=debug measures the per-posting trace lines (ADR 33).
+    const char* level = std::getenv("ATES_BENCH_LOG_LEVEL");
+    env.emplace("ATES_LOG_LEVEL", level && *level ? level : "info");
     if (auth_) env.emplace("ATES_AUTH_KEYS_URL", auth_->target());
     ates::devstack::DaemonOptions o;
     o.name = name;

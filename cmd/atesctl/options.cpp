@@ -48,6 +48,8 @@ std::vector<FlagSpec> GlobalFlags() {
   for (const auto& tls : kTlsFlags) {
     flags.push_back({tls.flag, '\0', "PATH", std::string(tls.help) + " (env " + tls.env + ")"});
   }
+  flags.push_back({"trace", '\0', "",
+                   "print the trace id of the calls on stderr (continues $TRACEPARENT when set)"});
   flags.push_back({"help", 'h', "", "show help"});
   return flags;
 }
@@ -83,6 +85,8 @@ Options ResolveOptions(const ParsedArgs& args, const EnvLookup& env) {
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     throw UsageError("--tls-cert and --tls-key go together");
   }
+  options.print_trace = args.Has("trace");
+  options.parent_traceparent = NonEmpty(env("TRACEPARENT"));
   options.token_file = args.Get("token-file");
   if (options.token_file.empty()) {
     options.token_file = DefaultTokenFile(env);

@@ -47,6 +47,11 @@ struct Options {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_server_name;  // name expected in the certificate instead of the address's host
+  // W3C trace context: every call of the command carries one traceparent, a
+  // child of $TRACEPARENT when that is valid, else a new trace; --trace
+  // prints its trace id on stderr (ADR 33).
+  std::string parent_traceparent;
+  bool print_trace = false;
 
   const std::string& Address(Service service) const {
     return addresses[static_cast<std::size_t>(service)];

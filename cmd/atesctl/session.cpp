@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "ates/platform/tls_channel.hpp"
+#include "ates/platform/trace_context.hpp"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -46,6 +47,14 @@ void ThrowStatus(const grpc::Status& status, const std::string& target, bool use
                                         Hint(code, used_token));
 }
 
+Session::Session(Options options)
+    : options_(std::move(options)),
+      traceparent_(trace::ContinueOrStart(options_.parent_traceparent).Traceparent()) {
+  if (options_.print_trace) {
+    std::cerr << "atesctl: trace_id " << trace::Parse(traceparent_)->trace_id << "\n";
+  }
+}
+
 std::shared_ptr<grpc::Channel> Session::Channel(Service service) {
   platform::ClientTls tls{options_.tls_ca, options_.tls_cert, options_.tls_key,
                           options_.tls_server_name};
@@ -61,6 +70,7 @@ void Session::Call(Service service, const std::function<grpc::Status(grpc::Clien
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + options_.timeout);
   if (with_token) ctx.AddMetadata("authorization", "Bearer " + Token());
+  ctx.AddMetadata(trace::kTraceparentHeader, traceparent_);
   grpc::Status status = rpc(&ctx);
   if (status.ok()) return;
   const ServiceInfo& info = InfoOf(service);

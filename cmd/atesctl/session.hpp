@@ -32,7 +32,7 @@ inline constexpr std::int64_t kMaxPageSize = 500;
 
 class Session final {
  public:
-  explicit Session(Options options) : options_(std::move(options)) {}
+  explicit Session(Options options);
 
   const Options& options() const { return options_; }
   bool json() const { return options_.output == OutputFormat::kJson; }
@@ -54,6 +54,7 @@ class Session final {
 
  private:
   Options options_;
+  std::string traceparent_;  // sent with every call
   std::optional<std::string> token_;
 };
 

@@ -3,6 +3,9 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
 
 #include "ates/contracts/catalogue.hpp"
 #include "ates/platform/events.hpp"
@@ -91,14 +94,39 @@ void OnCreated(LedgerBatch& b, const t2::TaskCreated& created) {
 void OnAssigned(LedgerBatch& b, const platform::InboundEvent& e, const t1::TaskAssigned& a) {
   if (!events::IsUuid(a.task_id()) || !events::IsUuid(a.assignee_id())) return;
   b.task_ids.insert(a.task_id());
-  b.postings.push_back({e.id, "assign_fee", a.assignee_id(), a.task_id(), ToText(a.assigned_at())});
+  b.postings.push_back(
+      {e.id, "assign_fee", a.assignee_id(), a.task_id(), ToText(a.assigned_at()), &e.trace});
 }
 
 void OnCompleted(LedgerBatch& b, const platform::InboundEvent& e, const t1::TaskCompleted& c) {
   if (!events::IsUuid(c.task_id()) || !events::IsUuid(c.assignee_id())) return;
   b.task_ids.insert(c.task_id());
-  b.postings.push_back(
-      {e.id, "completion_reward", c.assignee_id(), c.task_id(), ToText(c.completed_at())});
+  b.postings.push_back({e.id, "completion_reward", c.assignee_id(), c.task_id(),
+                        ToText(c.completed_at()), &e.trace});
+}
+
+// The trace of each posting's event, by transaction id (= event id).
+std::unordered_map<std::string_view, const trace::TraceContext*> TracesOf(
+    const LedgerBatch& batch) {
+  std::unordered_map<std::string_view, const trace::TraceContext*> out;
+  out.reserve(batch.postings.size());
+  for (const auto& p : batch.postings) out.emplace(p.event_id, p.trace);
+  return out;
+}
+
+// One line per posted transaction, in the trace of the event that caused it,
+// so an operator follows a request to the ledger (ADR 33). Debug: at the
+// consumer's rate, one info line per event would flood the log.
+void LogPosted(const b1::TransactionApplied& t, const trace::TraceContext* context) {
+  if (!log::DebugEnabled()) return;
+  std::optional<trace::Scope> scope;
+  if (context != nullptr) scope.emplace(*context);
+  log::Debug("transaction posted", {{"transaction_id", t.transaction_id()},
+                                    {"kind", b1::TransactionKind_Name(t.kind())},
+                                    {"task_id", t.task_id()},
+                                    {"account_id", t.account_id()},
+                                    {"amount_cents", std::to_string(t.amount_cents())},
+                                    {"business_date", t.business_date()}});
 }
 
 void DescribeTasks(pg::Transaction& tx, const LedgerBatch& batch) {
@@ -176,10 +204,15 @@ void LedgerHandler::Post(pg::Transaction& tx, const LedgerBatch& batch,
       sql::kPostTransactions,
       {pg::TextArray(ids), pg::TextArray(kinds), pg::TextArray(accounts), pg::TextArray(tasks),
        pg::TextArray(times), pg::Text(settings_.time_zone), pg::Text(kCompanyAccount)});
+  auto traces = TracesOf(batch);
   for (int i = 0; i < posted.Rows(); ++i) {
     b1::TransactionApplied t = AppliedFrom(posted.At(i));
     auto e = contracts::Make(t, t.account_id());
     e.causation_id = t.transaction_id();
+    auto found = traces.find(t.transaction_id());
+    const trace::TraceContext* context = found == traces.end() ? nullptr : found->second;
+    if (context != nullptr) e.traceparent = context->Traceparent();
+    LogPosted(t, context);
     out.push_back(std::move(e));
   }
 }

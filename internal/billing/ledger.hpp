@@ -10,6 +10,7 @@
 
 #include "ates/contracts/event_router.hpp"
 #include "ates/platform/random.hpp"
+#include "ates/platform/trace_context.hpp"
 
 namespace ates::billing {
 
@@ -41,6 +42,7 @@ struct LedgerBatch {
     std::string account_id;
     std::string task_id;
     std::string occurred_at;
+    const trace::TraceContext* trace = nullptr;  // the event's, valid until Flush returns
   };
   std::set<std::string> task_ids;                                        // to price
   std::map<std::string, std::pair<std::string, std::string>> described;  // title, jira

@@ -6,6 +6,7 @@
 
 #include <cctype>
 
+#include "ates/platform/trace_context.hpp"
 #include "connect_errors.hpp"
 #include "session_cookie.hpp"
 
@@ -120,9 +121,16 @@ HttpResponse ConnectHandler::Forward(const MethodRoute& route, const HttpRequest
   call.request = message->SerializeAsString();
   call.authorization = UpstreamAuthorization(request);
   call.deadline = deadline;
+  // Only a valid one goes on: a bad header starts a new trace, never fails the call.
+  if (trace::Parse(request.Header(trace::kTraceparentHeader))) {
+    call.traceparent = request.Header(trace::kTraceparentHeader);
+  }
   UpstreamReply reply = upstreams_.Call(route.upstream, call);
-  if (!reply.status.ok()) return Error(reply.status);
-  return Reply(route, reply.response, json);
+  HttpResponse response =
+      reply.status.ok() ? Reply(route, reply.response, json) : Error(reply.status);
+  // The caller learns the trace id to look for in the logs.
+  if (!reply.traceparent.empty()) response.SetHeader("traceparent", reply.traceparent);
+  return response;
 }
 
 HttpResponse ConnectHandler::Reply(const MethodRoute& route, const std::string& bytes,

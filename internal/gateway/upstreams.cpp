@@ -2,6 +2,8 @@
 
 #include <future>
 
+#include "ates/platform/trace_context.hpp"
+
 namespace ates::gateway {
 namespace {
 
@@ -14,6 +16,12 @@ std::string FromByteBuffer(const grpc::ByteBuffer& buffer) {
   grpc::Slice slice;
   if (!buffer.DumpToSingleSlice(&slice).ok()) return {};
   return std::string(reinterpret_cast<const char*>(slice.begin()), slice.size());
+}
+
+std::string TraceparentOf(const grpc::ClientContext& context) {
+  const auto& metadata = context.GetServerInitialMetadata();
+  auto it = metadata.find(trace::kTraceparentHeader);
+  return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
 }
 
 }  // namespace
@@ -31,6 +39,7 @@ UpstreamReply Upstreams::Call(size_t upstream, const UpstreamCall& call) {
   grpc::ClientContext context;
   context.set_deadline(call.deadline);
   if (!call.authorization.empty()) context.AddMetadata("authorization", call.authorization);
+  if (!call.traceparent.empty()) context.AddMetadata(trace::kTraceparentHeader, call.traceparent);
   grpc::ByteBuffer request = ToByteBuffer(call.request);
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
@@ -39,6 +48,7 @@ UpstreamReply Upstreams::Call(size_t upstream, const UpstreamCall& call) {
   UpstreamReply reply;
   reply.status = done.get_future().get();
   if (reply.status.ok()) reply.response = FromByteBuffer(response);
+  reply.traceparent = TraceparentOf(context);
   return reply;
 }
 

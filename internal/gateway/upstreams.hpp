@@ -17,6 +17,7 @@ struct UpstreamCall {
   std::string method_path;    // "/ates.tasks.v1.TaskService/CreateTask"
   std::string request;        // binary protobuf
   std::string authorization;  // "Bearer <token>", or "" for none
+  std::string traceparent;    // the caller's valid W3C traceparent, or "" (the daemon starts one)
   std::chrono::system_clock::time_point deadline;
 };
 
@@ -24,6 +25,7 @@ struct UpstreamCall {
 struct UpstreamReply {
   grpc::Status status;
   std::string response;
+  std::string traceparent;  // the daemon's span of the call (its initial metadata), or ""
 };
 
 // A channel and generic stub per public daemon, in MethodRoutes::ServiceNames()

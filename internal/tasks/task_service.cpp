@@ -251,7 +251,11 @@ Task TaskService::Create(const auth::Principal& caller, const NewTask& request) 
     t.created_by = caller.account_id;
     t.version = 1;
     t.created_at = Now();
-    if (TryInsert(t, request.request_id)) return t;
+    if (TryInsert(t, request.request_id)) {
+      // Debug: one line per call at the create rate would flood an info log.
+      log::Debug("task created", {{"task_id", t.id}, {"assignee_id", t.assignee_id}});
+      return t;
+    }
     // Not inserted: the key was taken meanwhile, or the assignee stopped being assignable.
     if (auto existing = Replayed(caller, request)) return *existing;
     candidates_.Invalidate();
@@ -394,7 +398,7 @@ int64_t TaskService::ReassignOpenTasks(pg::Transaction& tx, Clock::time_point no
   tx.Exec(sql::kInsertShuffleEvents,
           {pg::Text(std::string(spec.aggregate_type)), pg::Text(std::string(spec.name)),
            pg::Int(spec.version), pg::Text(correlation), pg::Text(events::FormatTimestamp(now)),
-           pg::TextArray(task_ids), pg::BytesArray(payloads)});
+           pg::TextArray(task_ids), pg::BytesArray(payloads), platform::CurrentTraceparent()});
   return moved.Rows();
 }
 

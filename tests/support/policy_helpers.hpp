@@ -30,14 +30,17 @@ struct SystemUnderTest {
   std::string admin_token;
   std::string admin_id;
 
-  explicit SystemUnderTest(const std::string& tag) {
+  // `env` goes to every daemon on top of its settings (e.g. ATES_LOG_LEVEL).
+  explicit SystemUnderTest(const std::string& tag,
+                           const std::map<std::string, std::string>& env = {}) {
     auto& stack = TestStack::Get();
     for (const char* s :
          {"ates-auth", "ates-tasks", "ates-billing", "ates-analytics", "ates-scheduler"}) {
       std::string service = s;
       db[service] = stack.CreateDatabase(tag + "_" + service.substr(5));
     }
-    daemons["ates-auth"] = std::make_unique<Daemon>(AuthDaemon(tag + "-auth", db["ates-auth"]));
+    daemons["ates-auth"] =
+        std::make_unique<Daemon>(AuthDaemon(tag + "-auth", db["ates-auth"], env));
     daemons["ates-auth"]->Start();
     std::string keys = daemons["ates-auth"]->target();
     auto durable = [&](const std::string& what) { return tag + "_" + what; };
@@ -45,7 +48,7 @@ struct SystemUnderTest {
         SystemDaemon(tag + "-tasks", "ates-tasks", ATES_TASKS_BIN, db["ates-tasks"],
                      {{"ATES_AUTH_KEYS_URL", keys},
                       {"ATES_CONSUMERS_ACCOUNTS_DURABLE", durable("tasks_accounts")}},
-                     {}));
+                     env));
     daemons["ates-billing"] = std::make_unique<Daemon>(
         SystemDaemon(tag + "-billing", "ates-billing", ATES_BILLING_BIN, db["ates-billing"],
                      {{"ATES_AUTH_KEYS_URL", keys},
@@ -53,7 +56,7 @@ struct SystemUnderTest {
                       {"ATES_CONSUMERS_TASKS_DURABLE", durable("billing_tasks")},
                       {"ATES_CONSUMERS_SCHEDULE_DURABLE", durable("billing_schedule")},
                       {"ATES_BILLING_MAIL_DIR", stack.dir() + "/" + tag + "-mail"}},
-                     {}));
+                     env));
     daemons["ates-analytics"] = std::make_unique<Daemon>(
         SystemDaemon(tag + "-analytics", "ates-analytics", ATES_ANALYTICS_BIN, db["ates-analytics"],
                      {{"ATES_AUTH_KEYS_URL", keys},
@@ -61,13 +64,13 @@ struct SystemUnderTest {
                       {"ATES_CONSUMERS_TASKS_DURABLE", durable("analytics_tasks")},
                       {"ATES_CONSUMERS_BILLING_DURABLE", durable("analytics_billing")},
                       {"ATES_CONSUMERS_SCHEDULE_DURABLE", durable("analytics_schedule")}},
-                     {}));
+                     env));
     daemons["ates-scheduler"] = std::make_unique<Daemon>(
         SystemDaemon(tag + "-scheduler", "ates-scheduler", ATES_SCHEDULER_BIN, db["ates-scheduler"],
                      {{"ATES_AUTH_KEYS_URL", keys},
                       {"ATES_CONSUMERS_ACCOUNTS_DURABLE", durable("scheduler_accounts")},
                       {"ATES_SCHEDULE_CHECK_INTERVAL", "1h"}},
-                     {}));
+                     env));
     for (auto& [name, d] : daemons) {
       if (name != "ates-auth") d->Start();
     }

@@ -195,6 +195,7 @@ void Consumer::ReadEnvelope(Delivery& d) {
   ev.producer = MsgHeader(msg, events::kHeaderProducer);
   ev.occurred_at = MsgHeader(msg, events::kHeaderOccurredAt);
   ev.correlation_id = MsgHeader(msg, events::kHeaderCorrelationId);
+  ev.trace = trace::ContinueOrStart(MsgHeader(msg, trace::kTraceparentHeader));
 }
 
 std::vector<Consumer::Delivery*> Consumer::Decode(std::vector<Delivery>& batch) {
@@ -238,6 +239,7 @@ bool Consumer::RejectEnvelope(Delivery& d) {
   d.dead_letter = true;
   d.attempts = 1;
   if (metrics_) metrics_->EventsEnvelopeRejected(options_.name).Increment();
+  trace::Scope scope(d.event.trace);
   log::Error("event envelope rejected", {{"consumer", options_.name},
                                          {"event_id", d.event.id},
                                          {"subject", d.event.subject},
@@ -258,6 +260,7 @@ bool Consumer::CountPoison(Delivery& d) {
   }
   auto idx = std::min<size_t>(attempts - 1, options_.backoff.size() - 1);
   auto delay = options_.backoff.empty() ? std::chrono::milliseconds(1000) : options_.backoff[idx];
+  trace::Scope scope(d.event.trace);
   log::Warn("poison message, retrying later", {{"consumer", options_.name},
                                                {"event_id", d.event.id},
                                                {"reason", d.reason},

@@ -118,6 +118,7 @@ void Consumer::Settle(const std::vector<Delivery*>& items, const std::vector<Del
     }
   }
   for (Delivery* d : dead) {
+    trace::Scope scope(d->event.trace);
     log::Error("event dead-lettered",
                {{"consumer", options_.name}, {"event_id", d->event.id}, {"reason", d->reason}});
   }

@@ -45,6 +45,7 @@ struct DeadLetterRow {
     ev.producer = headers[events::kHeaderProducer];
     ev.occurred_at = headers[events::kHeaderOccurredAt];
     ev.correlation_id = headers[events::kHeaderCorrelationId];
+    ev.trace = trace::ContinueOrStart(headers[trace::kTraceparentHeader]);
     r.payload = row.Bytes("payload");
     return r;
   }

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "ates/platform/error.hpp"
+#include "ates/platform/trace_context.hpp"
 
 namespace ates::events {
 
@@ -87,6 +88,7 @@ OutgoingEvent Wrap(std::string_view name, int version, const google::protobuf::M
   e.aggregate_id = std::move(aggregate_id);
   e.payload = body.SerializeAsString();
   e.occurred_at = std::chrono::system_clock::now();
+  if (const auto* trace = trace::Current()) e.traceparent = trace->Traceparent();
   return e;
 }
 

@@ -3,6 +3,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "ates/platform/trace_context.hpp"
+
 namespace ates::log {
 namespace {
 
@@ -13,6 +15,14 @@ std::string Render(std::string_view msg, Fields fields) {
     out += JsonEscape(key);
     out += "\":\"";
     out += JsonEscape(value);
+    out += "\"";
+  }
+  // The RPC or event this thread works for, so one grep follows a request.
+  if (const auto* trace = trace::Current()) {
+    out += ",\"trace_id\":\"";
+    out += trace->trace_id;
+    out += "\",\"span_id\":\"";
+    out += trace->span_id;
     out += "\"";
   }
   return out;
@@ -65,6 +75,8 @@ void Init(const std::string& service, const std::string& level) {
 void Debug(std::string_view msg, Fields fields) {
   if (spdlog::should_log(spdlog::level::debug)) spdlog::debug(Render(msg, fields));
 }
+bool DebugEnabled() { return spdlog::should_log(spdlog::level::debug); }
+
 void Info(std::string_view msg, Fields fields) { spdlog::info(Render(msg, fields)); }
 void Warn(std::string_view msg, Fields fields) { spdlog::warn(Render(msg, fields)); }
 void Error(std::string_view msg, Fields fields) { spdlog::error(Render(msg, fields)); }

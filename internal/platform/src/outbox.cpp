@@ -12,6 +12,7 @@
 #include "ates/platform/log.hpp"
 #include "ates/platform/metrics.hpp"
 #include "ates/platform/queries.hpp"
+#include "ates/platform/trace_context.hpp"
 
 namespace ates::platform {
 namespace {
@@ -75,7 +76,7 @@ int64_t KeyFor(const std::string& producer) {
 struct OutboxRelay::Batch {
   pg::Result rows;
   int seq = 0, id = 0, event_type = 0, event_version = 0, payload = 0, correlation_id = 0,
-      causation_id = 0, occurred_at = 0, aggregate_id = 0;
+      causation_id = 0, occurred_at = 0, aggregate_id = 0, traceparent = 0;
 
   static Batch From(pg::Result rows) {
     Batch b;
@@ -89,6 +90,7 @@ struct OutboxRelay::Batch {
     b.causation_id = rows.Column("causation_id");
     b.occurred_at = rows.Column("occurred_at");
     b.aggregate_id = rows.Column("aggregate_id");
+    b.traceparent = rows.Column("traceparent");
     return b;
   }
   int size() const { return rows.Rows(); }
@@ -119,11 +121,12 @@ pg::Query OutboxInsert(const events::OutgoingEvent& e) {
   return {sql::kOutboxInsert,
           {pg::Text(e.id), pg::Text(e.aggregate_type), pg::Text(e.aggregate_id), pg::Text(e.name),
            pg::Int(e.version), pg::Bytes(e.payload), pg::Text(e.correlation_id),
-           pg::Text(e.causation_id), pg::Text(events::FormatTimestamp(e.occurred_at))}};
+           pg::Text(e.causation_id), pg::Text(events::FormatTimestamp(e.occurred_at)),
+           e.traceparent.empty() ? pg::Null() : pg::Text(e.traceparent)}};
 }
 
 pg::Query OutboxInsertMany(const std::vector<events::OutgoingEvent>& evs) {
-  std::vector<std::string> ids, agg_types, agg_ids, names, payloads, corr, caus, times;
+  std::vector<std::string> ids, agg_types, agg_ids, names, payloads, corr, caus, times, traces;
   std::vector<int64_t> versions;
   for (const auto& e : evs) {
     ids.push_back(e.id);
@@ -135,11 +138,18 @@ pg::Query OutboxInsertMany(const std::vector<events::OutgoingEvent>& evs) {
     corr.push_back(e.correlation_id);
     caus.push_back(e.causation_id);
     times.push_back(events::FormatTimestamp(e.occurred_at));
+    traces.push_back(e.traceparent);
   }
-  return {sql::kOutboxInsertMany,
-          {pg::TextArray(ids), pg::TextArray(agg_types), pg::TextArray(agg_ids),
-           pg::TextArray(names), pg::IntArray(versions), pg::BytesArray(payloads),
-           pg::TextArray(corr), pg::TextArray(caus), pg::TextArray(times)}};
+  return {
+      sql::kOutboxInsertMany,
+      {pg::TextArray(ids), pg::TextArray(agg_types), pg::TextArray(agg_ids), pg::TextArray(names),
+       pg::IntArray(versions), pg::BytesArray(payloads), pg::TextArray(corr), pg::TextArray(caus),
+       pg::TextArray(times), pg::NullableTextArray(traces, "")}};
+}
+
+pg::Param CurrentTraceparent() {
+  const auto* context = trace::Current();
+  return context ? pg::Text(context->Traceparent()) : pg::Null();
 }
 
 OutboxRelay::OutboxRelay(RelayOptions options, std::string conninfo, JetStream& nats,
@@ -273,8 +283,8 @@ void OutboxRelay::RecordAck(const char* id, jsPubAck* pa, jsPubAckErr* pae) {
 
 namespace {
 
-// Sets the Ates-* headers of one outbox row; `occurred` is a buffer reused
-// across rows. Nats-Msg-Id comes from the publish options.
+// Sets the Ates-* headers (and traceparent) of one outbox row; `occurred` is a
+// buffer reused across rows. Nats-Msg-Id comes from the publish options.
 template <class Batch>
 void SetHeaders(natsMsg* msg, const Batch& b, int i, const std::string& producer,
                 std::string& occurred) {
@@ -291,6 +301,8 @@ void SetHeaders(natsMsg* msg, const Batch& b, int i, const std::string& producer
                     corr.empty() ? rows.Text(i, b.id).data() : corr.data());
   auto caus = rows.Text(i, b.causation_id);
   if (!caus.empty()) natsMsgHeader_Set(msg, events::kHeaderCausationId, caus.data());
+  auto traceparent = rows.Text(i, b.traceparent);
+  if (!traceparent.empty()) natsMsgHeader_Set(msg, trace::kTraceparentHeader, traceparent.data());
 }
 
 // One outbox row as a JetStream message, published asynchronously (the ack

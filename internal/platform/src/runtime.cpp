@@ -16,6 +16,7 @@
 #include "ates/platform/metrics_interceptor.hpp"
 #include "ates/platform/scrape_metrics.hpp"
 #include "ates/platform/tls.hpp"
+#include "ates/platform/trace_interceptor.hpp"
 #include "grpc/health/v1/health.pb.h"
 
 namespace ates::platform {
@@ -237,7 +238,9 @@ std::unique_ptr<grpc::Server> Runtime::BuildServer(
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 32);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(calls_in_flight_.InterceptorFactory());  // every call, for StopServer
-  // Admission first: the metrics see the status it sets for unparsable requests.
+  // Trace next: whatever the others log carries the call's trace id.
+  interceptors.push_back(TraceInterceptorFactory());
+  // Admission next: the metrics see the status it sets for unparsable requests.
   interceptors.push_back(admission_->InterceptorFactory());
   interceptors.push_back(MetricsInterceptorFactory(metrics_));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));

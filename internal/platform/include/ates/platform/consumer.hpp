@@ -15,6 +15,7 @@
 
 #include "ates/platform/handles.hpp"
 #include "ates/platform/pg.hpp"
+#include "ates/platform/trace_context.hpp"
 #include "ates/platform/worker.hpp"
 
 namespace google::protobuf {
@@ -36,6 +37,10 @@ struct InboundEvent {
   std::string occurred_at;  // RFC 3339 from Ates-Occurred-At
   std::string correlation_id;
   uint64_t stream_seq = 0;
+  // The producer's trace (header `traceparent`) with a span of its own for
+  // applying this event; a new trace when the message carries none. A handler
+  // that logs about one event of a batch makes it current (trace::Scope).
+  trace::TraceContext trace;
   std::unique_ptr<google::protobuf::Message> body;
 
   template <class T>

@@ -76,6 +76,9 @@ struct OutgoingEvent {
   std::string correlation_id;
   std::string causation_id;
   std::chrono::system_clock::time_point occurred_at;
+  // W3C traceparent of the work that caused it (the context current when it
+  // was made), "" for none; the relay sends it as header `traceparent`.
+  std::string traceparent;
 };
 
 OutgoingEvent Make(std::string_view name, int version, const google::protobuf::Message& body,

@@ -11,10 +11,13 @@ namespace ates::log {
 using Field = std::pair<std::string_view, std::string>;
 using Fields = std::initializer_list<Field>;
 
-// JSON lines on stderr: {"ts":..,"level":..,"service":..,"msg":..,<fields>}.
+// JSON lines on stderr: {"ts":..,"level":..,"service":..,"msg":..,<fields>}, and
+// "trace_id" and "span_id" when the thread has a current trace context.
 void Init(const std::string& service, const std::string& level);
 
 void Debug(std::string_view msg, Fields fields = {});
+// Whether Debug lines are written (to skip building what they would say).
+bool DebugEnabled();
 void Info(std::string_view msg, Fields fields = {});
 void Warn(std::string_view msg, Fields fields = {});
 void Error(std::string_view msg, Fields fields = {});

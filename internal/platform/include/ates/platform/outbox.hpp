@@ -30,6 +30,9 @@ class Metrics;
 pg::Query OutboxInsert(const events::OutgoingEvent& event);
 // Many events in one statement (set-based, for bulk changes such as a shuffle).
 pg::Query OutboxInsertMany(const std::vector<events::OutgoingEvent>& events);
+// The current trace context's traceparent as a parameter (NULL for none), for
+// a service's own statement that writes outbox rows.
+pg::Param CurrentTraceparent();
 
 struct RelayOptions {
   std::string producer;  // Ates-Producer header, e.g. "ates-auth"
