@@ -14,6 +14,7 @@
 #include "ates/platform/log.hpp"
 #include "ates/platform/metrics.hpp"
 #include "ates/platform/pg.hpp"
+#include "consumer_test_bed.hpp"
 #include "support/js_client.hpp"
 #include "support/process.hpp"
 #include "support/test_handler.hpp"
@@ -23,28 +24,9 @@
 namespace ates::test {
 namespace {
 
-class ConsumerGaugesTest : public ::testing::Test {
+class ConsumerGaugesTest : public ConsumerTestBed<ConsumerGaugesTest> {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      log::Init("consumer-gauges-test", "warn");
-      auto& stack = TestStack::Get();
-      db_url_ = new std::string(stack.CreateDatabase("consumer_gauges"));
-      pool_ = new pg::Pool(*db_url_, 2);
-      pg::Migrate(*pool_, pg::PlatformMigrations());
-      pool_->WithRetry([](pg::Connection& c) { c.Exec(kEffectsSchema); });
-      nats_ = new platform::JetStream(stack.nats_url(), "consumer-gauges-test");
-      js_ = new JsClient(stack.nats_url());
-    } catch (const std::exception& e) {
-      setup_error_ = new std::string(e.what());
-    }
-  }
-  static void TearDownTestSuite() {
-    delete js_;
-    delete nats_;
-    delete pool_;
-  }
-  void SetUp() override { ASSERT_EQ(setup_error_, nullptr) << *setup_error_; }
+  static void SetUpTestSuite() { OpenBed("consumer_gauges", 2); }
 
   static platform::ConsumerOptions Options(const std::string& name, const std::string& stream) {
     platform::ConsumerOptions o;
@@ -67,12 +49,6 @@ class ConsumerGaugesTest : public ::testing::Test {
               {pg::Text(consumer)})
         .Int(0, 0);
   }
-
-  static inline std::string* setup_error_ = nullptr;
-  static inline std::string* db_url_ = nullptr;
-  static inline pg::Pool* pool_ = nullptr;
-  static inline platform::JetStream* nats_ = nullptr;
-  static inline JsClient* js_ = nullptr;
 };
 
 TEST_F(ConsumerGaugesTest, PendingCountsWhatAStoppedConsumerHasNotBeenGiven) {

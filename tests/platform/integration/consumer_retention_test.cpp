@@ -9,6 +9,7 @@
 #include "ates/platform/events.hpp"
 #include "ates/platform/jetstream.hpp"
 #include "ates/platform/pg.hpp"
+#include "consumer_test_bed.hpp"
 #include "support/js_client.hpp"
 #include "support/test_handler.hpp"
 #include "support/test_stack.hpp"
@@ -17,22 +18,9 @@
 namespace ates::test {
 namespace {
 
-class StreamRetentionTest : public ::testing::Test {
+class StreamRetentionTest : public ConsumerTestBed<StreamRetentionTest> {
  protected:
-  static void SetUpTestSuite() {
-    auto& stack = TestStack::Get();
-    db_url_ = new std::string(stack.CreateDatabase("retention"));
-    pool_ = new pg::Pool(*db_url_, 4);
-    pg::Migrate(*pool_, pg::PlatformMigrations());
-    pool_->WithRetry([](pg::Connection& c) { c.Exec(kEffectsSchema); });
-    nats_ = new platform::JetStream(stack.nats_url(), "retention-test");
-    js_ = new JsClient(stack.nats_url());
-  }
-  static void TearDownTestSuite() {
-    delete js_;
-    delete nats_;
-    delete pool_;
-  }
+  static void SetUpTestSuite() { OpenBed("retention", 4); }
 
   static platform::ConsumerOptions Options(const std::string& name, const std::string& stream) {
     platform::ConsumerOptions o;
@@ -58,11 +46,6 @@ class StreamRetentionTest : public ::testing::Test {
     return c.Exec("SELECT count(*) FROM processed_events WHERE consumer = $1", {pg::Text(consumer)})
         .Int(0, 0);
   }
-
-  static inline std::string* db_url_ = nullptr;
-  static inline pg::Pool* pool_ = nullptr;
-  static inline platform::JetStream* nats_ = nullptr;
-  static inline JsClient* js_ = nullptr;
 };
 
 TEST_F(StreamRetentionTest, AStartCreatesStreamsWithLimitsAndNeverResetsAnOperatorsChange) {

@@ -13,6 +13,7 @@
 #include "ates/platform/jetstream.hpp"
 #include "ates/platform/log.hpp"
 #include "ates/platform/pg.hpp"
+#include "consumer_test_bed.hpp"
 #include "support/js_client.hpp"
 #include "support/process.hpp"
 #include "support/test_handler.hpp"
@@ -29,33 +30,9 @@ namespace {
 using platform::ConsumerOptions;
 using ::testing::HasSubstr;
 
-class ConsumerTest : public ::testing::Test {
+class ConsumerTest : public ConsumerTestBed<ConsumerTest> {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      log::Init("consumer-test", "warn");
-      auto& stack = TestStack::Get();
-      db_url_ = new std::string(stack.CreateDatabase("consumer"));
-      pool_ = new pg::Pool(*db_url_, 4);
-      pg::Migrate(*pool_, pg::PlatformMigrations());
-      pool_->WithRetry([](pg::Connection& c) { c.Exec(kEffectsSchema); });
-      nats_ = new platform::JetStream(stack.nats_url(), "consumer-test");
-      js_ = new JsClient(stack.nats_url());
-    } catch (const std::exception& e) {
-      setup_error_ = new std::string(e.what());
-    }
-  }
-
-  static void TearDownTestSuite() {
-    delete js_;
-    delete nats_;
-    delete pool_;
-    js_ = nullptr;
-    nats_ = nullptr;
-    pool_ = nullptr;
-  }
-
-  void SetUp() override { ASSERT_EQ(setup_error_, nullptr) << *setup_error_; }
+  static void SetUpTestSuite() { OpenBed("consumer", 4); }
 
   static ConsumerOptions Options(const std::string& name, const std::string& stream) {
     ConsumerOptions o;
@@ -114,12 +91,6 @@ class ConsumerTest : public ::testing::Test {
         10s, 100ms);
     return r;
   }
-
-  static inline std::string* setup_error_ = nullptr;
-  static inline std::string* db_url_ = nullptr;
-  static inline pg::Pool* pool_ = nullptr;
-  static inline platform::JetStream* nats_ = nullptr;
-  static inline JsClient* js_ = nullptr;
 };
 
 TEST_F(ConsumerTest, AppliesEventsOnceAndRecordsThemInTheInbox) {
