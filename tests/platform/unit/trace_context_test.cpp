@@ -101,15 +101,14 @@ TEST(TraceScope, SetsAndRestoresTheThreadsContext) {
 class LogLines : public ::testing::Test {
  protected:
   void SetUp() override {
-    previous_ = spdlog::default_logger();
     auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
     auto logger = std::make_shared<spdlog::logger>("test", sink);
     logger->set_pattern("{%v}");
-    spdlog::set_default_logger(logger);
+    log::Use(logger);
   }
-  void TearDown() override { spdlog::set_default_logger(previous_); }
+  // Lines after this test go to spdlog's own logger, not into a gone stream.
+  void TearDown() override { log::Use(spdlog::default_logger()); }
   std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
 };
 
 TEST_F(LogLines, CarryTheCurrentTraceAndSpanIds) {
