@@ -1,8 +1,9 @@
 // The outbox relay's leadership and order against a real PostgreSQL and
 // nats-server (ADR 11): a frozen leader loses leadership within
 // leader_timeout and stays quiet once thawed, a leader keeps its lock while
-// NATS is down, and a publish that fails in the middle of a batch holds back
-// only the later events of its own aggregate.
+// NATS is down, a publish that fails in the middle of a batch holds back
+// only the later events of its own aggregate, and each message carries its
+// event's trace context.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -293,6 +294,26 @@ TEST_F(RelayFailoverTest, PublishFailingInTheMiddleOfABatchHoldsBackOnlyItsAggre
   auto after = PerAggregate(js_->Read(stream));
   EXPECT_EQ(after["a"], OneTo(3));
   EXPECT_EQ(after["b"], OneTo(3));
+  relay.Stop();
+}
+
+TEST_F(RelayFailoverTest, EachMessageCarriesItsEventsTraceparentAndNoneWhenItHasNone) {
+  const std::string stream = NewStream("RTRACE");
+  const std::string subject = SubjectIn(stream);
+  const std::string traced = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  auto with = Event(subject, "t", 1);
+  with.traceparent = traced;
+  Insert({with, Event(subject, "t", 2)});
+  platform::JetStream nats(TestStack::Get().nats_url(), "relay-test");
+  platform::OutboxRelay relay(Options("rtrace", 4242780), url_, nats, nullptr);
+  relay.Start();
+  ASSERT_TRUE(Eventually([&] { return Unpublished() == 0; }));
+  auto messages = js_->Read(stream);
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].data, "t:1");
+  EXPECT_EQ(messages[0].Header("traceparent"), traced);
+  EXPECT_EQ(messages[1].data, "t:2");
+  EXPECT_EQ(messages[1].headers.count("traceparent"), 0u) << "no context, no header";
   relay.Stop();
 }
 
