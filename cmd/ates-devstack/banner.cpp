@@ -75,16 +75,6 @@ void PrintWebApp(const Settings& s) {
   }
 }
 
-// Without daemons, PostgreSQL and NATS stay up for daemons started by hand.
-void PrintStartByHand(const Settings& s) {
-  Line("  PostgreSQL and NATS stay up for daemons you start yourself, e.g.:");
-  Line("    ATES_DATABASE_URL=postgresql://postgres@127.0.0.1:" + std::to_string(s.pg_port) +
-       "/ates_auth ATES_NATS_URL=nats://127.0.0.1:" + std::to_string(s.nats_port) + " \\");
-  Line("    ATES_NATS_PASSWORD_FILE=" + s.nats_password_dir() + "/ates-auth \\");
-  Line("    ATES_BOOTSTRAP_ADMIN_LOGIN=" + s.admin_login +
-       " ATES_BOOTSTRAP_ADMIN_PASSWORD=... BIN --config config/ates-auth.yaml");
-}
-
 }  // namespace
 
 void PrintBanner(const Settings& s, const Secrets& secrets, const std::string& pg_data) {
