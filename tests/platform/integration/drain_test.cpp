@@ -27,7 +27,7 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 TEST(DrainTest, NotServingAtOnceCallsServedDuringTheDelayThenExitZero) {
   Daemon auth(AuthDaemon("ates-auth-drain", TestStack::Get().CreateDatabase("drain_auth"),
-                         {{"ATES_SERVER_DRAIN_DELAY", "2s"}, {"ATES_GRPC_SHUTDOWN_GRACE", "3s"}}));
+                         {{"ATES_SERVER_DRAIN_DELAY", "4s"}, {"ATES_GRPC_SHUTDOWN_GRACE", "3s"}}));
   ASSERT_NO_THROW(auth.Start());
   auto channel = auth.NewChannel();
   ASSERT_TRUE(GetPublicKeys(channel).ok());
@@ -36,24 +36,25 @@ TEST(DrainTest, NotServingAtOnceCallsServedDuringTheDelayThenExitZero) {
   auth.Signal(SIGTERM);
   ASSERT_TRUE(Eventually([&] { return auth.HealthStatus("readiness") == kNotServing; }, 1s, 20ms))
       << "health did not turn NOT_SERVING";
-  EXPECT_LT(Seconds(Clock::now() - sent), 0.5) << "NOT_SERVING came late";
+  // Bounds are halves of the delays, not latencies: this box may be busy.
+  EXPECT_LT(Seconds(Clock::now() - sent), 1.0) << "NOT_SERVING came late";
   EXPECT_EQ(auth.HealthStatus(""), kNotServing);
 
-  // Well inside the 2 s delay: still served, on a connection made before and a new one.
-  std::this_thread::sleep_until(sent + std::chrono::milliseconds(800));
+  // Well inside the 4 s delay: still served, on a connection made before and a new one.
+  std::this_thread::sleep_until(sent + std::chrono::milliseconds(1500));
   auto during = GetPublicKeys(channel);
   EXPECT_TRUE(during.ok()) << Describe(during);
   auto fresh = GetPublicKeys(auth.NewChannel());
   EXPECT_TRUE(fresh.ok()) << Describe(fresh);
-  EXPECT_LT(Seconds(Clock::now() - sent), 2.0) << "the calls were not made during the delay";
+  EXPECT_LT(Seconds(Clock::now() - sent), 4.0) << "the calls were not made during the delay";
 
-  auto code = auth.WaitExit(std::chrono::seconds(2 + 3 + 2));
+  auto code = auth.WaitExit(std::chrono::seconds(4 + 3 + 2));
   const double took = Seconds(Clock::now() - sent);
   ASSERT_TRUE(code.has_value()) << "still running " << took << " s after SIGTERM";
   EXPECT_EQ(*code, 0) << auth.Log();
-  EXPECT_GE(took, 2.0) << "it did not wait the drain delay";
-  EXPECT_LT(took, 2.0 + 3.0) << "past drain_delay + shutdown_grace";
-  std::cout << "[ INFO ] SIGTERM to exit with drain_delay 2s: " << took << " s\n";
+  EXPECT_GE(took, 4.0) << "it did not wait the drain delay";
+  EXPECT_LT(took, 4.0 + 3.0) << "past drain_delay + shutdown_grace";
+  std::cout << "[ INFO ] SIGTERM to exit with drain_delay 4s: " << took << " s\n";
 }
 
 TEST(DrainTest, WithoutADrainDelayAnIdleDaemonExitsWellWithinTheGrace) {
@@ -68,8 +69,9 @@ TEST(DrainTest, WithoutADrainDelayAnIdleDaemonExitsWellWithinTheGrace) {
   const double took = Seconds(Clock::now() - sent);
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0) << auth.Log();
-  // Nothing is in flight: the 10 s grace is for calls, not a fixed wait.
-  EXPECT_LT(took, 2.0) << auth.Log();
+  // Nothing is in flight: the 10 s grace is for calls, not a fixed wait (it
+  // took 10 s before ADR 32; half the grace allows for a busy box).
+  EXPECT_LT(took, 5.0) << auth.Log();
   std::cout << "[ INFO ] SIGTERM to exit, no drain delay: " << took << " s\n";
 }
 
