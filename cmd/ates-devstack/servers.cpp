@@ -142,8 +142,7 @@ void Servers::StartNats() {
                                                          .store_dir = s.run_dir + "/nats",
                                                          .port = s.nats_port,
                                                          .monitor_port = s.nats_monitor_port,
-                                                         .log_path = s.log_dir() + "/nats.log",
-                                                         .ready = nullptr});  // its INFO greeting
+                                                         .log_path = s.log_dir() + "/nats.log"});
   nats_->Start();
 }
 

@@ -225,7 +225,7 @@ struct FaultCase {
   // fails the case) and may add `key=value` words to the FAULT-RESULT line.
   std::function<std::vector<std::string>(FaultContext&, const std::vector<StreamMessage>& tasks,
                                          std::string* result_words)>
-      check;
+      check{};
   SystemPlan system{};
   DayPlan day{};
   std::chrono::seconds settle_timeout{300};

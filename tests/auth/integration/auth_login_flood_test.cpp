@@ -56,7 +56,9 @@ class AuthLoginFloodTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete stub_;
     stub_ = nullptr;
-    if (daemon_ != nullptr && daemon_->Running()) EXPECT_EQ(daemon_->Stop(), 0);
+    if (daemon_ != nullptr && daemon_->Running()) {
+      EXPECT_EQ(daemon_->Stop(), 0);
+    }
     delete daemon_;
     daemon_ = nullptr;
   }

@@ -43,7 +43,9 @@ class AuthRevocationTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete stub_;
     stub_ = nullptr;
-    if (daemon_ != nullptr && daemon_->Running()) EXPECT_EQ(daemon_->Stop(), 0);
+    if (daemon_ != nullptr && daemon_->Running()) {
+      EXPECT_EQ(daemon_->Stop(), 0);
+    }
     delete daemon_;
     delete js_;
     daemon_ = nullptr;

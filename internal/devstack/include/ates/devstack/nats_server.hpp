@@ -13,14 +13,14 @@
 namespace ates::devstack {
 
 struct NatsServerOptions {
-  std::string config_path;  // -c FILE ("" = none: no users)
-  std::string store_dir;    // JetStream file store (-sd)
+  std::string config_path{};  // -c FILE ("" = none: no users)
+  std::string store_dir{};    // JetStream file store (-sd)
   std::string host = "127.0.0.1";
   int port = 0;          // required
   int monitor_port = 0;  // 0 = monitoring off
-  std::string log_path;
+  std::string log_path{};
   // When the server counts as ready; default: it greets with INFO.
-  std::function<bool()> ready;
+  std::function<bool()> ready{};
 };
 
 // nats-server with JetStream as a child process. Start() retries a few times
